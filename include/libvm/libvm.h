@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* libvm: the umbrella header.  Include this one. */
+#ifndef LIBVM_LIBVM_H
+#define LIBVM_LIBVM_H
+
+#include <libvm/common.h>
+#include <libvm/vm.h>
+#include <libvm/memory.h>
+#include <libvm/vcpu.h>
+#include <libvm/device.h>
+
+#endif

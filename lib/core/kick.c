@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kick signal: a signal sent to a vCPU thread makes KVM_RUN return
+ * EINTR.  libvm needs the signal to be handled (not ignored, not default)
+ * for that; it installs a do-nothing handler only when the program has
+ * none, so a program's own handler for that signal keeps working.
+ */
+#include "../internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void kick_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+}
+
+static pthread_mutex_t kick_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int lvm_kick_setup(int signo)
+{
+	struct sigaction old, sa;
+	int r = 0;
+
+	if (signo < SIGRTMIN || signo > SIGRTMAX) {
+		if (signo != SIGUSR1 && signo != SIGUSR2)
+			return lvm_err(LIBVM_EINVAL,
+				       "kick_signal %d: use SIGUSR1, SIGUSR2 or "
+				       "a real-time signal", signo);
+	}
+	pthread_mutex_lock(&kick_lock);
+	if (sigaction(signo, NULL, &old) < 0) {
+		r = lvm_err_errno(LIBVM_EINVAL, errno, "sigaction(%d)", signo);
+	} else if (!(old.sa_flags & SA_SIGINFO) &&
+		   (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN)) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = kick_handler;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(signo, &sa, NULL) < 0)
+			r = lvm_err_errno(LIBVM_EINVAL, errno,
+					  "sigaction(%d)", signo);
+	}
+	pthread_mutex_unlock(&kick_lock);
+	return r;
+}

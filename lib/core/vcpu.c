@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* vCPU lifetime, register state and the run loop. */
+#include "../internal.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(libvm_regs) == sizeof(struct kvm_regs), "regs");
+_Static_assert(sizeof(libvm_sregs) == sizeof(struct kvm_sregs), "sregs");
+_Static_assert(sizeof(libvm_segment) == sizeof(struct kvm_segment), "seg");
+_Static_assert(sizeof(libvm_fpu) == sizeof(struct kvm_fpu), "fpu");
+_Static_assert(offsetof(libvm_sregs, efer) == offsetof(struct kvm_sregs, efer),
+	       "sregs layout");
+_Static_assert(offsetof(libvm_fpu, mxcsr) == offsetof(struct kvm_fpu, mxcsr),
+	       "fpu layout");
+
+#define CHECK_VCPU(v, fn)                                                     \
+	do {                                                                  \
+		if (!(v))                                                     \
+			return lvm_err(LIBVM_EINVAL, fn ": vcpu is NULL");    \
+	} while (0)
+
+LIBVM_API int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
+{
+	libvm_vcpu *v;
+	void *run;
+	int r;
+
+	if (!out || !vm)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_create: NULL argument");
+	*out = NULL;
+	if (id >= vm->max_vcpus)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_create: id %u, this VM "
+			       "allows 0-%u", id, vm->max_vcpus - 1);
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return lvm_err(LIBVM_ENOMEM, "libvm_vcpu_create");
+	v->vm = vm;
+	v->id = id;
+	if (pthread_mutex_init(&v->run_lock, NULL)) {
+		r = lvm_err(LIBVM_ENOMEM, "vcpu lock");
+		goto err_free;
+	}
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (id < vm->nvcpus_alloc && vm->vcpus[id]) {
+		pthread_mutex_unlock(&vm->vcpu_lock);
+		r = lvm_err(LIBVM_EBUSY, "libvm_vcpu_create: vCPU %u exists",
+			    id);
+		goto err_lock;
+	}
+	if (id >= vm->nvcpus_alloc) {
+		uint32_t n = id + 1;
+		libvm_vcpu **a = realloc(vm->vcpus, n * sizeof(*a));
+
+		if (!a) {
+			pthread_mutex_unlock(&vm->vcpu_lock);
+			r = lvm_err(LIBVM_ENOMEM, "libvm_vcpu_create");
+			goto err_lock;
+		}
+		memset(a + vm->nvcpus_alloc, 0,
+		       (n - vm->nvcpus_alloc) * sizeof(*a));
+		vm->vcpus = a;
+		vm->nvcpus_alloc = n;
+	}
+	vm->vcpus[id] = v;	/* reserve the id */
+	pthread_mutex_unlock(&vm->vcpu_lock);
+
+	v->fd = KVM_IOCTL(vm->vm_fd, KVM_CREATE_VCPU, id);
+	if (v->fd < 0) {
+		r = v->fd;
+		goto err_slot;
+	}
+	run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED, v->fd, 0);
+	if (run == MAP_FAILED) {
+		r = lvm_err_errno(LIBVM_ENOMEM, errno, "mmap vCPU %u run area",
+				  id);
+		goto err_fd;
+	}
+	v->run = run;
+	if (vm->caps & LIBVM_HOST_SYNC_REGS) {
+		v->sync_regs = true;
+		/* General registers only: sregs would cost every exit. */
+		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	}
+	r = lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+	v->xsave_size = r > (int)sizeof(struct kvm_xsave) ? (uint32_t)r
+						 : sizeof(struct kvm_xsave);
+	r = lvm_x86_vcpu_setup(v);
+	if (r < 0)
+		goto err_map;
+	*out = v;
+	return 0;
+
+err_map:
+	munmap(v->run, (size_t)vm->run_size);
+err_fd:
+	close(v->fd);
+err_slot:
+	pthread_mutex_lock(&vm->vcpu_lock);
+	vm->vcpus[id] = NULL;
+	pthread_mutex_unlock(&vm->vcpu_lock);
+err_lock:
+	pthread_mutex_destroy(&v->run_lock);
+err_free:
+	free(v);
+	return r;
+}
+
+LIBVM_API void libvm_vcpu_destroy(libvm_vcpu *v)
+{
+	libvm_vm *vm;
+
+	if (!v)
+		return;
+	vm = v->vm;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	vm->vcpus[v->id] = NULL;
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	if (v->timer_ok)
+		timer_delete(v->timer);
+	munmap(v->run, (size_t)vm->run_size);
+	close(v->fd);
+	pthread_mutex_destroy(&v->run_lock);
+	free(v);
+}
+
+LIBVM_API libvm_vm *libvm_vcpu_vm(libvm_vcpu *v)
+{
+	return v ? v->vm : NULL;
+}
+
+LIBVM_API uint32_t libvm_vcpu_id(libvm_vcpu *v)
+{
+	return v ? v->id : 0;
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+LIBVM_API int libvm_vcpu_get_regs(libvm_regs *out, libvm_vcpu *v)
+{
+	int r;
+
+	CHECK_VCPU(v, "libvm_vcpu_get_regs");
+	if (!out)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_regs: out is NULL");
+	if (v->regs_cached) {
+		memcpy(out, &v->run->s.regs.regs, sizeof(*out));
+		return 0;
+	}
+	r = KVM_IOCTL(v->fd, KVM_GET_REGS, out);
+	if (r < 0)
+		return r;
+	if (v->sync_regs) {
+		memcpy(&v->run->s.regs.regs, out, sizeof(*out));
+		v->regs_cached = true;
+	}
+	return 0;
+}
+
+LIBVM_API int libvm_vcpu_set_regs(libvm_vcpu *v, const libvm_regs *regs)
+{
+	CHECK_VCPU(v, "libvm_vcpu_set_regs");
+	if (!regs)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_set_regs: regs is NULL");
+	if (v->sync_regs) {
+		/* Handed to KVM on the next KVM_RUN, no ioctl now. */
+		memcpy(&v->run->s.regs.regs, regs, sizeof(*regs));
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		v->regs_cached = true;
+		return 0;
+	}
+	return KVM_IOCTL(v->fd, KVM_SET_REGS, regs) < 0 ? LIBVM_EKVM : 0;
+}
+
+/* Registers set through the shared page reach KVM before other ioctls. */
+static int flush_regs(libvm_vcpu *v)
+{
+	if (!(v->run->kvm_dirty_regs & KVM_SYNC_X86_REGS))
+		return 0;
+	v->run->kvm_dirty_regs &= ~(uint64_t)KVM_SYNC_X86_REGS;
+	return KVM_IOCTL(v->fd, KVM_SET_REGS, &v->run->s.regs.regs) < 0
+		       ? LIBVM_EKVM : 0;
+}
+
+#define SIMPLE_STATE(name, type, getreq, setreq)                              \
+	LIBVM_API int libvm_vcpu_get_##name(type *out, libvm_vcpu *v)        \
+	{                                                                     \
+		CHECK_VCPU(v, "libvm_vcpu_get_" #name);                       \
+		if (!out)                                                     \
+			return lvm_err(LIBVM_EINVAL,                          \
+				       "libvm_vcpu_get_" #name ": out is NULL"); \
+		return KVM_IOCTL(v->fd, getreq, out) < 0 ? LIBVM_EKVM : 0;    \
+	}                                                                     \
+	LIBVM_API int libvm_vcpu_set_##name(libvm_vcpu *v, const type *in)    \
+	{                                                                     \
+		int r;                                                        \
+		CHECK_VCPU(v, "libvm_vcpu_set_" #name);                       \
+		if (!in)                                                      \
+			return lvm_err(LIBVM_EINVAL,                          \
+				       "libvm_vcpu_set_" #name ": in is NULL"); \
+		r = flush_regs(v);                                            \
+		if (r < 0)                                                    \
+			return r;                                             \
+		return KVM_IOCTL(v->fd, setreq, in) < 0 ? LIBVM_EKVM : 0;     \
+	}
+
+SIMPLE_STATE(sregs, libvm_sregs, KVM_GET_SREGS, KVM_SET_SREGS)
+SIMPLE_STATE(fpu, libvm_fpu, KVM_GET_FPU, KVM_SET_FPU)
+
+LIBVM_API uint32_t libvm_vcpu_xsave_size(libvm_vcpu *v)
+{
+	return v ? v->xsave_size : 0;
+}
+
+LIBVM_API int libvm_vcpu_get_xsave(void *out, uint32_t size, libvm_vcpu *v)
+{
+	unsigned long req;
+
+	CHECK_VCPU(v, "libvm_vcpu_get_xsave");
+	if (!out || size < v->xsave_size)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_xsave: buffer of %u "
+			       "bytes, need %u", out ? size : 0, v->xsave_size);
+	if (!(v->vm->caps & LIBVM_HOST_XSAVE))
+		return lvm_err(LIBVM_ENOTSUP, "XSAVE: KVM lacks KVM_CAP_XSAVE");
+	req = v->xsave_size > sizeof(struct kvm_xsave) ? KVM_GET_XSAVE2
+						       : KVM_GET_XSAVE;
+	if (lvm_ioctl_raw(v->fd, req, (unsigned long)out) < 0)
+		return lvm_err_errno(LIBVM_EKVM, errno, "KVM_GET_XSAVE%s",
+				     req == KVM_GET_XSAVE2 ? "2" : "");
+	return 0;
+}
+
+LIBVM_API int libvm_vcpu_set_xsave(libvm_vcpu *v, const void *buf,
+				   uint32_t size)
+{
+	CHECK_VCPU(v, "libvm_vcpu_set_xsave");
+	if (!buf || size < v->xsave_size)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_set_xsave: buffer of %u "
+			       "bytes, need %u", buf ? size : 0, v->xsave_size);
+	if (!(v->vm->caps & LIBVM_HOST_XSAVE))
+		return lvm_err(LIBVM_ENOTSUP, "XSAVE: KVM lacks KVM_CAP_XSAVE");
+	return KVM_IOCTL(v->fd, KVM_SET_XSAVE, buf) < 0 ? LIBVM_EKVM : 0;
+}
+
+LIBVM_API int libvm_vcpu_get_xcr(uint64_t *out, libvm_vcpu *v, uint32_t index)
+{
+	struct kvm_xcrs x;
+	uint32_t i;
+
+	CHECK_VCPU(v, "libvm_vcpu_get_xcr");
+	if (!out)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_xcr: out is NULL");
+	if (!(v->vm->caps & LIBVM_HOST_XCRS))
+		return lvm_err(LIBVM_ENOTSUP, "XCRs: KVM lacks KVM_CAP_XCRS");
+	if (KVM_IOCTL(v->fd, KVM_GET_XCRS, &x) < 0)
+		return LIBVM_EKVM;
+	for (i = 0; i < x.nr_xcrs && i < KVM_MAX_XCRS; i++)
+		if (x.xcrs[i].xcr == index) {
+			*out = x.xcrs[i].value;
+			return 0;
+		}
+	return lvm_err(LIBVM_ENOENT, "XCR%u: not reported by KVM", index);
+}
+
+LIBVM_API int libvm_vcpu_set_xcr(libvm_vcpu *v, uint32_t index,
+				 uint64_t value)
+{
+	struct kvm_xcrs x;
+
+	CHECK_VCPU(v, "libvm_vcpu_set_xcr");
+	if (!(v->vm->caps & LIBVM_HOST_XCRS))
+		return lvm_err(LIBVM_ENOTSUP, "XCRs: KVM lacks KVM_CAP_XCRS");
+	memset(&x, 0, sizeof(x));
+	x.nr_xcrs = 1;
+	x.xcrs[0].xcr = index;
+	x.xcrs[0].value = value;
+	return KVM_IOCTL(v->fd, KVM_SET_XCRS, &x) < 0 ? LIBVM_EKVM : 0;
+}
+
+struct one_msr {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e;
+};
+
+LIBVM_API int libvm_vcpu_get_msr(uint64_t *out, libvm_vcpu *v, uint32_t index)
+{
+	struct one_msr m;
+	int r;
+
+	CHECK_VCPU(v, "libvm_vcpu_get_msr");
+	if (!out)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_msr: out is NULL");
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = index;
+	r = KVM_IOCTL(v->fd, KVM_GET_MSRS, &m);
+	if (r < 0)
+		return r;
+	if (r != 1)
+		return lvm_err(LIBVM_EINVAL, "KVM_GET_MSRS: MSR %#x is not "
+			       "readable", index);
+	*out = m.e.data;
+	return 0;
+}
+
+LIBVM_API int libvm_vcpu_set_msr(libvm_vcpu *v, uint32_t index,
+				 uint64_t value)
+{
+	struct one_msr m;
+	int r;
+
+	CHECK_VCPU(v, "libvm_vcpu_set_msr");
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = index;
+	m.e.data = value;
+	r = KVM_IOCTL(v->fd, KVM_SET_MSRS, &m);
+	if (r < 0)
+		return r;
+	if (r != 1)
+		return lvm_err(LIBVM_EINVAL, "KVM_SET_MSRS: MSR %#x refused "
+			       "value %#llx", index,
+			       (unsigned long long)value);
+	return 0;
+}
+
+LIBVM_API int libvm_vcpu_get_cpuid(libvm_cpuid_entry *out, uint32_t *count,
+				   libvm_vcpu *v)
+{
+	struct kvm_cpuid2 *c;
+	uint32_t cap;
+	int r;
+
+	CHECK_VCPU(v, "libvm_vcpu_get_cpuid");
+	if (!count || (!out && *count))
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_cpuid: NULL "
+			       "argument");
+	cap = *count < 256 ? 256 : *count;
+	c = calloc(1, sizeof(*c) + cap * sizeof(c->entries[0]));
+	if (!c)
+		return lvm_err(LIBVM_ENOMEM, "libvm_vcpu_get_cpuid");
+	c->nent = cap;
+	r = KVM_IOCTL(v->fd, KVM_GET_CPUID2, c);
+	if (r >= 0) {
+		if (c->nent > *count) {
+			r = lvm_err(LIBVM_ELIMIT, "libvm_vcpu_get_cpuid: %u "
+				    "entries, room for %u", c->nent, *count);
+		} else {
+			memcpy(out, c->entries, c->nent * sizeof(*out));
+			r = 0;
+		}
+		*count = c->nent;
+	}
+	free(c);
+	return r;
+}
+
+LIBVM_API int libvm_vcpu_set_cpuid(libvm_vcpu *v,
+				   const libvm_cpuid_entry *entries,
+				   uint32_t count)
+{
+	struct kvm_cpuid2 *c;
+	int r;
+
+	CHECK_VCPU(v, "libvm_vcpu_set_cpuid");
+	if ((!entries && count) || count > 4096)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_set_cpuid: %u entries",
+			       count);
+	c = calloc(1, sizeof(*c) + count * sizeof(c->entries[0]) + 1);
+	if (!c)
+		return lvm_err(LIBVM_ENOMEM, "libvm_vcpu_set_cpuid");
+	c->nent = count;
+	if (count)
+		memcpy(c->entries, entries, count * sizeof(*entries));
+	r = KVM_IOCTL(v->fd, KVM_SET_CPUID2, c);
+	free(c);
+	return r < 0 ? r : 0;
+}
+
+LIBVM_API int libvm_vcpu_interrupt(libvm_vcpu *v, uint32_t vector)
+{
+	struct kvm_interrupt irq = { .irq = vector };
+
+	CHECK_VCPU(v, "libvm_vcpu_interrupt");
+	if (vector > 255)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_interrupt: vector %u",
+			       vector);
+	if (v->vm->flags & LIBVM_VM_IRQCHIP)
+		return lvm_err(LIBVM_ESTATE, "libvm_vcpu_interrupt: the VM has "
+			       "an in-kernel irqchip; use libvm_vm_irq_line");
+	return KVM_IOCTL(v->fd, KVM_INTERRUPT, &irq) < 0 ? LIBVM_EKVM : 0;
+}

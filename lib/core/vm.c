@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM lifetime.  A VM's subsystems come up in the order of the table below
+ * and go down in reverse; vm->subsys_up says how far creation got.
+ */
+#include "../internal.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int kvm_up(libvm_vm *vm, const libvm_vm_config *cfg)
+{
+	vm->kvm_fd = lvm_open_kvm(cfg->kvm_path);
+	return vm->kvm_fd < 0 ? vm->kvm_fd : 0;
+}
+
+static void kvm_down(libvm_vm *vm)
+{
+	close(vm->kvm_fd);
+}
+
+static int vmfd_up(libvm_vm *vm, const libvm_vm_config *cfg)
+{
+	int r;
+
+	vm->vm_fd = KVM_IOCTL(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return vm->vm_fd;
+	vm->caps = lvm_probe_caps(vm->vm_fd);
+	vm->run_size = KVM_IOCTL(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size < 0) {
+		close(vm->vm_fd);
+		return vm->run_size;
+	}
+	r = lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	vm->max_vcpus = r > 0 ? (uint32_t)r : 1;
+	if (cfg->max_vcpus && cfg->max_vcpus < vm->max_vcpus)
+		vm->max_vcpus = cfg->max_vcpus;
+	r = lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	vm->max_memslots = r > 0 ? (uint32_t)r : 32;
+	if (vm->max_memslots > LIBVM_MAX_REGIONS)
+		vm->max_memslots = LIBVM_MAX_REGIONS;
+	vm->phys_bits = lvm_host_phys_bits();
+	return 0;
+}
+
+static void vmfd_down(libvm_vm *vm)
+{
+	close(vm->vm_fd);
+}
+
+static int arch_up(libvm_vm *vm, const libvm_vm_config *cfg)
+{
+	(void)cfg;
+	return lvm_x86_vm_setup(vm);
+}
+
+static int mem_up(libvm_vm *vm, const libvm_vm_config *cfg)
+{
+	(void)cfg;
+	return lvm_mem_init(vm);
+}
+
+static int trap_up(libvm_vm *vm, const libvm_vm_config *cfg)
+{
+	(void)cfg;
+	return lvm_trap_init(vm);
+}
+
+static int vcpus_up(libvm_vm *vm, const libvm_vm_config *cfg)
+{
+	(void)cfg;
+	if (pthread_mutex_init(&vm->vcpu_lock, NULL))
+		return lvm_err(LIBVM_ENOMEM, "vcpu lock");
+	return 0;
+}
+
+static void vcpus_down(libvm_vm *vm)
+{
+	uint32_t i;
+
+	for (i = vm->nvcpus_alloc; i-- > 0;)
+		libvm_vcpu_destroy(vm->vcpus[i]);
+	free(vm->vcpus);
+	pthread_mutex_destroy(&vm->vcpu_lock);
+}
+
+static int kick_up(libvm_vm *vm, const libvm_vm_config *cfg)
+{
+	(void)cfg;
+	return lvm_kick_setup(vm->kick_signal);
+}
+
+static const struct {
+	const char *name;
+	int (*up)(libvm_vm *vm, const libvm_vm_config *cfg);
+	void (*down)(libvm_vm *vm);
+} subsystems[] = {
+	{ "kvm", kvm_up, kvm_down },
+	{ "vm", vmfd_up, vmfd_down },
+	{ "arch", arch_up, NULL },
+	{ "memory", mem_up, lvm_mem_fini },
+	{ "traps", trap_up, lvm_trap_fini },
+	{ "kick", kick_up, NULL },
+	{ "vcpus", vcpus_up, vcpus_down },
+};
+
+static void take_down(libvm_vm *vm)
+{
+	while (vm->subsys_up > 0) {
+		vm->subsys_up--;
+		if (subsystems[vm->subsys_up].down)
+			subsystems[vm->subsys_up].down(vm);
+	}
+}
+
+LIBVM_API int libvm_vm_create(libvm_vm **out, const libvm_vm_config *cfg)
+{
+	static const libvm_vm_config defaults = LIBVM_VM_CONFIG_INIT;
+	libvm_vm *vm;
+	size_t i;
+	int r;
+
+	if (!out)
+		return lvm_err(LIBVM_EINVAL, "libvm_vm_create: out is NULL");
+	*out = NULL;
+	if (!cfg)
+		cfg = &defaults;
+	if (cfg->version != LIBVM_VM_CONFIG_VERSION)
+		return lvm_err(LIBVM_EVERSION,
+			       "libvm_vm_config.version %u: this libvm knows "
+			       "version 1", cfg->version);
+	if (cfg->flags & ~(LIBVM_VM_IRQCHIP | LIBVM_VM_PIT))
+		return lvm_err(LIBVM_EINVAL, "libvm_vm_config.flags %#x: "
+			       "unknown bits", cfg->flags);
+	if ((cfg->flags & LIBVM_VM_PIT) && !(cfg->flags & LIBVM_VM_IRQCHIP))
+		return lvm_err(LIBVM_EINVAL,
+			       "LIBVM_VM_PIT needs LIBVM_VM_IRQCHIP");
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return lvm_err(LIBVM_ENOMEM, "libvm_vm_create");
+	vm->flags = cfg->flags;
+	vm->kick_signal = cfg->kick_signal ? cfg->kick_signal : SIGRTMAX - 3;
+	for (i = 0; i < ARRAY_SIZE(subsystems); i++) {
+		r = subsystems[i].up(vm, cfg);
+		if (r < 0) {
+			take_down(vm);
+			free(vm);
+			return r;
+		}
+		vm->subsys_up++;
+	}
+	*out = vm;
+	return 0;
+}
+
+LIBVM_API void libvm_vm_destroy(libvm_vm *vm)
+{
+	if (!vm)
+		return;
+	take_down(vm);
+	free(vm);
+}
+
+LIBVM_API int libvm_vm_irq_line(libvm_vm *vm, uint32_t gsi, int level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level ? 1 : 0 };
+
+	if (!vm)
+		return lvm_err(LIBVM_EINVAL, "libvm_vm_irq_line: vm is NULL");
+	if (!(vm->flags & LIBVM_VM_IRQCHIP))
+		return lvm_err(LIBVM_ESTATE, "libvm_vm_irq_line: the VM was "
+			       "created without LIBVM_VM_IRQCHIP");
+	if (gsi >= 24)
+		return lvm_err(LIBVM_EINVAL, "libvm_vm_irq_line: GSI %u "
+			       "(0-23)", gsi);
+	return KVM_IOCTL(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? LIBVM_EKVM : 0;
+}

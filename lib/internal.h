@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* libvm internals shared by lib/. Never installed. */
+#ifndef LIBVM_INTERNAL_H
+#define LIBVM_INTERNAL_H
+
+#define LIBVM_BUILDING 1
+#include <libvm/libvm.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+struct kvm_run;
+
+#define LIBVM_PAGE_SIZE 4096ull
+#define LIBVM_HUGE_SIZE (2ull << 20)
+#define LIBVM_MAX_REGIONS 512
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- errors (lib/core/error.c) ---- */
+int lvm_err(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), cold));
+/* Like lvm_err, appending ": strerror(errnum)". */
+int lvm_err_errno(int code, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), cold));
+
+/* ---- ioctl wrappers (lib/core/kvm.c) ---- */
+/* Raw: returns the ioctl's result or -errno, retrying on EINTR. */
+int lvm_ioctl_raw(int fd, unsigned long req, unsigned long arg);
+/* Checked: records the ioctl name, argument and errno on failure. */
+int lvm_ioctl_checked(int fd, unsigned long req, unsigned long arg,
+		      const char *name);
+#define KVM_IOCTL(fd, req, arg) \
+	lvm_ioctl_checked((fd), (req), (unsigned long)(arg), #req)
+
+int lvm_open_kvm(const char *path);
+
+/* ---- memory ---- */
+struct lvm_region {
+	uint64_t gpa, size;
+	uint8_t *host;
+	uint32_t flags;		/* LIBVM_MEM_* */
+	uint32_t slot;
+	bool owned;		/* libvm munmaps it */
+	bool host_writable;
+};
+
+struct lvm_trap {
+	uint64_t base, end;	/* [base, end) */
+	libvm_trap_fn fn;
+	void *opaque;
+};
+
+struct lvm_trap_table {
+	struct lvm_trap *v;
+	uint32_t n, cap;
+};
+
+struct lvm_cpuid_cache;
+
+struct libvm_vm {
+	int kvm_fd, vm_fd;
+	uint32_t flags;
+	int kick_signal;
+	uint32_t max_vcpus, max_memslots, phys_bits;
+	int run_size;
+	uint64_t caps;		/* LIBVM_HOST_* */
+	int subsys_up;		/* how many subsystems came up */
+
+	pthread_rwlock_t mem_lock;
+	struct lvm_region regions[LIBVM_MAX_REGIONS];
+	uint32_t nregions;
+	uint8_t slot_used[LIBVM_MAX_REGIONS];
+
+	pthread_rwlock_t trap_lock;
+	struct lvm_trap_table traps[2];
+
+	pthread_mutex_t vcpu_lock;
+	libvm_vcpu **vcpus;	/* indexed by id */
+	uint32_t nvcpus_alloc;
+};
+
+struct libvm_vcpu {
+	libvm_vm *vm;
+	uint32_t id;
+	int fd;
+	struct kvm_run *run;
+	bool sync_regs;		/* KVM_CAP_SYNC_REGS in use */
+	bool regs_cached;	/* run->s.regs.regs is current */
+	uint32_t xsave_size;
+
+	/* cancel / timeout */
+	pthread_mutex_t run_lock;
+	bool running;
+	pthread_t thread;
+	atomic_int cancel;
+	bool timer_ok;
+	timer_t timer;
+	pid_t timer_tid;
+	pthread_t mask_thread;	/* thread the KVM signal mask was set for */
+	bool mask_known;
+};
+
+/* lib/core/memory.c */
+int lvm_mem_init(libvm_vm *vm);
+void lvm_mem_fini(libvm_vm *vm);
+/* Bounds-checked guest-physical access; the one way lib/ reads guest RAM. */
+void *lvm_gpa_ptr(libvm_vm *vm, uint64_t gpa, uint64_t len, bool write);
+
+/* lib/core/trap.c */
+int lvm_trap_init(libvm_vm *vm);
+void lvm_trap_fini(libvm_vm *vm);
+/* Returns 0 if no trap covers addr, 1 if handled, or <0 / 2 for stop. */
+int lvm_trap_dispatch(libvm_vcpu *vcpu, uint32_t space, uint64_t addr,
+		      uint8_t *data, uint32_t size, uint32_t count,
+		      uint32_t direction, int *stop_code);
+
+/* lib/core/host.c */
+uint64_t lvm_probe_caps(int fd);
+uint32_t lvm_host_phys_bits(void);
+int lvm_supported_cpuid(const libvm_cpuid_entry **out, uint32_t *n,
+			int kvm_fd);
+
+/* lib/core/kick.c */
+int lvm_kick_setup(int signo);
+
+/* lib/x86/cpu.c */
+int lvm_x86_vm_setup(libvm_vm *vm);
+int lvm_x86_vcpu_setup(libvm_vcpu *vcpu);
+
+#endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* x86 specifics of VM and vCPU creation. */
+#include "../internal.h"
+
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Three pages just below the BIOS area at the top of 4 GiB, as is usual. */
+#define TSS_ADDR 0xfffbd000ul
+#define IDENTITY_MAP_ADDR 0xfffbc000ull
+
+int lvm_x86_vm_setup(libvm_vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = 0 };
+	uint64_t idmap = IDENTITY_MAP_ADDR;
+	int r;
+
+	/* VMX without unrestricted guest needs these for real mode. */
+	if (lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
+			  KVM_CAP_SET_TSS_ADDR) > 0) {
+		r = KVM_IOCTL(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR);
+		if (r < 0)
+			return r;
+	}
+	if (lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
+			  KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
+		r = KVM_IOCTL(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+		if (r < 0)
+			return r;
+	}
+	if (vm->flags & LIBVM_VM_IRQCHIP) {
+		if (!(vm->caps & LIBVM_HOST_IRQCHIP))
+			return lvm_err(LIBVM_ENOTSUP, "LIBVM_VM_IRQCHIP: this "
+				       "KVM has no in-kernel irqchip");
+		r = KVM_IOCTL(vm->vm_fd, KVM_CREATE_IRQCHIP, 0);
+		if (r < 0)
+			return r;
+	}
+	if (vm->flags & LIBVM_VM_PIT) {
+		if (!(vm->caps & LIBVM_HOST_PIT))
+			return lvm_err(LIBVM_ENOTSUP, "LIBVM_VM_PIT: this KVM "
+				       "has no in-kernel PIT");
+		r = KVM_IOCTL(vm->vm_fd, KVM_CREATE_PIT2, &pit);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Host CPUID with this vCPU's APIC ID patched in. */
+int lvm_x86_vcpu_setup(libvm_vcpu *vcpu)
+{
+	const libvm_cpuid_entry *sup;
+	libvm_cpuid_entry *e;
+	uint32_t n, i;
+	int r;
+
+	r = lvm_supported_cpuid(&sup, &n, vcpu->vm->kvm_fd);
+	if (r < 0)
+		return r;
+	e = malloc(n * sizeof(*e) + 1);
+	if (!e)
+		return lvm_err(LIBVM_ENOMEM, "cpuid table");
+	memcpy(e, sup, n * sizeof(*e));
+	for (i = 0; i < n; i++) {
+		if (e[i].function == 1)
+			e[i].ebx = (e[i].ebx & 0x00ffffffu) |
+				   (vcpu->id << 24);
+		if (e[i].function == 0xb || e[i].function == 0x1f)
+			e[i].edx = vcpu->id;
+	}
+	r = libvm_vcpu_set_cpuid(vcpu, e, n);
+	free(e);
+	return r;
+}
