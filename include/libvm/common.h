@@ -51,6 +51,9 @@ enum libvm_error {
 	LIBVM_EFAULT = -12,	/* guest virtual address not mapped */
 	LIBVM_ELIMIT = -13,	/* a fixed limit was reached */
 	LIBVM_ESTATE = -14,	/* object in the wrong state for the call */
+	LIBVM_EIMAGE = -15,	/* malformed or unusable guest image */
+	LIBVM_EGUEST = -16,	/* the guest faulted or stopped in a call */
+	LIBVM_ETIMEOUT = -17,	/* a call's time budget ran out */
 };
 
 /* Short text for a LIBVM_E* code; never NULL. */

@@ -8,5 +8,6 @@
 #include <libvm/memory.h>
 #include <libvm/vcpu.h>
 #include <libvm/device.h>
+#include <libvm/loader.h>
 
 #endif

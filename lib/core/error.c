@@ -34,6 +34,9 @@ static const char *const texts[] = {
 	[12] = "guest virtual address not mapped",
 	[13] = "limit reached",
 	[14] = "wrong state for this call",
+	[15] = "malformed guest image",
+	[16] = "guest fault",
+	[17] = "timed out",
 };
 
 LIBVM_API const char *libvm_strerror(int code)
