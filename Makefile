@@ -25,7 +25,8 @@ CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(wildcard lib/core/*.c lib/x86/*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+LIB_ASM := $(wildcard lib/x86/*.S)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
 SONAME := libvm.so.$(VERSION_MAJOR)
 SO := $(B)/lib/libvm.so.$(VERSION)
 AR_LIB := $(B)/lib/libvm.a
@@ -51,6 +52,10 @@ deps:
 $(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(B)/obj/lib/%.o: lib/%.S
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -c $< -o $@
 
 $(SO): $(LIB_OBJ) lib/libvm.map
 	@mkdir -p $(@D)

@@ -52,9 +52,38 @@ struct lvm_region {
 
 struct lvm_trap {
 	uint64_t base, end;	/* [base, end) */
-	libvm_trap_fn fn;
+	libvm_trap_fn fn;	/* PIO and MMIO */
+	libvm_hypercall_fn hfn;	/* hypercalls (space 2, [nr, nr+1)) */
 	void *opaque;
 };
+
+/* The long-mode runtime of a VM (lib/x86/longmode.c, lib/core/call.c). */
+struct lvm_rt {
+	bool active;
+	uint32_t flags;		/* LIBVM_LONG_* */
+	uint64_t sys_gpa;
+	uint64_t xcr0;		/* 0: no XSAVE */
+	libvm_console_fn console;
+	void *console_opaque;
+	uint64_t scratch_gpa, scratch_size, scratch_used;
+};
+
+/* Layout of the system area (offsets from sys_gpa). */
+#define LVM_SYS_GDT	0x00000
+#define LVM_SYS_IDT	0x01000
+#define LVM_SYS_TSS	0x02000	/* 128 bytes per vCPU */
+#define LVM_SYS_CODE	0x03000
+#define LVM_SYS_PML4	0x04000
+#define LVM_SYS_PDPT	0x05000
+#define LVM_SYS_PD	0x06000	/* 64 pages */
+#define LVM_SYS_STACKS	0x46000	/* 4 KiB exception stack per vCPU */
+#define LVM_SEL_KCODE	0x08
+#define LVM_SEL_KDATA	0x10
+#define LVM_SEL_UDATA	0x1b
+#define LVM_SEL_UCODE	0x23
+#define LVM_SEL_TSS(id)	(0x28 + 16 * (id))
+
+extern const uint8_t lvm_rt_code[], lvm_rt_dispatch[], lvm_rt_code_end[];
 
 struct lvm_trap_table {
 	struct lvm_trap *v;
@@ -78,7 +107,8 @@ struct libvm_vm {
 	uint8_t slot_used[LIBVM_MAX_REGIONS];
 
 	pthread_rwlock_t trap_lock;
-	struct lvm_trap_table traps[2];
+	struct lvm_trap_table traps[3];	/* PIO, MMIO, hypercall */
+	struct lvm_rt rt;
 
 	pthread_mutex_t vcpu_lock;
 	libvm_vcpu **vcpus;	/* indexed by id */
@@ -104,6 +134,12 @@ struct libvm_vcpu {
 	pid_t timer_tid;
 	pthread_t mask_thread;	/* thread the KVM signal mask was set for */
 	bool mask_known;
+
+	/* long-mode runtime */
+	bool rt_long;		/* set_long_mode was called */
+	bool rt_at_dispatch;	/* parked at the return OUT: calls set regs only */
+	uint64_t rt_stack;
+	libvm_sregs rt_sregs;	/* the long-mode sregs to restore */
 };
 
 /* lib/core/memory.c */
@@ -115,10 +151,21 @@ void *lvm_gpa_ptr(libvm_vm *vm, uint64_t gpa, uint64_t len, bool write);
 /* lib/core/trap.c */
 int lvm_trap_init(libvm_vm *vm);
 void lvm_trap_fini(libvm_vm *vm);
-/* Returns 0 if no trap covers addr, 1 if handled, or <0 / 2 for stop. */
+/* Returns 0 if no trap covers addr, 1 if handled, 2 to stop (*stop_code). */
 int lvm_trap_dispatch(libvm_vcpu *vcpu, uint32_t space, uint64_t addr,
 		      uint8_t *data, uint32_t size, uint32_t count,
 		      uint32_t direction, int *stop_code);
+
+/* Runtime ports: 1 handled (continue), 0 exit filled in. lib/core/call.c */
+int lvm_rt_port(libvm_vcpu *vcpu, libvm_exit *ex, int *stop_code);
+int lvm_hypercall_dispatch(libvm_vcpu *vcpu, uint64_t nr,
+			   const uint64_t args[6], uint64_t *ret,
+			   int *stop_code);
+int lvm_trap_insert(libvm_vm *vm, uint32_t space, uint64_t base,
+		    uint64_t len, const struct lvm_trap *tmpl);
+int lvm_trap_remove(libvm_vm *vm, uint32_t space, uint64_t base);
+/* Read a 64-bit value of guest RAM, bounds-checked; false if outside. */
+bool lvm_read_u64(libvm_vm *vm, uint64_t gpa, uint64_t *val);
 
 /* lib/core/host.c */
 uint64_t lvm_probe_caps(int fd);

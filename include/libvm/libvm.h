@@ -9,5 +9,7 @@
 #include <libvm/vcpu.h>
 #include <libvm/device.h>
 #include <libvm/loader.h>
+#include <libvm/mode.h>
+#include <libvm/call.h>
 
 #endif

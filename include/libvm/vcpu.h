@@ -76,6 +76,9 @@ enum libvm_exit_reason {
 	LIBVM_EXIT_SYSTEM_EVENT = 11,	/* reset/shutdown request: u.system */
 	LIBVM_EXIT_IRQ_WINDOW = 12,	/* interrupt window open */
 	LIBVM_EXIT_OTHER = 13,		/* any other KVM exit: kvm_reason */
+	LIBVM_EXIT_EXCEPTION = 14,	/* long-mode guest fault: u.exception */
+	LIBVM_EXIT_GUEST_EXIT = 15,	/* guest called exit: u.guest_exit */
+	LIBVM_EXIT_RETURN = 16,		/* a libvm_call returned: u.ret */
 };
 
 /* Direction of an access (traps and exits). */
@@ -130,6 +133,19 @@ typedef struct libvm_exit {
 			uint32_t ndata;
 			uint64_t data[16];
 		} system;
+		struct {
+			uint32_t vector;	/* 0-31 */
+			uint32_t has_error_code;
+			uint64_t error_code;
+			uint64_t rip, cs, rflags, rsp;
+			uint64_t cr2;		/* page fault address */
+		} exception;
+		struct {
+			int64_t code;
+		} guest_exit;
+		struct {
+			uint64_t value;		/* RAX */
+		} ret;
 		uint8_t reserved[256];
 	} u;
 } libvm_exit;

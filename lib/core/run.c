@@ -39,6 +39,9 @@ static const char *const reason_names[] = {
 	[LIBVM_EXIT_SYSTEM_EVENT] = "system-event",
 	[LIBVM_EXIT_IRQ_WINDOW] = "irq-window",
 	[LIBVM_EXIT_OTHER] = "other",
+	[LIBVM_EXIT_EXCEPTION] = "exception",
+	[LIBVM_EXIT_GUEST_EXIT] = "guest-exit",
+	[LIBVM_EXIT_RETURN] = "return",
 };
 
 LIBVM_API const char *libvm_exit_reason_name(uint32_t reason)
@@ -186,6 +189,14 @@ static bool handle_exit(libvm_vcpu *v, libvm_exit *ex, int *stop)
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO: {
 		uint64_t bytes = (uint64_t)run->io.size * run->io.count;
+
+		if (unlikely(v->vm->rt.active) &&
+		    run->io.port >= LIBVM_PORT_HYPERCALL &&
+		    run->io.port <= LIBVM_PORT_EXCEPTION) {
+			h = lvm_rt_port(v, ex, stop);
+			if (h >= 0)
+				return h == 1;
+		}
 
 		if (run->io.data_offset > (uint64_t)v->vm->run_size ||
 		    bytes > (uint64_t)v->vm->run_size - run->io.data_offset) {
