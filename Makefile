@@ -24,7 +24,7 @@ SAN ?=
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
-LIB_SRC := $(wildcard lib/core/*.c lib/x86/*.c)
+LIB_SRC := $(wildcard lib/core/*.c lib/x86/*.c lib/loader/*.c)
 LIB_ASM := $(wildcard lib/x86/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
 SONAME := libvm.so.$(VERSION_MAJOR)
@@ -33,6 +33,27 @@ AR_LIB := $(B)/lib/libvm.a
 
 TEST_SRC := $(wildcard tests/*.c tests/*.S)
 TEST_BIN := $(B)/tests/libvm-tests
+# White-box tests of lib/ internals (no KVM needed), linked with libvm.a.
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_BIN := $(B)/tests/libvm-unit-tests
+# Bare ELF images for the loader tests, 64- and 32-bit, no runtime.
+ELF_IMG_SRC := $(wildcard tests/elf/*.c)
+ELF_IMGS := $(ELF_IMG_SRC:tests/elf/%.c=$(B)/tests/elf/%-64.elf) \
+	$(ELF_IMG_SRC:tests/elf/%.c=$(B)/tests/elf/%-32.elf)
+ELF_IMG_CFLAGS := -ffreestanding -nostdlib -static -fno-pie -no-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -O2 \
+	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-Ttext-segment=0x100000
+# libFuzzer targets fuzz/fuzz_NAME.c, seeds in $(B)/fuzz/corpus/NAME.
+FUZZ_CC ?= clang
+FUZZ_DEPS ?= clang libclang-rt-14-dev
+FUZZ_TIME ?= 20
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZERS := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Iinclude -Ilib
+# The lib/ sources and libraries each target links (no KVM in them).
+FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
+FUZZ_LIBS_elf := -lelf
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -40,9 +61,22 @@ BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
 PROG_LIBS := -L$(B)/lib -lvm -lpthread
 
-.PHONY: all lib deps demo check test asan bench install uninstall clean
+# Guest programs: freestanding, static, linked with the guest runtime.
+GUEST_CC ?= gcc
+GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -Iinclude $(WARN) -Wno-missing-prototypes
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none
+GUEST_RT := $(B)/lib/libvm-guest.a
+GUEST_SRC := $(wildcard tests/guests/*.c examples/guests/*.c)
+GUESTS := $(patsubst %.c,$(B)/guests/%.elf,$(notdir $(GUEST_SRC)))
+vpath %.c tests/guests examples/guests
 
-all: lib $(TEST_BIN) $(EXAMPLES) $(BENCHES) $(B)/lib/libvm.pc
+.PHONY: all lib deps demo check test asan bench install uninstall clean \
+	fuzz-deps fuzz-smoke
+
+all: lib $(GUEST_RT) $(GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
+	$(UNIT_BIN) $(ELF_IMGS) \
+	$(B)/lib/libvm.pc
 
 lib: $(SO) $(B)/lib/libvm.so $(B)/lib/$(SONAME) $(AR_LIB)
 
@@ -53,6 +87,8 @@ $(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
 
+$(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elf.h
+
 $(B)/obj/lib/%.o: lib/%.S
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -c $< -o $@
@@ -61,7 +97,7 @@ $(SO): $(LIB_OBJ) lib/libvm.map
 	@mkdir -p $(@D)
 	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,$(SONAME) \
 		-Wl,--version-script,lib/libvm.map -Wl,-z,defs -Wl,-z,now \
-		-o $@ $(LIB_OBJ) -lpthread
+		-o $@ $(LIB_OBJ) -lpthread -lelf
 
 $(B)/lib/$(SONAME): $(SO)
 	ln -sf $(notdir $<) $@
@@ -74,25 +110,82 @@ $(AR_LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(GUEST_RT): lib/guest/runtime.c include/libvm/guest.h include/libvm/call.h
+	@mkdir -p $(B)/obj/guest $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -fno-builtin \
+		-fno-tree-loop-distribute-patterns -c $< \
+		-o $(B)/obj/guest/runtime.o
+	rm -f $@
+	$(AR) rcs $@ $(B)/obj/guest/runtime.o
+
+$(B)/guests/%.elf: %.c $(GUEST_RT) include/libvm/guest.h
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $< \
+		-L$(B)/lib -lvm-guest
+
 $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    $< > $@
 
-$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib
+PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"'
+
+$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
+	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
 		$(RPATH) $(PROG_LIBS) -lcriterion
 
-$(B)/examples/%: examples/%.c lib
+$(B)/examples/%: examples/%.c lib $(GUESTS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
+	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-$(B)/bench/%: bench/%.c bench/bench.h lib
+$(B)/bench/%: bench/%.c bench/bench.h lib $(GUESTS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
+	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		$(PROG_LIBS) -lm
+
+$(UNIT_BIN): $(UNIT_SRC) $(wildcard tests/*.h) $(AR_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Itests -Ilib -o $@ $(UNIT_SRC) $(LDFLAGS_ALL) \
+		$(AR_LIB) -lelf -lpthread -lcriterion
+
+$(B)/tests/elf/%-64.elf: tests/elf/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ELF_IMG_CFLAGS) -m64 -o $@ $<
+
+$(B)/tests/elf/%-32.elf: tests/elf/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ELF_IMG_CFLAGS) -m32 -Wl,-m,elf_i386 -o $@ $<
+
+fuzz-deps:
+	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
+
+$(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elf.h
+
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
+		| fuzz-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_$*) $(FUZZ_LIBS_$*)
+
+$(B)/fuzz/corpus/elf/.stamp: fuzz/elf-seeds.sh $(ELF_IMGS)
+	@rm -rf $(@D)
+	sh fuzz/elf-seeds.sh $(@D) $(ELF_IMGS)
+	@touch $@
+
+# Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
+fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp
+	@for f in $(FUZZERS); do \
+		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
+		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \
+		$$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 \
+			-timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(B)/fuzz/$$n- $$w \
+			$(B)/fuzz/corpus/$$n >$(B)/fuzz/$$n.log 2>&1 || \
+			{ tail -60 $(B)/fuzz/$$n.log; exit 1; }; \
+		grep -E 'stat::(number_of_executed_units|peak_rss_mb)' \
+			$(B)/fuzz/$$n.log; \
+	done
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -100,7 +193,8 @@ demo: deps
 	$(B)/examples/hello
 
 # Criterion runs the suites; --jobs keeps KVM tests from starving.
-test: all
+test: all fuzz-smoke
+	$(UNIT_BIN) --jobs 2
 	$(TEST_BIN) --jobs 2
 
 check: deps
@@ -115,14 +209,14 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
-install: lib $(B)/lib/libvm.pc
+install: lib $(GUEST_RT) $(B)/lib/libvm.pc
 	install -d $(DESTDIR)$(INCLUDEDIR)/libvm $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 include/libvm/*.h $(DESTDIR)$(INCLUDEDIR)/libvm/
 	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvm.so
-	install -m 644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(AR_LIB) $(GUEST_RT) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(B)/lib/libvm.pc $(DESTDIR)$(PKGCONFIGDIR)/
 
 uninstall:
@@ -130,7 +224,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/libvm
 	rm -f $(DESTDIR)$(LIBDIR)/libvm.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libvm.so \
-		$(DESTDIR)$(LIBDIR)/libvm.a $(DESTDIR)$(PKGCONFIGDIR)/libvm.pc
+		$(DESTDIR)$(LIBDIR)/libvm.a $(DESTDIR)$(LIBDIR)/libvm-guest.a \
+		$(DESTDIR)$(PKGCONFIGDIR)/libvm.pc
 
 clean:
 	rm -rf $(B)

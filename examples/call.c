@@ -1,0 +1,105 @@
+/*
+ * call: load a guest program compiled from C (examples/guests/funcs.c),
+ * run its main(), then call its functions from the host like local ones:
+ * add(2, 40), and fnv1a() over a host buffer copied into the guest.
+ * A guest crash (divide by zero) comes back as an error, and the same VM
+ * takes the next call.
+ */
+#include <libvm/libvm.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef LIBVM_GUEST_DIR
+#define LIBVM_GUEST_DIR "."
+#endif
+
+#define RAM_SIZE (64ull << 20)
+#define SYS_GPA 0x100000ull		/* libvm's tables: 512 KiB */
+#define SCRATCH_GPA (32ull << 20)	/* call arguments: 16 MiB */
+#define STACK_TOP RAM_SIZE
+
+static void console(const char *buf, size_t len, void *opaque)
+{
+	(void)opaque;
+	printf("guest says: %.*s", (int)len, buf);
+}
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ull;
+	return h;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = argc > 1 ? argv[1] : LIBVM_GUEST_DIR "/funcs.elf";
+	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
+	libvm_vm *vm = NULL;
+	libvm_vcpu *vcpu = NULL;
+	libvm_image *img = NULL;
+	uint64_t add, hash, divide, ret, buf_gva;
+	char text[4096];
+	libvm_exit ex;
+	int r;
+
+	lm.sys_gpa = SYS_GPA;
+	if ((r = libvm_vm_create(&vm, NULL)) < 0 ||
+	    (r = libvm_mem_map_anon(vm, 0, RAM_SIZE, 0)) < 0 ||
+	    (r = libvm_image_load_file(&img, vm, path, 0)) < 0 ||
+	    (r = libvm_long_mode_setup(vm, &lm)) < 0 ||
+	    (r = libvm_scratch_set(vm, SCRATCH_GPA, 16ull << 20)) < 0 ||
+	    (r = libvm_console_attach(vm, console, NULL)) < 0 ||
+	    (r = libvm_vcpu_create(&vcpu, vm, 0)) < 0 ||
+	    (r = libvm_vcpu_set_long_mode(vcpu, libvm_image_entry(img),
+					  STACK_TOP)) < 0 ||
+	    (r = libvm_vcpu_run(&ex, vcpu, 5000000000ull)) < 0)
+		goto fail;
+	printf("main() ended: %s, code %lld\n",
+	       libvm_exit_reason_name(ex.reason),
+	       (long long)ex.u.guest_exit.code);
+
+	if ((r = libvm_image_symbol(&add, img, "add")) < 0 ||
+	    (r = libvm_image_symbol(&hash, img, "fnv1a")) < 0 ||
+	    (r = libvm_image_symbol(&divide, img, "divide")) < 0)
+		goto fail;
+	r = libvm_call(&ret, NULL, vcpu, add, (uint64_t[]){ 2, 40 }, 2,
+		       1000000000);
+	if (r < 0)
+		goto fail;
+	printf("add(2, 40) = %llu\n", (unsigned long long)ret);
+
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + i % 26);
+	if ((r = libvm_scratch_push(&buf_gva, vm, text, sizeof(text))) < 0 ||
+	    (r = libvm_call(&ret, NULL, vcpu, hash,
+			    (uint64_t[]){ buf_gva, sizeof(text) }, 2,
+			    1000000000)) < 0)
+		goto fail;
+	libvm_scratch_reset(vm);
+	printf("fnv1a(4 KiB) = %016llx in the guest, %016llx on the host\n",
+	       (unsigned long long)ret,
+	       (unsigned long long)fnv1a((const uint8_t *)text, sizeof(text)));
+
+	r = libvm_call(&ret, &ex, vcpu, divide, (uint64_t[]){ 1, 0 }, 2,
+		       1000000000);
+	printf("divide(1, 0): %s: %s\n", libvm_strerror(r),
+	       libvm_last_error());
+	r = libvm_call(&ret, NULL, vcpu, add, (uint64_t[]){ 20, 22 }, 2,
+		       1000000000);
+	if (r < 0)
+		goto fail;
+	printf("and the VM goes on: add(20, 22) = %llu\n",
+	       (unsigned long long)ret);
+	libvm_image_destroy(img);
+	libvm_vm_destroy(vm);
+	return 0;
+fail:
+	fprintf(stderr, "call: %s: %s\n", libvm_strerror(r),
+		libvm_last_error());
+	libvm_image_destroy(img);
+	libvm_vm_destroy(vm);
+	return 1;
+}

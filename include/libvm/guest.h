@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvm guest side: include this in guest programs built with
+ *   gcc -ffreestanding -nostdlib -static -fno-pie -no-pie \
+ *       -fno-stack-protector -O2 prog.c -lvm-guest
+ * (see README.md).  The runtime libvm-guest.a gives _start (main, then
+ * exit with its return value) and memcpy, memmove, memset, memcmp, strlen,
+ * which compilers emit calls to even in freestanding code.
+ */
+#ifndef LIBVM_GUEST_H
+#define LIBVM_GUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libvm/call.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Keep a function in the image for the host to call by name. */
+#define LIBVM_EXPORT __attribute__((used, noinline, visibility("default")))
+
+/* Call host hypercall nr with up to six arguments; returns its result. */
+static inline int64_t libvm_hypercall(uint32_t nr, uint64_t a0, uint64_t a1,
+				      uint64_t a2, uint64_t a3, uint64_t a4,
+				      uint64_t a5)
+{
+	register uint64_t r8 __asm__("r8") = a3;
+	register uint64_t r9 __asm__("r9") = a4;
+	register uint64_t r10 __asm__("r10") = a5;
+	uint64_t rax = nr;
+
+	__asm__ volatile("outl %%eax, %%dx"
+			 : "+a"(rax)
+			 : "d"((uint16_t)LIBVM_PORT_HYPERCALL), "D"(a0),
+			   "S"(a1), "c"(a2), "r"(r8), "r"(r9), "r"(r10)
+			 : "memory");
+	return (int64_t)rax;
+}
+
+#define libvm_hypercall0(nr) libvm_hypercall(nr, 0, 0, 0, 0, 0, 0)
+#define libvm_hypercall1(nr, a) libvm_hypercall(nr, a, 0, 0, 0, 0, 0)
+#define libvm_hypercall2(nr, a, b) libvm_hypercall(nr, a, b, 0, 0, 0, 0)
+#define libvm_hypercall3(nr, a, b, c) libvm_hypercall(nr, a, b, c, 0, 0, 0)
+
+/* End the guest program: the host's run returns LIBVM_EXIT_GUEST_EXIT. */
+__attribute__((noreturn)) void libvm_guest_exit(int64_t code);
+/* Write to the host console (libvm_console_attach); bytes or < 0. */
+int64_t libvm_guest_write(const void *buf, size_t len);
+/* Write a NUL-terminated string. */
+int64_t libvm_guest_puts(const char *s);
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The freestanding guest runtime (libvm-guest.a).  Built with
+ * -fno-builtin and -fno-tree-loop-distribute-patterns so the compiler
+ * does not turn these loops back into calls to themselves.
+ */
+#include <libvm/guest.h>
+
+int main(void);
+
+__asm__(".text\n"
+	".globl _start\n"
+	".type _start, @function\n"
+	"_start:\n"
+	"	xor %ebp, %ebp\n"
+	"	and $-16, %rsp\n"
+	"	call main\n"
+	"	mov %rax, %rdi\n"
+	"	call libvm_guest_exit\n"
+	"	ud2\n");
+
+void libvm_guest_exit(int64_t code)
+{
+	for (;;)
+		libvm_hypercall1(LIBVM_HC_EXIT, (uint64_t)code);
+}
+
+int64_t libvm_guest_write(const void *buf, size_t len)
+{
+	return libvm_hypercall2(LIBVM_HC_CONSOLE, (uint64_t)(uintptr_t)buf,
+				len);
+}
+
+int64_t libvm_guest_puts(const char *s)
+{
+	return libvm_guest_write(s, strlen(s));
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	void *d = dst;
+
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	if (d < s)
+		return memcpy(dst, src, n);
+	while (n--)
+		d[n] = s[n];
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	void *d = dst;
+
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x - *y;
+	return 0;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
