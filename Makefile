@@ -87,7 +87,7 @@ $(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elf.h
+$(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
 
 $(B)/obj/lib/%.o: lib/%.S
 	@mkdir -p $(@D)
@@ -161,7 +161,7 @@ $(B)/tests/elf/%-32.elf: tests/elf/%.c
 fuzz-deps:
 	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
 
-$(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elf.h
+$(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
 
 $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 		| fuzz-deps
@@ -189,8 +189,13 @@ fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@echo "== examples/hello: a guest prints through a port-I/O device"
-	$(B)/examples/hello
+	@$(B)/examples/hostinfo
+	@echo "== examples/hello: a real-mode guest prints through a port-I/O device"
+	@$(B)/examples/hello
+	@echo "== examples/call: calling functions of a guest compiled from C"
+	@$(B)/examples/call
+	@echo "== examples/hypercall: the guest calls host functions"
+	@$(B)/examples/hypercall
 
 # Criterion runs the suites; --jobs keeps KVM tests from starving.
 test: all fuzz-smoke
