@@ -39,8 +39,6 @@ int main(void)
 {
 	libvm_vm *vm = NULL;
 	libvm_vcpu *vcpu = NULL;
-	libvm_sregs sregs;
-	libvm_regs regs = { .rip = 0x1000, .rflags = 0x2 };
 	libvm_exit exit;
 	int r;
 
@@ -51,13 +49,8 @@ int main(void)
 	    (r = libvm_trap_register(vm, LIBVM_TRAP_PIO, 0x3f8, 1, console,
 				     NULL)) < 0 ||
 	    (r = libvm_vcpu_create(&vcpu, vm, 0)) < 0 ||
-	    (r = libvm_vcpu_get_sregs(&sregs, vcpu)) < 0)
-		goto fail;
-	sregs.cs.base = 0;	/* reset state has CS at 0xffff0000 */
-	sregs.cs.selector = 0;
-	if ((r = libvm_vcpu_set_sregs(vcpu, &sregs)) < 0 ||
-	    (r = libvm_vcpu_set_regs(vcpu, &regs)) < 0 ||
-	    (r = libvm_vcpu_run(&exit, vcpu, 1000000000)) < 0)
+	    (r = libvm_vcpu_set_real_mode(vcpu, 0, 0x1000, 0)) < 0 ||
+	    (r = libvm_vcpu_run(&exit, vcpu, 1000000000)) < 0)	/* 1 s */
 		goto fail;
 	printf("guest stopped: %s\n", libvm_exit_reason_name(exit.reason));
 	libvm_vm_destroy(vm);
