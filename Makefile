@@ -67,9 +67,18 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -Iinclude $(WARN) -Wno-missing-prototypes
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none
 GUEST_RT := $(B)/lib/libvm-guest.a
-GUEST_SRC := $(wildcard tests/guests/*.c examples/guests/*.c)
+GUEST_SRC := $(wildcard tests/guests/*.c examples/guests/*.c bench/guests/*.c)
 GUESTS := $(patsubst %.c,$(B)/guests/%.elf,$(notdir $(GUEST_SRC)))
-vpath %.c tests/guests examples/guests
+vpath %.c tests/guests examples/guests bench/guests
+# Real-mode (-m16) and 32-bit (-m32) guests of the CPU-mode tests, ELF32,
+# no runtime: tests/guests16/NAME.c -> NAME.elf16 at 0x1000,
+# tests/guests32/NAME.c -> NAME.elf32 at 1 MiB.
+GUESTS += $(patsubst tests/guests16/%.c,$(B)/guests/%.elf16,$(wildcard tests/guests16/*.c)) \
+	$(patsubst tests/guests32/%.c,$(B)/guests/%.elf32,$(wildcard tests/guests32/*.c))
+GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables $(WARN) \
+	-Wno-missing-prototypes -nostdlib -static -Wl,-m,elf_i386 \
+	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 
 .PHONY: all lib deps demo check test asan bench install uninstall clean \
 	fuzz-deps fuzz-smoke
@@ -123,6 +132,15 @@ $(B)/guests/%.elf: %.c $(GUEST_RT) include/libvm/guest.h
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $< \
 		-L$(B)/lib -lvm-guest
 
+$(B)/guests/%.elf16: tests/guests16/%.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_X86_FLAGS) -m16 -Wl,-Ttext-segment=0x1000 -o $@ $<
+
+$(B)/guests/%.elf32: tests/guests32/%.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_X86_FLAGS) -m32 -msse2 -mfpmath=sse \
+		-Wl,-Ttext-segment=0x100000 -o $@ $<
+
 $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
@@ -144,6 +162,9 @@ $(B)/bench/%: bench/%.c bench/bench.h lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		$(PROG_LIBS) -lm
+
+# bench/call.c and its guest compile the same workloads.
+$(B)/guests/work.elf $(B)/bench/call: bench/work_fns.h
 
 $(UNIT_BIN): $(UNIT_SRC) $(wildcard tests/*.h) $(AR_LIB)
 	@mkdir -p $(@D)
@@ -203,6 +224,8 @@ test: all fuzz-smoke
 	$(TEST_BIN) --jobs 2
 
 check: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/install-check.sh $(B)
 	@$(MAKE) --no-print-directory test
 
 asan: deps
@@ -210,7 +233,11 @@ asan: deps
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		OPT="-O1 -g" test
 
-bench: deps
+# Unicorn is bench/call's second baseline (loaded at run time if present).
+BENCH_DEPS ?= libunicorn-dev
+
+bench:
+	@CC="$(CC)" scripts/deps.sh $(BENCH_DEPS)
 	@$(MAKE) --no-print-directory all
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
