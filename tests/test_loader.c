@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvm_image_load_*: placement, BSS, entry, extent and symbols of real
+ * images (tests/elf/, built 64- and 32-bit), and the malformed corpus of
+ * elf_corpus.h, which must leave guest RAM untouched.  The parser alone is
+ * tested without KVM in tests/unit/test_elf_parse.c.
+ */
+#include <elf.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf_corpus.h"
+#include "helpers.h"
+
+#define LD_RAM (4u << 20)	/* the tests/elf images sit at 1 MiB */
+
+static libvm_vm *vm;
+
+static void ld_setup(void)
+{
+	vm = h_vm_create(NULL);
+	h_map_ram(vm, 0, LD_RAM / 2);
+	h_map_ram(vm, LD_RAM / 2, LD_RAM / 2);	/* adjacent regions */
+}
+
+static void ld_teardown(void)
+{
+	libvm_vm_destroy(vm);
+	vm = NULL;
+}
+
+TestSuite(loader, .init = ld_setup, .fini = ld_teardown, .timeout = 60);
+
+static void fill_ram(uint8_t v)
+{
+	uint8_t *buf = malloc(LD_RAM);
+
+	cr_assert_not_null(buf);
+	memset(buf, v, LD_RAM);
+	OK(libvm_mem_write(vm, 0, buf, LD_RAM));
+	free(buf);
+}
+
+static uint64_t hash_ram(void)
+{
+	uint8_t *buf = malloc(LD_RAM);
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	cr_assert_not_null(buf);
+	OK(libvm_mem_read(buf, vm, 0, LD_RAM));
+	for (i = 0; i < LD_RAM; i++)
+		h = (h ^ buf[i]) * 0x100000001b3ull;
+	free(buf);
+	return h;
+}
+
+static void built_path(char *path, size_t size, const char *name)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	cr_assert_gt(n, 0);
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	snprintf(path, size, "%s/elf/%s", exe, name);
+}
+
+static uint8_t *read_all(size_t *len, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long size;
+
+	cr_assert_not_null(f, "%s: not built?", path);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)size);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	*len = (size_t)size;
+	return buf;
+}
+
+/* Program header i of a (valid) image, as 64-bit fields. */
+static void phdr(Elf64_Phdr *ph, const uint8_t *img, unsigned i)
+{
+	if (img[EI_CLASS] == ELFCLASS64) {
+		const Elf64_Ehdr *eh = (const void *)img;
+
+		memcpy(ph, img + eh->e_phoff + i * sizeof(*ph), sizeof(*ph));
+	} else {
+		const Elf32_Ehdr *eh = (const void *)img;
+		Elf32_Phdr p;
+
+		memcpy(&p, img + eh->e_phoff + i * sizeof(p), sizeof(p));
+		*ph = (Elf64_Phdr){ .p_type = p.p_type, .p_flags = p.p_flags,
+			.p_offset = p.p_offset, .p_vaddr = p.p_vaddr,
+			.p_paddr = p.p_paddr, .p_filesz = p.p_filesz,
+			.p_memsz = p.p_memsz };
+	}
+}
+
+static void check_loaded(const char *name, unsigned class, bool from_file)
+{
+	char path[PATH_MAX + 64];
+	libvm_image *img = NULL;
+	uint64_t lo, hi, a, want_lo = ~0ull, want_hi = 0;
+	unsigned i, phnum, nload = 0;
+	uint32_t data[4];
+	uint8_t *file, *got;
+	size_t len;
+	char ro[17];
+
+	built_path(path, sizeof(path), name);
+	file = read_all(&len, path);
+	fill_ram(0xff);
+	if (from_file)
+		OK(libvm_image_load_file(&img, vm, path, 0));
+	else
+		OK(libvm_image_load_mem(&img, vm, file, len, 0));
+	cr_assert_not_null(img);
+	cr_assert_eq(libvm_image_class(img), class);
+	phnum = class == 64 ? ((Elf64_Ehdr *)(void *)file)->e_phnum
+			    : ((Elf32_Ehdr *)(void *)file)->e_phnum;
+	for (i = 0; i < phnum; i++) {
+		Elf64_Phdr ph;
+		uint64_t j;
+
+		phdr(&ph, file, i);
+		if (ph.p_type != PT_LOAD || !ph.p_memsz)
+			continue;
+		nload++;
+		got = malloc(ph.p_memsz);
+		cr_assert_not_null(got);
+		OK(libvm_mem_read(got, vm, ph.p_paddr, ph.p_memsz));
+		cr_assert_eq(memcmp(got, file + ph.p_offset, ph.p_filesz), 0,
+			     "%s: segment %u differs", name, i);
+		for (j = ph.p_filesz; j < ph.p_memsz; j++)
+			cr_assert_eq(got[j], 0, "%s: segment %u: BSS byte "
+				     "%#llx is %#x", name, i,
+				     (unsigned long long)j, got[j]);
+		free(got);
+		if (ph.p_paddr < want_lo)
+			want_lo = ph.p_paddr;
+		if (ph.p_paddr + ph.p_memsz > want_hi)
+			want_hi = ph.p_paddr + ph.p_memsz;
+	}
+	cr_assert_gt(nload, 1);
+	OK(libvm_image_extent(&lo, &hi, img));
+	cr_assert_eq(lo, want_lo);
+	cr_assert_eq(hi, want_hi);
+	/* Guest RAM around the image is untouched. */
+	OK(libvm_mem_read(data, vm, lo - 16, 16));
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(data[i], 0xffffffffu);
+	OK(libvm_image_symbol(&a, img, "_start"));
+	cr_assert_eq(a, libvm_image_entry(img));
+	OK(libvm_image_symbol(&a, img, "elf_data"));
+	OK(libvm_mem_read(data, vm, a, sizeof(data)));
+	cr_assert_eq(data[0], 0x11223344u);
+	cr_assert_eq(data[3], 0xddeeff00u);
+	OK(libvm_image_symbol(&a, img, "elf_rodata"));
+	OK(libvm_mem_read(ro, vm, a, sizeof(ro)));
+	cr_assert_str_eq(ro, "libvm-elf-rodata");
+	OK(libvm_image_symbol(&a, img, "elf_bss"));
+	got = malloc(8192);
+	OK(libvm_mem_read(got, vm, a, 8192));
+	for (i = 0; i < 8192; i++)
+		cr_assert_eq(got[i], 0, "elf_bss[%u] = %#x", i, got[i]);
+	free(got);
+	FAILS(libvm_image_symbol(&a, img, "no_such_symbol"), LIBVM_ENOENT);
+	libvm_image_destroy(img);
+	free(file);
+}
+
+Test(loader, elf64_file) { check_loaded("hello-64.elf", 64, true); }
+Test(loader, elf32_file) { check_loaded("hello-32.elf", 32, true); }
+Test(loader, elf64_mem) { check_loaded("hello-64.elf", 64, false); }
+Test(loader, elf32_mem) { check_loaded("hello-32.elf", 32, false); }
+
+Test(loader, synthetic_both_classes)
+{
+	unsigned class;
+
+	for (class = 32; class <= 64; class += 32) {
+		uint8_t buf[EC_MAX], got[EC_DATA_MEMSZ];
+		libvm_image *img = NULL;
+		struct ec_spec s;
+		uint64_t a;
+		size_t len, i;
+
+		ec_default(&s, class);
+		len = ec_build(buf, &s);
+		fill_ram(0xff);
+		OK(libvm_image_load_mem(&img, vm, buf, len, 0));
+		OK(libvm_mem_read(got, vm, EC_DATA, sizeof(got)));
+		for (i = 0; i < sizeof(got); i++)
+			cr_assert_eq(got[i], i < 0x80 ? ec_byte(1, i) : 0);
+		OK(libvm_mem_read(got, vm, EC_TEXT, 0x101));
+		for (i = 0; i < 0x100; i++)
+			cr_assert_eq(got[i], ec_byte(0, i));
+		cr_assert_eq(got[0x100], 0xff);
+		OK(libvm_image_symbol(&a, img, "ec_data"));
+		cr_assert_eq(a, EC_DATA);
+		libvm_image_destroy(img);
+	}
+}
+
+Test(loader, malformed_leaves_ram_alone)
+{
+	uint64_t before;
+	size_t i;
+
+	fill_ram(0xa5);
+	before = hash_ram();
+	for (i = 0; i < sizeof(ec_cases) / sizeof(ec_cases[0]); i++) {
+		const struct ec_case *c = &ec_cases[i];
+		libvm_image *img = (libvm_image *)&img;
+		uint8_t buf[EC_MAX];
+		size_t len = ec_case_build(buf, c);
+		int r = libvm_image_load_mem(&img, vm, buf, len, 0);
+
+		cr_expect_eq(r, LIBVM_EIMAGE, "%s: %d (%s)", c->name, r,
+			     libvm_last_error());
+		cr_expect_null(img, "%s", c->name);
+		cr_expect(strstr(libvm_last_error(), c->msg),
+			  "%s: \"%s\" lacks \"%s\"", c->name,
+			  libvm_last_error(), c->msg);
+		cr_assert_eq(hash_ram(), before, "%s changed guest RAM",
+			     c->name);
+	}
+}
+
+/* A segment that would straddle the end of RAM: nothing written. */
+Test(loader, outside_ram_writes_nothing)
+{
+	uint8_t buf[EC_MAX];
+	libvm_image *img = NULL;
+	struct ec_spec s;
+	uint64_t before;
+	size_t len;
+
+	ec_default(&s, 64);
+	s.seg[1].paddr = LD_RAM - 0x1000;	/* segment 0 is fine */
+	len = ec_build(buf, &s);
+	fill_ram(0x5a);
+	before = hash_ram();
+	FAILS(libvm_image_load_mem(&img, vm, buf, len, 0), LIBVM_EIMAGE);
+	cr_assert(strstr(libvm_last_error(), "segment 1"), "%s",
+		  libvm_last_error());
+	cr_assert_eq(hash_ram(), before);
+}
+
+Test(loader, bad_arguments_and_files)
+{
+	char path[PATH_MAX + 64];
+	libvm_image *img = NULL;
+	int fds = h_count_fds();
+
+	FAILS(libvm_image_load_file(&img, vm, "/nonexistent/image.elf", 0),
+	      LIBVM_EIO);
+	cr_assert(strstr(libvm_last_error(), "/nonexistent/image.elf"));
+	FAILS(libvm_image_load_file(&img, vm, "/proc/self", 0), LIBVM_EIO);
+	FAILS(libvm_image_load_file(&img, vm, "/dev/null", 0), LIBVM_EIO);
+	FAILS(libvm_image_load_file(NULL, vm, "/dev/null", 0), LIBVM_EINVAL);
+	FAILS(libvm_image_load_mem(&img, NULL, "", 0, 0), LIBVM_EINVAL);
+	FAILS(libvm_image_load_mem(&img, vm, "", 0, 0), LIBVM_EIMAGE);
+	built_path(path, sizeof(path), "hello-64.elf");
+	FAILS(libvm_image_load_file(&img, vm, path, 0x100), LIBVM_EINVAL);
+	cr_assert_null(img);
+	cr_assert_eq(h_count_fds(), fds);
+	libvm_image_destroy(NULL);
+}
