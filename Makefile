@@ -229,7 +229,8 @@ check: deps
 	@$(MAKE) --no-print-directory test
 
 asan: deps
-	@$(MAKE) --no-print-directory B=build/asan \
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	$(MAKE) --no-print-directory B=build/asan \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		OPT="-O1 -g" test
 

@@ -41,7 +41,7 @@ static const char *const texts[] = {
 
 LIBVM_API const char *libvm_strerror(int code)
 {
-	unsigned idx = code <= 0 ? (unsigned)-code : ~0u;
+	unsigned idx = code <= 0 ? 0u - (unsigned)code : ~0u;
 
 	if (idx < ARRAY_SIZE(texts) && texts[idx])
 		return texts[idx];
