@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * abi-dump: print, as JSON, what the C compiler makes of the public
+ * headers: sizeof/alignof/offsetof of every public struct (union members as
+ * dotted paths, "u.io.port") and the value of every LIBVM_* constant.  The
+ * Python and Rust bindings' tests compare their declarations with it, so a
+ * header change that the bindings do not follow fails `make check`.
+ *
+ * Add a constant or struct here when a header gains one; the binding tests
+ * also parse the headers and fail on any name missing from this dump.
+ */
+#include <libvm/libvm.h>
+#if defined(__has_include)
+#if __has_include(<libvm/snapshot.h>)
+#include <libvm/snapshot.h>
+#define HAVE_SNAPSHOT_H 1
+#endif
+#endif
+
+#include <stdalign.h>
+#include <stdio.h>
+
+static int first;
+
+static void struct_begin(const char *name, size_t size, size_t align)
+{
+	printf("%s\n    \"%s\": {\"size\": %zu, \"align\": %zu, \"fields\": {",
+	       first ? "" : ",", name, size, align);
+	first = 0;
+}
+
+static int ffirst;
+
+static void field(const char *name, size_t off, size_t size)
+{
+	printf("%s\n      \"%s\": [%zu, %zu]", ffirst ? "" : ",", name, off,
+	       size);
+	ffirst = 0;
+}
+
+#define S(T) (ffirst = 1, struct_begin(#T, sizeof(T), alignof(T)))
+#define F(T, f) field(#f, offsetof(T, f), sizeof(((T *)0)->f))
+#define END() printf("\n    }}")
+
+static void constant(const char *name, long long v)
+{
+	printf("%s\n    \"%s\": %lld", first ? "" : ",", name, v);
+	first = 0;
+}
+
+#define C(x) constant(#x, (long long)(x))
+
+int main(void)
+{
+	printf("{\n  \"structs\": {");
+	first = 1;
+
+	S(libvm_vm_config);
+	F(libvm_vm_config, version); F(libvm_vm_config, flags);
+	F(libvm_vm_config, kick_signal); F(libvm_vm_config, max_vcpus);
+	F(libvm_vm_config, kvm_path);
+	END();
+
+	S(libvm_host_info);
+	F(libvm_host_info, version); F(libvm_host_info, kvm_api_version);
+	F(libvm_host_info, caps); F(libvm_host_info, supervisor);
+	F(libvm_host_info, max_vcpus); F(libvm_host_info, max_memslots);
+	F(libvm_host_info, phys_bits); F(libvm_host_info, backend);
+	F(libvm_host_info, xsave_size); F(libvm_host_info, reserved);
+	END();
+
+	S(libvm_regs);
+	F(libvm_regs, rax); F(libvm_regs, rbx); F(libvm_regs, rcx);
+	F(libvm_regs, rdx); F(libvm_regs, rsi); F(libvm_regs, rdi);
+	F(libvm_regs, rsp); F(libvm_regs, rbp); F(libvm_regs, r8);
+	F(libvm_regs, r9); F(libvm_regs, r10); F(libvm_regs, r11);
+	F(libvm_regs, r12); F(libvm_regs, r13); F(libvm_regs, r14);
+	F(libvm_regs, r15); F(libvm_regs, rip); F(libvm_regs, rflags);
+	END();
+
+	S(libvm_segment);
+	F(libvm_segment, base); F(libvm_segment, limit);
+	F(libvm_segment, selector); F(libvm_segment, type);
+	F(libvm_segment, present); F(libvm_segment, dpl);
+	F(libvm_segment, db); F(libvm_segment, s); F(libvm_segment, l);
+	F(libvm_segment, g); F(libvm_segment, avl);
+	F(libvm_segment, unusable); F(libvm_segment, padding);
+	END();
+
+	S(libvm_dtable);
+	F(libvm_dtable, base); F(libvm_dtable, limit);
+	F(libvm_dtable, padding);
+	END();
+
+	S(libvm_sregs);
+	F(libvm_sregs, cs); F(libvm_sregs, ds); F(libvm_sregs, es);
+	F(libvm_sregs, fs); F(libvm_sregs, gs); F(libvm_sregs, ss);
+	F(libvm_sregs, tr); F(libvm_sregs, ldt); F(libvm_sregs, gdt);
+	F(libvm_sregs, idt); F(libvm_sregs, cr0); F(libvm_sregs, cr2);
+	F(libvm_sregs, cr3); F(libvm_sregs, cr4); F(libvm_sregs, cr8);
+	F(libvm_sregs, efer); F(libvm_sregs, apic_base);
+	F(libvm_sregs, interrupt_bitmap);
+	END();
+
+	S(libvm_fpu);
+	F(libvm_fpu, fpr); F(libvm_fpu, fcw); F(libvm_fpu, fsw);
+	F(libvm_fpu, ftwx); F(libvm_fpu, pad1); F(libvm_fpu, last_opcode);
+	F(libvm_fpu, last_ip); F(libvm_fpu, last_dp); F(libvm_fpu, xmm);
+	F(libvm_fpu, mxcsr); F(libvm_fpu, pad2);
+	END();
+
+	S(libvm_cpuid_entry);
+	F(libvm_cpuid_entry, function); F(libvm_cpuid_entry, index);
+	F(libvm_cpuid_entry, flags); F(libvm_cpuid_entry, eax);
+	F(libvm_cpuid_entry, ebx); F(libvm_cpuid_entry, ecx);
+	F(libvm_cpuid_entry, edx); F(libvm_cpuid_entry, padding);
+	END();
+
+	S(libvm_exit);
+	F(libvm_exit, reason); F(libvm_exit, kvm_reason); F(libvm_exit, u);
+	F(libvm_exit, u.io); F(libvm_exit, u.io.port);
+	F(libvm_exit, u.io.size); F(libvm_exit, u.io.direction);
+	F(libvm_exit, u.io.count); F(libvm_exit, u.io.data);
+	F(libvm_exit, u.mmio); F(libvm_exit, u.mmio.gpa);
+	F(libvm_exit, u.mmio.size); F(libvm_exit, u.mmio.direction);
+	F(libvm_exit, u.mmio.pad); F(libvm_exit, u.mmio.data);
+	F(libvm_exit, u.fail_entry);
+	F(libvm_exit, u.fail_entry.hardware_reason);
+	F(libvm_exit, u.fail_entry.cpu);
+	F(libvm_exit, u.internal); F(libvm_exit, u.internal.suberror);
+	F(libvm_exit, u.internal.ndata); F(libvm_exit, u.internal.data);
+	F(libvm_exit, u.debug); F(libvm_exit, u.debug.exception);
+	F(libvm_exit, u.debug.pad); F(libvm_exit, u.debug.pc);
+	F(libvm_exit, u.debug.dr6); F(libvm_exit, u.debug.dr7);
+	F(libvm_exit, u.stop); F(libvm_exit, u.stop.space);
+	F(libvm_exit, u.stop.code); F(libvm_exit, u.stop.addr);
+	F(libvm_exit, u.system); F(libvm_exit, u.system.type);
+	F(libvm_exit, u.system.ndata); F(libvm_exit, u.system.data);
+	F(libvm_exit, u.exception); F(libvm_exit, u.exception.vector);
+	F(libvm_exit, u.exception.has_error_code);
+	F(libvm_exit, u.exception.error_code);
+	F(libvm_exit, u.exception.rip); F(libvm_exit, u.exception.cs);
+	F(libvm_exit, u.exception.rflags); F(libvm_exit, u.exception.rsp);
+	F(libvm_exit, u.exception.cr2);
+	F(libvm_exit, u.guest_exit); F(libvm_exit, u.guest_exit.code);
+	F(libvm_exit, u.ret); F(libvm_exit, u.ret.value);
+	F(libvm_exit, u.reserved);
+	END();
+
+	S(libvm_long_mode);
+	F(libvm_long_mode, version); F(libvm_long_mode, flags);
+	F(libvm_long_mode, sys_gpa); F(libvm_long_mode, map_size);
+	END();
+
+#ifdef HAVE_SNAPSHOT_H
+	S(libvm_fuzz_result);
+	F(libvm_fuzz_result, outcome); F(libvm_fuzz_result, pad);
+	F(libvm_fuzz_result, ret); F(libvm_fuzz_result, exit);
+	END();
+#endif
+
+	printf("\n  },\n  \"constants\": {");
+	first = 1;
+	/* common.h */
+	C(LIBVM_VERSION_MAJOR); C(LIBVM_VERSION_MINOR);
+	C(LIBVM_VERSION_PATCH); C(LIBVM_VERSION_NUM);
+	C(LIBVM_OK); C(LIBVM_EINVAL); C(LIBVM_ENOKVM); C(LIBVM_ENOMEM);
+	C(LIBVM_EKVM); C(LIBVM_EVERSION); C(LIBVM_EOVERLAP); C(LIBVM_ERANGE);
+	C(LIBVM_ENOENT); C(LIBVM_EBUSY); C(LIBVM_ENOTSUP); C(LIBVM_EIO);
+	C(LIBVM_EFAULT); C(LIBVM_ELIMIT); C(LIBVM_ESTATE); C(LIBVM_EIMAGE);
+	C(LIBVM_EGUEST); C(LIBVM_ETIMEOUT);
+	/* vm.h */
+	C(LIBVM_VM_IRQCHIP); C(LIBVM_VM_PIT); C(LIBVM_VM_CONFIG_VERSION);
+	C(LIBVM_HOST_SYNC_REGS); C(LIBVM_HOST_IRQCHIP); C(LIBVM_HOST_PIT);
+	C(LIBVM_HOST_READONLY_MEM); C(LIBVM_HOST_IMMEDIATE_EXIT);
+	C(LIBVM_HOST_XSAVE); C(LIBVM_HOST_XCRS);
+	C(LIBVM_HOST_DIRTY_LOG_PROTECT); C(LIBVM_HOST_DIRTY_RING);
+	C(LIBVM_HOST_IOEVENTFD); C(LIBVM_HOST_IRQFD);
+	C(LIBVM_HOST_GUEST_DEBUG); C(LIBVM_HOST_USER_MSR_EXIT);
+	C(LIBVM_HOST_HUGEPAGES);
+	C(LIBVM_SUPERVISOR_UNKNOWN); C(LIBVM_SUPERVISOR_NATIVE);
+	C(LIBVM_SUPERVISOR_EMULATED); C(LIBVM_HOST_INFO_VERSION);
+	/* memory.h */
+	C(LIBVM_MEM_READONLY); C(LIBVM_MEM_HUGEPAGES);
+	C(LIBVM_PTE_WRITABLE); C(LIBVM_PTE_USER); C(LIBVM_PTE_NX);
+	/* vcpu.h */
+	C(LIBVM_EXIT_NONE); C(LIBVM_EXIT_HLT); C(LIBVM_EXIT_IO);
+	C(LIBVM_EXIT_MMIO); C(LIBVM_EXIT_SHUTDOWN); C(LIBVM_EXIT_FAIL_ENTRY);
+	C(LIBVM_EXIT_INTERNAL_ERROR); C(LIBVM_EXIT_DEBUG);
+	C(LIBVM_EXIT_CANCELLED); C(LIBVM_EXIT_TIMEOUT); C(LIBVM_EXIT_STOPPED);
+	C(LIBVM_EXIT_SYSTEM_EVENT); C(LIBVM_EXIT_IRQ_WINDOW);
+	C(LIBVM_EXIT_OTHER); C(LIBVM_EXIT_EXCEPTION);
+	C(LIBVM_EXIT_GUEST_EXIT); C(LIBVM_EXIT_RETURN);
+	C(LIBVM_READ); C(LIBVM_WRITE);
+	/* device.h */
+	C(LIBVM_TRAP_PIO); C(LIBVM_TRAP_MMIO); C(LIBVM_TRAP_CONTINUE);
+	C(LIBVM_TRAP_STOP);
+	/* loader.h */
+	C(LIBVM_LOAD_VADDR);
+	/* mode.h */
+	C(LIBVM_SYS_SIZE); C(LIBVM_LONG_MAX_VCPUS); C(LIBVM_LONG_SUPERVISOR);
+	C(LIBVM_LONG_1G_PAGES); C(LIBVM_LONG_MODE_VERSION);
+	/* call.h */
+	C(LIBVM_PORT_HYPERCALL); C(LIBVM_PORT_RETURN);
+	C(LIBVM_PORT_EXCEPTION); C(LIBVM_HC_EXIT); C(LIBVM_HC_CONSOLE);
+	C(LIBVM_HC_USER); C(LIBVM_TRAP_HYPERCALL);
+#ifdef HAVE_SNAPSHOT_H
+	/* snapshot.h */
+	C(LIBVM_MEM_VOLATILE);
+	C(LIBVM_FUZZ_OK); C(LIBVM_FUZZ_CRASH); C(LIBVM_FUZZ_TRIPLE_FAULT);
+	C(LIBVM_FUZZ_TIMEOUT); C(LIBVM_FUZZ_BUG); C(LIBVM_FUZZ_STOPPED);
+#endif
+	printf("\n  },\n  \"strings\": {\n    \"LIBVM_VERSION_STRING\": \"%s\"\n  }\n}\n",
+	       LIBVM_VERSION_STRING);
+	return 0;
+}
