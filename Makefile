@@ -24,7 +24,7 @@ SAN ?=
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
-LIB_SRC := $(wildcard lib/core/*.c lib/x86/*.c lib/loader/*.c)
+LIB_SRC := $(wildcard lib/core/*.c lib/x86/*.c lib/loader/*.c lib/snapshot/*.c)
 LIB_ASM := $(wildcard lib/x86/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
 SONAME := libvm.so.$(VERSION_MAJOR)

@@ -5,6 +5,7 @@
 
 #define LIBVM_BUILDING 1
 #include <libvm/libvm.h>
+#include <libvm/snapshot.h>
 
 #include <pthread.h>
 #include <signal.h>
@@ -48,6 +49,9 @@ struct lvm_region {
 	uint32_t slot;
 	bool owned;		/* libvm munmaps it */
 	bool host_writable;
+	/* dirty tracking (lib/snapshot/), once the VM has a snapshot */
+	uint64_t *hdirty;	/* pages the host wrote through libvm */
+	uint64_t *kdirty;	/* buffer for KVM_GET_DIRTY_LOG */
 };
 
 struct lvm_trap {
@@ -113,6 +117,25 @@ struct libvm_vm {
 	pthread_mutex_t vcpu_lock;
 	libvm_vcpu **vcpus;	/* indexed by id */
 	uint32_t nvcpus_alloc;
+
+	/* snapshots (lib/snapshot/) */
+	bool manual_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 on */
+	bool tracking;		/* dirty logging on for all regions */
+	uint64_t base_snap;	/* id of the snapshot memory was last at */
+	atomic_int needs_restore;
+	struct lvm_devstate *devs;
+	uint32_t ndevs;
+	uint32_t *msr_list;	/* MSRs that read back, for snapshots */
+	uint32_t nmsrs;
+	bool msr_list_known;
+};
+
+struct lvm_devstate {
+	char name[32];
+	void *state;
+	uint32_t len;
+	libvm_restored_fn restored;
+	void *opaque;
 };
 
 struct libvm_vcpu {
@@ -134,6 +157,8 @@ struct libvm_vcpu {
 	pid_t timer_tid;
 	pthread_t mask_thread;	/* thread the KVM signal mask was set for */
 	bool mask_known;
+
+	bool io_pending;	/* last exit was I/O: KVM completes it next run */
 
 	/* long-mode runtime */
 	bool rt_long;		/* set_long_mode was called */
@@ -166,6 +191,18 @@ int lvm_trap_insert(libvm_vm *vm, uint32_t space, uint64_t base,
 int lvm_trap_remove(libvm_vm *vm, uint32_t space, uint64_t base);
 /* Read a 64-bit value of guest RAM, bounds-checked; false if outside. */
 bool lvm_read_u64(libvm_vm *vm, uint64_t gpa, uint64_t *val);
+
+/* Complete a pending I/O with an immediate-exit KVM_RUN (lib/core/run.c). */
+int lvm_vcpu_flush_io(libvm_vcpu *vcpu);
+/* Mark [gpa, gpa+len) written by the host; caller holds mem_lock. */
+void lvm_mark_dirty(libvm_vm *vm, struct lvm_region *r, uint64_t gpa,
+		    uint64_t len);
+/* Start dirty logging on a region (lib/snapshot/); holds mem_lock (w). */
+int lvm_region_track(libvm_vm *vm, struct lvm_region *r);
+void lvm_region_untrack(struct lvm_region *r);
+/* Region table insert (lib/core/memory.c). */
+int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
+		   uint32_t flags, bool owned, bool host_writable);
 
 /* lib/core/host.c */
 uint64_t lvm_probe_caps(int fd);

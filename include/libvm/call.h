@@ -29,6 +29,7 @@ extern "C" {
 /* Hypercall numbers libvm itself defines. */
 #define LIBVM_HC_EXIT		0	/* exit(code): LIBVM_EXIT_GUEST_EXIT */
 #define LIBVM_HC_CONSOLE	1	/* write(buf, len): see console_attach */
+#define LIBVM_HC_BUG		2	/* report_bug(code): stops the run */
 #define LIBVM_HC_USER		16	/* first number free for programs */
 
 /* Trap space of a hypercall in libvm_exit.u.stop.space. */

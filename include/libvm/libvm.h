@@ -11,5 +11,6 @@
 #include <libvm/loader.h>
 #include <libvm/mode.h>
 #include <libvm/call.h>
+#include <libvm/snapshot.h>
 
 #endif

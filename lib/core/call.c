@@ -5,10 +5,8 @@
  */
 #include "../internal.h"
 
-#include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 bool lvm_read_u64(libvm_vm *vm, uint64_t gpa, uint64_t *val)
 {
@@ -77,6 +75,14 @@ int lvm_rt_port(libvm_vcpu *v, libvm_exit *ex, int *stop)
 			v->rt_at_dispatch = false;
 			return 0;
 		}
+		if ((uint32_t)regs->rax == LIBVM_HC_BUG) {
+			ex->reason = LIBVM_EXIT_STOPPED;
+			ex->u.stop.space = LIBVM_TRAP_HYPERCALL;
+			ex->u.stop.code = (int32_t)regs->rdi;
+			ex->u.stop.addr = LIBVM_HC_BUG;
+			v->rt_at_dispatch = false;
+			return 0;
+		}
 		args[0] = regs->rdi, args[1] = regs->rsi, args[2] = regs->rcx;
 		args[3] = regs->r8, args[4] = regs->r9, args[5] = regs->r10;
 		nr = (uint32_t)regs->rax;
@@ -114,9 +120,9 @@ LIBVM_API int libvm_hypercall_register(libvm_vm *vm, uint32_t nr,
 	if (!vm || !fn)
 		return lvm_err(LIBVM_EINVAL, "libvm_hypercall_register: NULL "
 			       "argument");
-	if (nr == LIBVM_HC_EXIT)
+	if (nr == LIBVM_HC_EXIT || nr == LIBVM_HC_BUG)
 		return lvm_err(LIBVM_EINVAL, "libvm_hypercall_register: %u is "
-			       "LIBVM_HC_EXIT, served by libvm", nr);
+			       "served by libvm", nr);
 	return lvm_trap_insert(vm, LIBVM_TRAP_HYPERCALL, nr, 1, &tmpl);
 }
 
@@ -169,15 +175,10 @@ LIBVM_API int libvm_console_attach(libvm_vm *vm, libvm_console_fn fn,
  */
 static int rt_rewind(libvm_vcpu *v)
 {
-	int r;
+	int r = lvm_vcpu_flush_io(v);
 
-	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	r = ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
-	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-	if (r < 0 && r != -EINTR)
-		return lvm_err_errno(LIBVM_EKVM, -r, "KVM_RUN (flush, vCPU %u)",
-				     v->id);
-	v->regs_cached = v->sync_regs;
+	if (r < 0)
+		return r;
 	return libvm_vcpu_set_sregs(v, &v->rt_sregs);
 }
 

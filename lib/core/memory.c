@@ -29,6 +29,7 @@ static void region_release(libvm_vm *vm, struct lvm_region *r)
 		      (unsigned long)&m);
 	if (r->owned)
 		munmap(r->host, r->size);
+	lvm_region_untrack(r);
 	vm->slot_used[r->slot] = 0;
 }
 
@@ -61,9 +62,24 @@ static int find_region(const libvm_vm *vm, uint64_t gpa)
 	return -1;
 }
 
+void lvm_mark_dirty(libvm_vm *vm, struct lvm_region *r, uint64_t gpa,
+		    uint64_t len)
+{
+	uint64_t first, last, p;
+
+	(void)vm;
+	if (!r->hdirty || !len)
+		return;
+	first = (gpa - r->gpa) / LIBVM_PAGE_SIZE;
+	last = (gpa - r->gpa + len - 1) / LIBVM_PAGE_SIZE;
+	for (p = first; p <= last; p++)
+		__atomic_fetch_or(&r->hdirty[p / 64], 1ull << (p % 64),
+				  __ATOMIC_RELAXED);
+}
+
 void *lvm_gpa_ptr(libvm_vm *vm, uint64_t gpa, uint64_t len, bool write)
 {
-	const struct lvm_region *r;
+	struct lvm_region *r;
 	int i = find_region(vm, gpa);
 
 	if (i < 0)
@@ -71,8 +87,11 @@ void *lvm_gpa_ptr(libvm_vm *vm, uint64_t gpa, uint64_t len, bool write)
 	r = &vm->regions[i];
 	if (len > r->size - (gpa - r->gpa))
 		return NULL;
-	if (write && !r->host_writable)
-		return NULL;
+	if (write) {
+		if (!r->host_writable)
+			return NULL;
+		lvm_mark_dirty(vm, r, gpa, len);
+	}
 	return r->host + (gpa - r->gpa);
 }
 
@@ -84,7 +103,8 @@ static int check_range(libvm_vm *vm, uint64_t gpa, uint64_t size,
 	uint64_t limit = 1ull << vm->phys_bits;
 	uint32_t i;
 
-	if (flags & ~(LIBVM_MEM_READONLY | LIBVM_MEM_HUGEPAGES))
+	if (flags & ~(LIBVM_MEM_READONLY | LIBVM_MEM_HUGEPAGES |
+		      LIBVM_MEM_VOLATILE))
 		return lvm_err(LIBVM_EINVAL, "memory flags %#x: unknown bits",
 			       flags);
 	if (!size)
@@ -124,7 +144,7 @@ static int check_range(libvm_vm *vm, uint64_t gpa, uint64_t size,
 }
 
 /* Validate, register with KVM and insert.  On failure nothing is kept. */
-static int add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
+int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 		      uint32_t flags, bool owned, bool host_writable)
 {
 	struct kvm_userspace_memory_region m;
@@ -160,6 +180,18 @@ static int add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 	vm->slot_used[slot] = 1;
 	vm->nregions++;
 	rc = 0;
+	if (vm->tracking && !(flags & LIBVM_MEM_VOLATILE)) {
+		rc = lvm_region_track(vm, r);
+		if (rc < 0) {
+			m.memory_size = 0;
+			lvm_ioctl_raw(vm->vm_fd, KVM_SET_USER_MEMORY_REGION,
+				      (unsigned long)&m);
+			vm->slot_used[slot] = 0;
+			for (i = pos; i + 1 < vm->nregions; i++)
+				vm->regions[i] = vm->regions[i + 1];
+			vm->nregions--;
+		}
+	}
 out:
 	pthread_rwlock_unlock(&vm->mem_lock);
 	return rc;
@@ -198,7 +230,7 @@ LIBVM_API int libvm_mem_map_anon(libvm_vm *vm, uint64_t gpa, uint64_t size,
 		if (flags & LIBVM_MEM_HUGEPAGES)
 			madvise(p, size, MADV_HUGEPAGE);
 	}
-	r = add_region(vm, gpa, size, p, flags, true, true);
+	r = lvm_add_region(vm, gpa, size, p, flags, true, true);
 	if (r < 0)
 		munmap(p, size);
 	return r;
@@ -216,7 +248,7 @@ LIBVM_API int libvm_mem_map_host(libvm_vm *vm, uint64_t gpa, void *host,
 	if (flags & LIBVM_MEM_HUGEPAGES)
 		return lvm_err(LIBVM_EINVAL, "libvm_mem_map_host: "
 			       "LIBVM_MEM_HUGEPAGES is for anonymous memory");
-	return add_region(vm, gpa, size, host, flags, false, true);
+	return lvm_add_region(vm, gpa, size, host, flags, false, true);
 }
 
 LIBVM_API int libvm_mem_map_fd(libvm_vm *vm, uint64_t gpa, int fd,
@@ -251,7 +283,7 @@ LIBVM_API int libvm_mem_map_fd(libvm_vm *vm, uint64_t gpa, int fd,
 				     "%#llx size %#llx", fd,
 				     (unsigned long long)offset,
 				     (unsigned long long)size);
-	r = add_region(vm, gpa, size, p, flags, true, !ro);
+	r = lvm_add_region(vm, gpa, size, p, flags, true, !ro);
 	if (r < 0)
 		munmap(p, size);
 	return r;
@@ -293,8 +325,11 @@ LIBVM_API int libvm_mem_ptr(void **out, libvm_vm *vm, uint64_t gpa,
 
 	if (!out || !vm)
 		return lvm_err(LIBVM_EINVAL, "libvm_mem_ptr: NULL argument");
+	/* The caller may write through it: count it as written. */
 	pthread_rwlock_rdlock(&vm->mem_lock);
-	p = lvm_gpa_ptr(vm, gpa, len, false);
+	p = lvm_gpa_ptr(vm, gpa, len, true);
+	if (!p)
+		p = lvm_gpa_ptr(vm, gpa, len, false);
 	pthread_rwlock_unlock(&vm->mem_lock);
 	if (!p)
 		return range_err("libvm_mem_ptr", gpa, len);
@@ -322,7 +357,7 @@ static int copy(libvm_vm *vm, void *buf, uint64_t gpa, uint64_t len,
 
 		while (left) {
 			int i = find_region(vm, a);
-			const struct lvm_region *reg;
+			struct lvm_region *reg;
 			uint64_t n;
 
 			if (i < 0) {
@@ -339,8 +374,11 @@ static int copy(libvm_vm *vm, void *buf, uint64_t gpa, uint64_t len,
 			n = reg->size - (a - reg->gpa);
 			if (n > left)
 				n = left;
-			if (pass && write)
+			if (pass && write) {
+				lvm_mark_dirty(vm, reg,
+					       a, n);
 				memcpy(reg->host + (a - reg->gpa), b, n);
+			}
 			else if (pass)
 				memcpy(b, reg->host + (a - reg->gpa), n);
 			a += n;

@@ -289,6 +289,39 @@ static bool handle_exit(libvm_vcpu *v, libvm_exit *ex, int *stop)
 	}
 }
 
+int lvm_vcpu_flush_io(libvm_vcpu *v)
+{
+	int r;
+
+	if (!v->io_pending)
+		return 0;
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	r = ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	v->regs_cached = v->sync_regs;
+	v->io_pending = false;
+	if (r < 0 && r != -EINTR)
+		return lvm_err_errno(LIBVM_EKVM, -r, "KVM_RUN (completing I/O, "
+				     "vCPU %u)", v->id);
+	return 0;
+}
+
+/* Exits after which the VM is not fit for more work until a restore. */
+static bool poisons(uint32_t reason)
+{
+	switch (reason) {
+	case LIBVM_EXIT_EXCEPTION:
+	case LIBVM_EXIT_SHUTDOWN:
+	case LIBVM_EXIT_FAIL_ENTRY:
+	case LIBVM_EXIT_INTERNAL_ERROR:
+	case LIBVM_EXIT_TIMEOUT:
+	case LIBVM_EXIT_CANCELLED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 			     uint64_t timeout_ns)
 {
@@ -342,6 +375,10 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 	if (timeout_ns)
 		disarm_timer(v);
 out:
+	v->io_pending = v->run->exit_reason == KVM_EXIT_IO ||
+			v->run->exit_reason == KVM_EXIT_MMIO;
+	if (r < 0 || poisons(ex->reason))
+		atomic_store(&v->vm->needs_restore, 1);
 	set_running(v, false);
 	return r;
 }

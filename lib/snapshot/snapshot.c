@@ -1,0 +1,874 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshots, in-place restore and copy-on-write forks.
+ *
+ * Memory: a snapshot keeps each region's contents in a memfd (only pages
+ * that are resident and non-zero are copied; the rest stay holes).  The VM
+ * logs dirty pages from then on (KVM dirty log, manual-protect mode when
+ * the kernel has it) and libvm marks pages the host writes through it.  A
+ * restore to the snapshot the VM was last at copies back just those pages
+ * and re-protects them; a restore to another snapshot copies everything.
+ * A fork maps the memfds MAP_PRIVATE, so its pages are shared until
+ * written.
+ */
+#define _GNU_SOURCE
+#include "snapshot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PAGE LIBVM_PAGE_SIZE
+
+uint64_t lvm_snap_new_id(void)
+{
+	static atomic_ullong next = 1;
+
+	return atomic_fetch_add(&next, 1);
+}
+
+static uint64_t bitmap_bytes(uint64_t size)
+{
+	uint64_t pages = size / PAGE;
+
+	return ((pages + 63) / 64) * 8;
+}
+
+static int set_slot_flags(libvm_vm *vm, const struct lvm_region *r,
+			  uint32_t flags)
+{
+	struct kvm_userspace_memory_region m = {
+		.slot = r->slot,
+		.flags = flags |
+			 ((r->flags & LIBVM_MEM_READONLY) ? KVM_MEM_READONLY : 0),
+		.guest_phys_addr = r->gpa,
+		.memory_size = r->size,
+		.userspace_addr = (uint64_t)(uintptr_t)r->host,
+	};
+
+	return KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &m) < 0
+		       ? LIBVM_EKVM : 0;
+}
+
+int lvm_region_track(libvm_vm *vm, struct lvm_region *r)
+{
+	uint64_t n = bitmap_bytes(r->size);
+
+	if (r->hdirty)
+		return 0;
+	r->hdirty = calloc(1, n);
+	r->kdirty = calloc(1, n);
+	if (!r->hdirty || !r->kdirty) {
+		lvm_region_untrack(r);
+		return lvm_err(LIBVM_ENOMEM, "dirty bitmaps for %#llx+%#llx",
+			       (unsigned long long)r->gpa,
+			       (unsigned long long)r->size);
+	}
+	if (set_slot_flags(vm, r, KVM_MEM_LOG_DIRTY_PAGES) < 0) {
+		lvm_region_untrack(r);
+		return LIBVM_EKVM;
+	}
+	return 0;
+}
+
+void lvm_region_untrack(struct lvm_region *r)
+{
+	free(r->hdirty);
+	free(r->kdirty);
+	r->hdirty = r->kdirty = NULL;
+}
+
+/* Fetch KVM's dirty bitmap of r into r->kdirty (and reset it in KVM). */
+static int fetch_dirty(libvm_vm *vm, struct lvm_region *r)
+{
+	struct kvm_dirty_log log = { .slot = r->slot,
+				     .dirty_bitmap = r->kdirty };
+	struct kvm_clear_dirty_log clr = {
+		.slot = r->slot, .first_page = 0,
+		.num_pages = (uint32_t)(r->size / PAGE),
+		.dirty_bitmap = r->kdirty,
+	};
+	uint64_t n = bitmap_bytes(r->size) / 8, i;
+	bool any = false;
+
+	if (KVM_IOCTL(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return LIBVM_EKVM;
+	if (!vm->manual_protect)
+		return 0;	/* GET_DIRTY_LOG already reset and protected */
+	for (i = 0; i < n && !any; i++)
+		any = r->kdirty[i] != 0;
+	if (any && KVM_IOCTL(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &clr) < 0)
+		return LIBVM_EKVM;
+	return 0;
+}
+
+/* Turn on tracking for every region; with nothing dirty afterwards. */
+static int start_tracking(libvm_vm *vm)
+{
+	uint32_t i;
+	int r;
+
+	if (vm->tracking)
+		return 0;
+	if (lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
+			  KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+			.args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE },
+		};
+
+		if (KVM_IOCTL(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+			return LIBVM_EKVM;
+		vm->manual_protect = true;
+	}
+	for (i = 0; i < vm->nregions; i++) {
+		if (vm->regions[i].flags & LIBVM_MEM_VOLATILE)
+			continue;
+		r = lvm_region_track(vm, &vm->regions[i]);
+		if (r < 0)
+			return r;
+	}
+	vm->tracking = true;
+	return 0;
+}
+
+/* ---- device state -------------------------------------------------------- */
+
+LIBVM_API int libvm_device_state_register(libvm_vm *vm, const char *name,
+					  void *state, uint32_t len,
+					  libvm_restored_fn restored,
+					  void *opaque)
+{
+	struct lvm_devstate *d;
+	uint32_t i;
+
+	if (!vm || !name || (!state && len))
+		return lvm_err(LIBVM_EINVAL, "libvm_device_state_register: NULL "
+			       "argument");
+	if (!*name || strlen(name) >= sizeof(d->name))
+		return lvm_err(LIBVM_EINVAL, "libvm_device_state_register: name "
+			       "must be 1-31 bytes");
+	for (i = 0; i < vm->ndevs; i++)
+		if (!strcmp(vm->devs[i].name, name))
+			return lvm_err(LIBVM_EOVERLAP, "device state '%s' is "
+				       "already registered", name);
+	d = realloc(vm->devs, (vm->ndevs + 1) * sizeof(*d));
+	if (!d)
+		return lvm_err(LIBVM_ENOMEM, "libvm_device_state_register");
+	vm->devs = d;
+	d += vm->ndevs++;
+	memset(d, 0, sizeof(*d));
+	strcpy(d->name, name);
+	d->state = state;
+	d->len = len;
+	d->restored = restored;
+	d->opaque = opaque;
+	return 0;
+}
+
+LIBVM_API int libvm_device_state_unregister(libvm_vm *vm, const char *name)
+{
+	uint32_t i;
+
+	if (!vm || !name)
+		return lvm_err(LIBVM_EINVAL, "libvm_device_state_unregister: "
+			       "NULL argument");
+	for (i = 0; i < vm->ndevs; i++)
+		if (!strcmp(vm->devs[i].name, name)) {
+			memmove(&vm->devs[i], &vm->devs[i + 1],
+				(vm->ndevs - i - 1) * sizeof(vm->devs[0]));
+			vm->ndevs--;
+			return 0;
+		}
+	return lvm_err(LIBVM_ENOENT, "no device state '%s'", name);
+}
+
+/* ---- vCPU state ------------------------------------------------------------ */
+
+/* The MSRs KVM lists that this VM can read back, found once per VM. */
+static int msr_list(libvm_vm *vm, int vcpu_fd)
+{
+	struct kvm_msr_list probe = { .nmsrs = 0 }, *l;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} one;
+	uint32_t i, n = 0;
+
+	if (vm->msr_list_known)
+		return 0;
+	lvm_ioctl_raw(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST,
+		      (unsigned long)&probe);
+	l = calloc(1, sizeof(*l) + (probe.nmsrs + 1) * sizeof(uint32_t));
+	vm->msr_list = calloc(probe.nmsrs + 1, sizeof(uint32_t));
+	if (!l || !vm->msr_list) {
+		free(l);
+		return lvm_err(LIBVM_ENOMEM, "MSR list");
+	}
+	l->nmsrs = probe.nmsrs;
+	if (KVM_IOCTL(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, l) < 0) {
+		free(l);
+		return LIBVM_EKVM;
+	}
+	for (i = 0; i < l->nmsrs; i++) {
+		memset(&one, 0, sizeof(one));
+		one.hdr.nmsrs = 1;
+		one.e.index = l->indices[i];
+		if (lvm_ioctl_raw(vcpu_fd, KVM_GET_MSRS,
+				  (unsigned long)&one) == 1)
+			vm->msr_list[n++] = l->indices[i];
+	}
+	free(l);
+	vm->nmsrs = n;
+	vm->msr_list_known = true;
+	return 0;
+}
+
+static int save_msrs(struct lvm_vcpu_state *st, libvm_vcpu *v)
+{
+	libvm_vm *vm = v->vm;
+	struct kvm_msrs *m;
+	uint32_t i;
+	int r;
+
+	r = msr_list(vm, v->fd);
+	if (r < 0)
+		return r;
+	m = calloc(1, sizeof(*m) + vm->nmsrs * sizeof(m->entries[0]));
+	st->msrs = calloc(vm->nmsrs + 1, sizeof(*st->msrs));
+	if (!m || !st->msrs) {
+		free(m);
+		return lvm_err(LIBVM_ENOMEM, "MSR snapshot");
+	}
+	m->nmsrs = vm->nmsrs;
+	for (i = 0; i < vm->nmsrs; i++)
+		m->entries[i].index = vm->msr_list[i];
+	r = KVM_IOCTL(v->fd, KVM_GET_MSRS, m);
+	if (r >= 0) {
+		st->nmsrs = (uint32_t)r;
+		for (i = 0; i < st->nmsrs; i++) {
+			st->msrs[i].index = m->entries[i].index;
+			st->msrs[i].data = m->entries[i].data;
+		}
+		r = 0;
+	}
+	free(m);
+	return r;
+}
+
+static int restore_msrs(const struct lvm_vcpu_state *st, libvm_vcpu *v)
+{
+	struct kvm_msrs *m;
+	uint32_t i, done = 0;
+	int r = 0;
+
+	if (!st->nmsrs)
+		return 0;
+	m = calloc(1, sizeof(*m) + st->nmsrs * sizeof(m->entries[0]));
+	if (!m)
+		return lvm_err(LIBVM_ENOMEM, "MSR restore");
+	/* KVM stops at the first MSR it refuses: skip it and go on. */
+	while (done < st->nmsrs) {
+		m->nmsrs = st->nmsrs - done;
+		for (i = 0; i < m->nmsrs; i++) {
+			m->entries[i].index = st->msrs[done + i].index;
+			m->entries[i].data = st->msrs[done + i].data;
+		}
+		r = KVM_IOCTL(v->fd, KVM_SET_MSRS, m);
+		if (r < 0)
+			break;
+		done += (uint32_t)r + 1;
+		r = 0;
+	}
+	free(m);
+	return r;
+}
+
+static int save_vcpu(struct lvm_vcpu_state *st, libvm_vcpu *v)
+{
+	libvm_vm *vm = v->vm;
+	int r;
+
+	st->id = v->id;
+	r = lvm_vcpu_flush_io(v);
+	if (r < 0)
+		return r;
+	if (libvm_vcpu_get_regs((libvm_regs *)&st->regs, v) < 0 ||
+	    KVM_IOCTL(v->fd, KVM_GET_SREGS, &st->sregs) < 0 ||
+	    KVM_IOCTL(v->fd, KVM_GET_FPU, &st->fpu) < 0 ||
+	    KVM_IOCTL(v->fd, KVM_GET_VCPU_EVENTS, &st->events) < 0 ||
+	    KVM_IOCTL(v->fd, KVM_GET_MP_STATE, &st->mp) < 0 ||
+	    KVM_IOCTL(v->fd, KVM_GET_DEBUGREGS, &st->debug) < 0)
+		return LIBVM_EKVM;
+	if (vm->caps & LIBVM_HOST_XSAVE) {
+		st->xsave_size = v->xsave_size;
+		st->xsave = calloc(1, v->xsave_size);
+		if (!st->xsave)
+			return lvm_err(LIBVM_ENOMEM, "XSAVE snapshot");
+		r = libvm_vcpu_get_xsave(st->xsave, st->xsave_size, v);
+		if (r < 0)
+			return r;
+	}
+	if (vm->caps & LIBVM_HOST_XCRS) {
+		if (KVM_IOCTL(v->fd, KVM_GET_XCRS, &st->xcrs) < 0)
+			return LIBVM_EKVM;
+		st->has_xcrs = true;
+	}
+	if (vm->flags & LIBVM_VM_IRQCHIP) {
+		if (KVM_IOCTL(v->fd, KVM_GET_LAPIC, &st->lapic) < 0)
+			return LIBVM_EKVM;
+		st->has_lapic = true;
+	}
+	st->rt_long = v->rt_long;
+	st->rt_at_dispatch = v->rt_at_dispatch;
+	st->rt_stack = v->rt_stack;
+	st->rt_sregs = v->rt_sregs;
+	return save_msrs(st, v);
+}
+
+static int restore_vcpu(libvm_vcpu *v, const struct lvm_vcpu_state *st)
+{
+	int r = lvm_vcpu_flush_io(v);
+
+	if (r < 0)
+		return r;
+	/* MP state and events first: they may reset other state. */
+	if (KVM_IOCTL(v->fd, KVM_SET_MP_STATE, &st->mp) < 0 ||
+	    KVM_IOCTL(v->fd, KVM_SET_SREGS, &st->sregs) < 0)
+		return LIBVM_EKVM;
+	if (st->has_lapic && KVM_IOCTL(v->fd, KVM_SET_LAPIC, &st->lapic) < 0)
+		return LIBVM_EKVM;
+	if (st->xsave_size) {
+		r = libvm_vcpu_set_xsave(v, st->xsave, st->xsave_size);
+		if (r < 0)
+			return r;
+	} else if (KVM_IOCTL(v->fd, KVM_SET_FPU, &st->fpu) < 0) {
+		return LIBVM_EKVM;
+	}
+	if (st->has_xcrs && KVM_IOCTL(v->fd, KVM_SET_XCRS, &st->xcrs) < 0)
+		return LIBVM_EKVM;
+	if (KVM_IOCTL(v->fd, KVM_SET_DEBUGREGS, &st->debug) < 0)
+		return LIBVM_EKVM;
+	r = restore_msrs(st, v);
+	if (r < 0)
+		return r;
+	if (KVM_IOCTL(v->fd, KVM_SET_VCPU_EVENTS, &st->events) < 0)
+		return LIBVM_EKVM;
+	r = libvm_vcpu_set_regs(v, (const libvm_regs *)&st->regs);
+	if (r < 0)
+		return r;
+	atomic_store(&v->cancel, 0);
+	v->rt_long = st->rt_long;
+	v->rt_at_dispatch = st->rt_at_dispatch;
+	v->rt_stack = st->rt_stack;
+	v->rt_sregs = st->rt_sregs;
+	return 0;
+}
+
+/* ---- snapshot objects -------------------------------------------------- */
+
+void lvm_snap_free(libvm_snapshot *s)
+{
+	uint32_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nregions; i++) {
+		if (s->regions[i].copy)
+			munmap(s->regions[i].copy, s->regions[i].size);
+		if (s->regions[i].memfd >= 0)
+			close(s->regions[i].memfd);
+	}
+	for (i = 0; i < s->nvcpus; i++) {
+		free(s->vcpus[i].xsave);
+		free(s->vcpus[i].msrs);
+	}
+	for (i = 0; i < s->ndevs; i++)
+		free(s->devs[i].data);
+	for (i = 0; i < 3; i++)
+		free(s->traps[i].v);
+	free(s->devregs);
+	free(s->regions);
+	free(s->vcpus);
+	free(s->devs);
+	free(s);
+}
+
+LIBVM_API void libvm_snapshot_destroy(libvm_snapshot *s)
+{
+	lvm_snap_free(s);
+}
+
+static bool page_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	size_t i;
+
+	for (i = 0; i < PAGE / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+/* Copy a region's resident non-zero pages into a fresh memfd. */
+static int snap_region(struct lvm_snap_region *sr, const struct lvm_region *r)
+{
+	uint64_t pages = r->size / PAGE, p;
+	unsigned char *vec;
+
+	sr->gpa = r->gpa;
+	sr->size = r->size;
+	sr->flags = r->flags;
+	sr->memfd = memfd_create("libvm-snapshot", MFD_CLOEXEC);
+	if (sr->memfd < 0)
+		return lvm_err_errno(LIBVM_EIO, errno, "memfd_create");
+	if (ftruncate(sr->memfd, (off_t)r->size) < 0)
+		return lvm_err_errno(LIBVM_ENOMEM, errno, "snapshot of %#llx+"
+				     "%#llx", (unsigned long long)r->gpa,
+				     (unsigned long long)r->size);
+	sr->copy = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			sr->memfd, 0);
+	if (sr->copy == MAP_FAILED) {
+		sr->copy = NULL;
+		return lvm_err_errno(LIBVM_ENOMEM, errno, "mmap snapshot");
+	}
+	vec = malloc(pages + 1);
+	if (!vec)
+		return lvm_err(LIBVM_ENOMEM, "snapshot page vector");
+	if (mincore(r->host, r->size, vec) < 0)
+		memset(vec, 1, pages);	/* not anonymous memory: look */
+	for (p = 0; p < pages; p++) {
+		const uint8_t *src = r->host + p * PAGE;
+
+		if ((vec[p] & 1) && !page_zero(src))
+			memcpy(sr->copy + p * PAGE, src, PAGE);
+	}
+	free(vec);
+	mprotect(sr->copy, r->size, PROT_READ);
+	return 0;
+}
+
+static bool vcpu_running(libvm_vm *vm)
+{
+	bool busy = false;
+	uint32_t i;
+
+	for (i = 0; i < vm->nvcpus_alloc && !busy; i++) {
+		libvm_vcpu *v = vm->vcpus[i];
+
+		if (v) {
+			pthread_mutex_lock(&v->run_lock);
+			busy = v->running;
+			pthread_mutex_unlock(&v->run_lock);
+		}
+	}
+	return busy;
+}
+
+static int copy_traps(struct lvm_trap_table *dst,
+		      const struct lvm_trap_table *src)
+{
+	uint32_t i;
+
+	for (i = 0; i < 3; i++) {
+		dst[i].n = dst[i].cap = 0;
+		dst[i].v = NULL;
+		if (!src[i].n)
+			continue;
+		dst[i].v = malloc(src[i].n * sizeof(*dst[i].v));
+		if (!dst[i].v)
+			return lvm_err(LIBVM_ENOMEM, "trap table copy");
+		memcpy(dst[i].v, src[i].v, src[i].n * sizeof(*dst[i].v));
+		dst[i].n = dst[i].cap = src[i].n;
+	}
+	return 0;
+}
+
+LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
+{
+	libvm_snapshot *s;
+	uint32_t i, n;
+	int r;
+
+	if (!out || !vm)
+		return lvm_err(LIBVM_EINVAL, "libvm_snapshot_take: NULL "
+			       "argument");
+	*out = NULL;
+	if (vcpu_running(vm))
+		return lvm_err(LIBVM_EBUSY, "libvm_snapshot_take: a vCPU is "
+			       "running");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return lvm_err(LIBVM_ENOMEM, "libvm_snapshot_take");
+	s->id = lvm_snap_new_id();
+	s->vm_flags = vm->flags;
+	s->kick_signal = vm->kick_signal;
+	s->rt = vm->rt;
+
+	pthread_mutex_lock(&vm->vcpu_lock);
+	for (i = 0, n = 0; i < vm->nvcpus_alloc; i++)
+		n += vm->vcpus[i] != NULL;
+	s->vcpus = calloc(n + 1, sizeof(*s->vcpus));
+	r = s->vcpus ? 0 : lvm_err(LIBVM_ENOMEM, "vCPU snapshot");
+	for (i = 0; i < vm->nvcpus_alloc && !r; i++)
+		if (vm->vcpus[i])
+			r = save_vcpu(&s->vcpus[s->nvcpus++], vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	if (r < 0)
+		goto fail;
+
+	if (vm->flags & LIBVM_VM_IRQCHIP) {
+		for (i = 0; i < 3; i++) {
+			s->chips[i].chip_id = i;
+			if (KVM_IOCTL(vm->vm_fd, KVM_GET_IRQCHIP,
+				      &s->chips[i]) < 0) {
+				r = LIBVM_EKVM;
+				goto fail;
+			}
+		}
+		s->has_irqchip = true;
+	}
+	if (vm->flags & LIBVM_VM_PIT) {
+		if (KVM_IOCTL(vm->vm_fd, KVM_GET_PIT2, &s->pit) < 0) {
+			r = LIBVM_EKVM;
+			goto fail;
+		}
+		s->has_pit = true;
+	}
+	s->devs = calloc(vm->ndevs + 1, sizeof(*s->devs));
+	s->devregs = calloc(vm->ndevs + 1, sizeof(*s->devregs));
+	if (!s->devs || !s->devregs) {
+		r = lvm_err(LIBVM_ENOMEM, "device snapshot");
+		goto fail;
+	}
+	for (i = 0; i < vm->ndevs; i++) {
+		struct lvm_snap_dev *d = &s->devs[s->ndevs++];
+
+		memcpy(d->name, vm->devs[i].name, sizeof(d->name));
+		d->len = vm->devs[i].len;
+		d->data = malloc(d->len + 1);
+		if (!d->data) {
+			r = lvm_err(LIBVM_ENOMEM, "device snapshot");
+			goto fail;
+		}
+		memcpy(d->data, vm->devs[i].state, d->len);
+		s->devregs[i] = vm->devs[i];
+	}
+	s->ndevregs = vm->ndevs;
+	pthread_rwlock_rdlock(&vm->trap_lock);
+	r = copy_traps(s->traps, vm->traps);
+	pthread_rwlock_unlock(&vm->trap_lock);
+	if (r < 0)
+		goto fail;
+
+	pthread_rwlock_wrlock(&vm->mem_lock);
+	r = start_tracking(vm);
+	s->regions = calloc(vm->nregions + 1, sizeof(*s->regions));
+	if (!r && !s->regions)
+		r = lvm_err(LIBVM_ENOMEM, "region snapshot");
+	for (i = 0; i < vm->nregions && !r; i++) {
+		struct lvm_region *reg = &vm->regions[i];
+
+		if (reg->flags & LIBVM_MEM_VOLATILE)
+			continue;
+		s->regions[s->nregions].memfd = -1;
+		r = snap_region(&s->regions[s->nregions++], reg);
+		/* From here on, dirty means "differs from this snapshot". */
+		if (!r)
+			r = fetch_dirty(vm, reg);
+		if (!r)
+			memset(reg->hdirty, 0, bitmap_bytes(reg->size));
+	}
+	if (!r)
+		vm->base_snap = s->id;
+	pthread_rwlock_unlock(&vm->mem_lock);
+	if (r < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	lvm_snap_free(s);
+	return r;
+}
+
+/* Copy back the pages of reg that differ from sr. */
+static int restore_region(libvm_vm *vm, struct lvm_region *reg,
+			  const struct lvm_snap_region *sr, bool full)
+{
+	uint64_t words = bitmap_bytes(reg->size) / 8, i;
+	int r;
+
+	if (full) {
+		memcpy(reg->host, sr->copy, reg->size);
+		r = fetch_dirty(vm, reg);
+		memset(reg->hdirty, 0, words * 8);
+		return r;
+	}
+	r = fetch_dirty(vm, reg);
+	if (r < 0)
+		return r;
+	for (i = 0; i < words; i++) {
+		uint64_t w = reg->kdirty[i] | reg->hdirty[i];
+
+		if (!w)
+			continue;
+		reg->hdirty[i] = 0;
+		while (w) {
+			uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
+
+			memcpy(reg->host + p * PAGE, sr->copy + p * PAGE, PAGE);
+			w &= w - 1;
+		}
+	}
+	return 0;
+}
+
+static int check_layout(libvm_vm *vm, const libvm_snapshot *s)
+{
+	uint32_t i, j = 0;
+
+	for (i = 0; i < vm->nregions; i++) {
+		const struct lvm_region *reg = &vm->regions[i];
+
+		if (reg->flags & LIBVM_MEM_VOLATILE)
+			continue;
+		if (j >= s->nregions || s->regions[j].gpa != reg->gpa ||
+		    s->regions[j].size != reg->size)
+			break;
+		j++;
+	}
+	if (i != vm->nregions || j != s->nregions)
+		return lvm_err(LIBVM_ESTATE, "libvm_snapshot_restore: the VM's "
+			       "memory layout differs from the snapshot's");
+	return 0;
+}
+
+LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
+{
+	bool full;
+	uint32_t i, j;
+	int r = 0;
+
+	if (!vm || !s)
+		return lvm_err(LIBVM_EINVAL, "libvm_snapshot_restore: NULL "
+			       "argument");
+	if (s->vm_flags != vm->flags)
+		return lvm_err(LIBVM_ESTATE, "libvm_snapshot_restore: VM flags "
+			       "%#x, the snapshot's %#x", vm->flags,
+			       s->vm_flags);
+	pthread_mutex_lock(&vm->vcpu_lock);
+	for (i = 0; i < s->nvcpus && !r; i++) {
+		uint32_t id = s->vcpus[i].id;
+
+		if (id >= vm->nvcpus_alloc || !vm->vcpus[id])
+			r = lvm_err(LIBVM_ESTATE, "libvm_snapshot_restore: the "
+				    "VM has no vCPU %u", id);
+	}
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	if (r < 0)
+		return r;
+	if (vcpu_running(vm))
+		return lvm_err(LIBVM_EBUSY, "libvm_snapshot_restore: a vCPU is "
+			       "running");
+
+	pthread_rwlock_wrlock(&vm->mem_lock);
+	r = check_layout(vm, s);
+	if (!r)
+		r = start_tracking(vm);
+	full = vm->base_snap != s->id;
+	for (i = 0, j = 0; i < vm->nregions && !r; i++) {
+		if (vm->regions[i].flags & LIBVM_MEM_VOLATILE)
+			continue;
+		r = restore_region(vm, &vm->regions[i], &s->regions[j++], full);
+	}
+	if (!r)
+		vm->base_snap = s->id;
+	pthread_rwlock_unlock(&vm->mem_lock);
+	if (r < 0)
+		return r;
+
+	for (i = 0; i < s->nvcpus; i++) {
+		r = restore_vcpu(vm->vcpus[s->vcpus[i].id], &s->vcpus[i]);
+		if (r < 0)
+			return r;
+	}
+	if (s->has_irqchip)
+		for (i = 0; i < 3; i++)
+			if (KVM_IOCTL(vm->vm_fd, KVM_SET_IRQCHIP,
+				      &s->chips[i]) < 0)
+				return LIBVM_EKVM;
+	if (s->has_pit && KVM_IOCTL(vm->vm_fd, KVM_SET_PIT2, &s->pit) < 0)
+		return LIBVM_EKVM;
+	for (i = 0; i < s->ndevs; i++)
+		for (j = 0; j < vm->ndevs; j++)
+			if (!strcmp(vm->devs[j].name, s->devs[i].name) &&
+			    vm->devs[j].len == s->devs[i].len)
+				memcpy(vm->devs[j].state, s->devs[i].data,
+				       s->devs[i].len);
+	for (j = 0; j < vm->ndevs; j++)
+		if (vm->devs[j].restored)
+			vm->devs[j].restored(vm->devs[j].opaque);
+	vm->rt.active = s->rt.active;
+	vm->rt.flags = s->rt.flags;
+	vm->rt.sys_gpa = s->rt.sys_gpa;
+	vm->rt.xcr0 = s->rt.xcr0;
+	vm->rt.scratch_gpa = s->rt.scratch_gpa;
+	vm->rt.scratch_size = s->rt.scratch_size;
+	vm->rt.scratch_used = s->rt.scratch_used;
+	atomic_store(&vm->needs_restore, 0);
+	return 0;
+}
+
+LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
+{
+	libvm_vm_config cfg = LIBVM_VM_CONFIG_INIT;
+	libvm_vm *vm = NULL;
+	uint32_t i;
+	int r;
+
+	if (!out || !s)
+		return lvm_err(LIBVM_EINVAL, "libvm_vm_fork: NULL argument");
+	*out = NULL;
+	cfg.flags = s->vm_flags;
+	cfg.kick_signal = s->kick_signal;
+	r = libvm_vm_create(&vm, &cfg);
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->nregions; i++) {
+		const struct lvm_snap_region *sr = &s->regions[i];
+		void *p = mmap(NULL, sr->size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_NORESERVE, sr->memfd, 0);
+
+		if (p == MAP_FAILED) {
+			r = lvm_err_errno(LIBVM_ENOMEM, errno, "fork: mmap of "
+					  "%#llx+%#llx",
+					  (unsigned long long)sr->gpa,
+					  (unsigned long long)sr->size);
+			goto fail;
+		}
+		r = lvm_add_region(vm, sr->gpa, sr->size, p,
+				   sr->flags & ~LIBVM_MEM_HUGEPAGES, true, true);
+		if (r < 0) {
+			munmap(p, sr->size);
+			goto fail;
+		}
+	}
+	vm->rt = s->rt;
+	pthread_rwlock_wrlock(&vm->trap_lock);
+	r = copy_traps(vm->traps, s->traps);
+	pthread_rwlock_unlock(&vm->trap_lock);
+	if (r < 0)
+		goto fail;
+	if (s->ndevregs) {
+		vm->devs = calloc(s->ndevregs, sizeof(*vm->devs));
+		if (!vm->devs) {
+			r = lvm_err(LIBVM_ENOMEM, "fork: device state");
+			goto fail;
+		}
+		memcpy(vm->devs, s->devregs, s->ndevregs * sizeof(*vm->devs));
+		vm->ndevs = s->ndevregs;
+	}
+	for (i = 0; i < s->nvcpus; i++) {
+		libvm_vcpu *v;
+
+		r = libvm_vcpu_create(&v, vm, s->vcpus[i].id);
+		if (r < 0)
+			goto fail;
+	}
+	/* Memory already is the snapshot's: start clean at it. */
+	pthread_rwlock_wrlock(&vm->mem_lock);
+	r = start_tracking(vm);
+	if (!r)
+		vm->base_snap = s->id;
+	pthread_rwlock_unlock(&vm->mem_lock);
+	if (r < 0)
+		goto fail;
+	r = libvm_snapshot_restore(vm, s);
+	if (r < 0)
+		goto fail;
+	*out = vm;
+	return 0;
+fail:
+	libvm_vm_destroy(vm);
+	return r;
+}
+
+LIBVM_API libvm_vcpu *libvm_vm_vcpu(libvm_vm *vm, uint32_t id)
+{
+	libvm_vcpu *v = NULL;
+
+	if (!vm)
+		return NULL;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (id < vm->nvcpus_alloc)
+		v = vm->vcpus[id];
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return v;
+}
+
+LIBVM_API int libvm_vm_needs_restore(libvm_vm *vm)
+{
+	return vm ? atomic_load(&vm->needs_restore) : 0;
+}
+
+/* ---- fuzzing ------------------------------------------------------------ */
+
+LIBVM_API int libvm_fuzz_exec(libvm_fuzz_result *res, libvm_vm *vm,
+			      libvm_snapshot *snap, uint64_t fn,
+			      uint64_t input_gpa, uint64_t input_cap,
+			      const void *data, uint64_t len,
+			      uint64_t timeout_ns)
+{
+	libvm_vcpu *v;
+	uint64_t args[2];
+	int r;
+
+	if (!res || !vm || !snap || (!data && len))
+		return lvm_err(LIBVM_EINVAL, "libvm_fuzz_exec: NULL argument");
+	memset(res, 0, sizeof(*res));
+	v = libvm_vm_vcpu(vm, 0);
+	if (!v)
+		return lvm_err(LIBVM_ESTATE, "libvm_fuzz_exec: the VM has no "
+			       "vCPU 0");
+	r = libvm_snapshot_restore(vm, snap);
+	if (r < 0)
+		return r;
+	if (len > input_cap)
+		len = input_cap;
+	r = libvm_mem_write(vm, input_gpa, data, len);
+	if (r < 0)
+		return r;
+	args[0] = input_gpa;
+	args[1] = len;
+	r = libvm_call(&res->ret, &res->exit, v, fn, args, 2, timeout_ns);
+	if (r == 0) {
+		res->outcome = LIBVM_FUZZ_OK;
+		return 0;
+	}
+	if (r != LIBVM_EGUEST && r != LIBVM_ETIMEOUT)
+		return r;
+	switch (res->exit.reason) {
+	case LIBVM_EXIT_EXCEPTION:
+		res->outcome = LIBVM_FUZZ_CRASH;
+		break;
+	case LIBVM_EXIT_SHUTDOWN:
+		res->outcome = LIBVM_FUZZ_TRIPLE_FAULT;
+		break;
+	case LIBVM_EXIT_TIMEOUT:
+		res->outcome = LIBVM_FUZZ_TIMEOUT;
+		break;
+	case LIBVM_EXIT_STOPPED:
+		res->outcome = res->exit.u.stop.space == LIBVM_TRAP_HYPERCALL &&
+					       res->exit.u.stop.addr ==
+						       LIBVM_HC_BUG
+				       ? LIBVM_FUZZ_BUG : LIBVM_FUZZ_STOPPED;
+		break;
+	default:
+		res->outcome = LIBVM_FUZZ_STOPPED;
+	}
+	atomic_store(&vm->needs_restore, 1);
+	return 0;
+}
