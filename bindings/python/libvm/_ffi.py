@@ -1,0 +1,483 @@
+# SPDX-License-Identifier: MIT
+"""Low-level ctypes declarations of the libvm C API.
+
+Everything here mirrors ``include/libvm/*.h`` one to one: the constants, the
+struct layouts and the function prototypes.  ``tests/test_abi.py`` compares
+this module with the headers (through ``build/tests/abi-dump``), so keep the
+names exactly as in C.  The Pythonic API lives in :mod:`libvm`.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import pathlib
+import threading
+from ctypes import (CFUNCTYPE, POINTER, Structure, Union, c_char, c_char_p,
+                    c_int, c_int32, c_int64, c_size_t, c_uint8, c_uint16,
+                    c_uint32, c_uint64, c_void_p)
+from typing import Dict, List, Optional, Tuple
+
+# ---- constants (common.h) -------------------------------------------------
+
+LIBVM_VERSION_MAJOR = 0
+LIBVM_VERSION_MINOR = 1
+LIBVM_VERSION_PATCH = 0
+LIBVM_VERSION_STRING = "0.1.0"
+LIBVM_VERSION_NUM = ((LIBVM_VERSION_MAJOR << 16) | (LIBVM_VERSION_MINOR << 8)
+                     | LIBVM_VERSION_PATCH)
+
+LIBVM_OK = 0
+LIBVM_EINVAL = -1
+LIBVM_ENOKVM = -2
+LIBVM_ENOMEM = -3
+LIBVM_EKVM = -4
+LIBVM_EVERSION = -5
+LIBVM_EOVERLAP = -6
+LIBVM_ERANGE = -7
+LIBVM_ENOENT = -8
+LIBVM_EBUSY = -9
+LIBVM_ENOTSUP = -10
+LIBVM_EIO = -11
+LIBVM_EFAULT = -12
+LIBVM_ELIMIT = -13
+LIBVM_ESTATE = -14
+LIBVM_EIMAGE = -15
+LIBVM_EGUEST = -16
+LIBVM_ETIMEOUT = -17
+
+# ---- vm.h -----------------------------------------------------------------
+
+LIBVM_VM_IRQCHIP = 1 << 0
+LIBVM_VM_PIT = 1 << 1
+LIBVM_VM_CONFIG_VERSION = 1
+
+LIBVM_HOST_SYNC_REGS = 1 << 0
+LIBVM_HOST_IRQCHIP = 1 << 1
+LIBVM_HOST_PIT = 1 << 2
+LIBVM_HOST_READONLY_MEM = 1 << 3
+LIBVM_HOST_IMMEDIATE_EXIT = 1 << 4
+LIBVM_HOST_XSAVE = 1 << 5
+LIBVM_HOST_XCRS = 1 << 6
+LIBVM_HOST_DIRTY_LOG_PROTECT = 1 << 7
+LIBVM_HOST_DIRTY_RING = 1 << 8
+LIBVM_HOST_IOEVENTFD = 1 << 9
+LIBVM_HOST_IRQFD = 1 << 10
+LIBVM_HOST_GUEST_DEBUG = 1 << 11
+LIBVM_HOST_USER_MSR_EXIT = 1 << 12
+LIBVM_HOST_HUGEPAGES = 1 << 13
+
+LIBVM_SUPERVISOR_UNKNOWN = 0
+LIBVM_SUPERVISOR_NATIVE = 1
+LIBVM_SUPERVISOR_EMULATED = 2
+LIBVM_HOST_INFO_VERSION = 1
+
+# ---- memory.h -------------------------------------------------------------
+
+LIBVM_MEM_READONLY = 1 << 0
+LIBVM_MEM_HUGEPAGES = 1 << 1
+LIBVM_PTE_WRITABLE = 1 << 0
+LIBVM_PTE_USER = 1 << 1
+LIBVM_PTE_NX = 1 << 2
+
+# ---- vcpu.h ---------------------------------------------------------------
+
+LIBVM_EXIT_NONE = 0
+LIBVM_EXIT_HLT = 1
+LIBVM_EXIT_IO = 2
+LIBVM_EXIT_MMIO = 3
+LIBVM_EXIT_SHUTDOWN = 4
+LIBVM_EXIT_FAIL_ENTRY = 5
+LIBVM_EXIT_INTERNAL_ERROR = 6
+LIBVM_EXIT_DEBUG = 7
+LIBVM_EXIT_CANCELLED = 8
+LIBVM_EXIT_TIMEOUT = 9
+LIBVM_EXIT_STOPPED = 10
+LIBVM_EXIT_SYSTEM_EVENT = 11
+LIBVM_EXIT_IRQ_WINDOW = 12
+LIBVM_EXIT_OTHER = 13
+LIBVM_EXIT_EXCEPTION = 14
+LIBVM_EXIT_GUEST_EXIT = 15
+LIBVM_EXIT_RETURN = 16
+
+LIBVM_READ = 0
+LIBVM_WRITE = 1
+
+# ---- device.h -------------------------------------------------------------
+
+LIBVM_TRAP_PIO = 0
+LIBVM_TRAP_MMIO = 1
+LIBVM_TRAP_CONTINUE = 0
+LIBVM_TRAP_STOP = 1
+
+# ---- loader.h -------------------------------------------------------------
+
+LIBVM_LOAD_VADDR = 1 << 0
+
+# ---- mode.h ---------------------------------------------------------------
+
+LIBVM_SYS_SIZE = 0x80000
+LIBVM_LONG_MAX_VCPUS = 16
+LIBVM_LONG_SUPERVISOR = 1 << 0
+LIBVM_LONG_1G_PAGES = 1 << 1
+LIBVM_LONG_MODE_VERSION = 1
+
+# ---- call.h ---------------------------------------------------------------
+
+LIBVM_PORT_HYPERCALL = 0x0F10
+LIBVM_PORT_RETURN = 0x0F11
+LIBVM_PORT_EXCEPTION = 0x0F12
+LIBVM_HC_EXIT = 0
+LIBVM_HC_CONSOLE = 1
+LIBVM_HC_BUG = 2
+LIBVM_HC_USER = 16
+LIBVM_TRAP_HYPERCALL = 2
+
+# ---- snapshot.h -----------------------------------------------------------
+
+LIBVM_MEM_VOLATILE = 1 << 2
+LIBVM_FUZZ_OK = 0
+LIBVM_FUZZ_CRASH = 1
+LIBVM_FUZZ_TRIPLE_FAULT = 2
+LIBVM_FUZZ_TIMEOUT = 3
+LIBVM_FUZZ_BUG = 4
+LIBVM_FUZZ_STOPPED = 5
+
+# ---- structs ----------------------------------------------------------------
+
+
+class libvm_vm_config(Structure):
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("kick_signal", c_int32), ("max_vcpus", c_uint32),
+                ("kvm_path", c_char_p)]
+
+
+class libvm_host_info(Structure):
+    _fields_ = [("version", c_uint32), ("kvm_api_version", c_uint32),
+                ("caps", c_uint64), ("supervisor", c_uint32),
+                ("max_vcpus", c_uint32), ("max_memslots", c_uint32),
+                ("phys_bits", c_uint32), ("backend", c_char * 16),
+                ("xsave_size", c_uint32), ("reserved", c_uint32 * 7)]
+
+
+REG_NAMES = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
+             "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+             "rip", "rflags")
+
+
+class libvm_regs(Structure):
+    _fields_ = [(n, c_uint64) for n in REG_NAMES]
+
+
+class libvm_segment(Structure):
+    _fields_ = [("base", c_uint64), ("limit", c_uint32),
+                ("selector", c_uint16)] + [
+        (n, c_uint8) for n in ("type", "present", "dpl", "db", "s", "l",
+                               "g", "avl", "unusable", "padding")]
+
+
+class libvm_dtable(Structure):
+    _fields_ = [("base", c_uint64), ("limit", c_uint16),
+                ("padding", c_uint16 * 3)]
+
+
+class libvm_sregs(Structure):
+    _fields_ = [(n, libvm_segment) for n in
+                ("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt")] + [
+        ("gdt", libvm_dtable), ("idt", libvm_dtable)] + [
+        (n, c_uint64) for n in ("cr0", "cr2", "cr3", "cr4", "cr8", "efer",
+                                "apic_base")] + [
+        ("interrupt_bitmap", c_uint64 * 4)]
+
+
+class libvm_fpu(Structure):
+    _fields_ = [("fpr", (c_uint8 * 16) * 8), ("fcw", c_uint16),
+                ("fsw", c_uint16), ("ftwx", c_uint8), ("pad1", c_uint8),
+                ("last_opcode", c_uint16), ("last_ip", c_uint64),
+                ("last_dp", c_uint64), ("xmm", (c_uint8 * 16) * 16),
+                ("mxcsr", c_uint32), ("pad2", c_uint32)]
+
+
+class libvm_cpuid_entry(Structure):
+    _fields_ = [(n, c_uint32) for n in ("function", "index", "flags", "eax",
+                                        "ebx", "ecx", "edx")] + [
+        ("padding", c_uint32 * 3)]
+
+
+class _exit_io(Structure):
+    _fields_ = [("port", c_uint16), ("size", c_uint8),
+                ("direction", c_uint8), ("count", c_uint32),
+                ("data", POINTER(c_uint8))]
+
+
+class _exit_mmio(Structure):
+    _fields_ = [("gpa", c_uint64), ("size", c_uint32),
+                ("direction", c_uint8), ("pad", c_uint8 * 3),
+                ("data", POINTER(c_uint8))]
+
+
+class _exit_fail_entry(Structure):
+    _fields_ = [("hardware_reason", c_uint64), ("cpu", c_uint32)]
+
+
+class _exit_internal(Structure):
+    _fields_ = [("suberror", c_uint32), ("ndata", c_uint32),
+                ("data", c_uint64 * 16)]
+
+
+class _exit_debug(Structure):
+    _fields_ = [("exception", c_uint32), ("pad", c_uint32),
+                ("pc", c_uint64), ("dr6", c_uint64), ("dr7", c_uint64)]
+
+
+class _exit_stop(Structure):
+    _fields_ = [("space", c_uint32), ("code", c_int32), ("addr", c_uint64)]
+
+
+class _exit_system(Structure):
+    _fields_ = [("type", c_uint32), ("ndata", c_uint32),
+                ("data", c_uint64 * 16)]
+
+
+class _exit_exception(Structure):
+    _fields_ = [("vector", c_uint32), ("has_error_code", c_uint32),
+                ("error_code", c_uint64), ("rip", c_uint64), ("cs", c_uint64),
+                ("rflags", c_uint64), ("rsp", c_uint64), ("cr2", c_uint64)]
+
+
+class _exit_guest_exit(Structure):
+    _fields_ = [("code", c_int64)]
+
+
+class _exit_ret(Structure):
+    _fields_ = [("value", c_uint64)]
+
+
+class _exit_u(Union):
+    _fields_ = [("io", _exit_io), ("mmio", _exit_mmio),
+                ("fail_entry", _exit_fail_entry),
+                ("internal", _exit_internal), ("debug", _exit_debug),
+                ("stop", _exit_stop), ("system", _exit_system),
+                ("exception", _exit_exception),
+                ("guest_exit", _exit_guest_exit), ("ret", _exit_ret),
+                ("reserved", c_uint8 * 256)]
+
+
+class libvm_exit(Structure):
+    _fields_ = [("reason", c_uint32), ("kvm_reason", c_uint32),
+                ("u", _exit_u)]
+
+
+class libvm_long_mode(Structure):
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("sys_gpa", c_uint64), ("map_size", c_uint64)]
+
+
+class libvm_fuzz_result(Structure):
+    _fields_ = [("outcome", c_uint32), ("pad", c_uint32), ("ret", c_uint64),
+                ("exit", libvm_exit)]
+
+
+# Every public struct, by its C name (the ABI test walks this).
+STRUCTS: Dict[str, type] = {
+    t.__name__: t for t in (
+        libvm_vm_config, libvm_host_info, libvm_regs, libvm_segment,
+        libvm_dtable, libvm_sregs, libvm_fpu, libvm_cpuid_entry, libvm_exit,
+        libvm_long_mode, libvm_fuzz_result)}
+
+# ---- callbacks ----------------------------------------------------------------
+
+# int (*)(libvm_vcpu *, uint64_t addr, void *data, uint32_t size,
+#         uint32_t direction, void *opaque)
+libvm_trap_fn = CFUNCTYPE(c_int, c_void_p, c_uint64, c_void_p, c_uint32,
+                          c_uint32, c_void_p)
+# int (*)(uint64_t *ret, libvm_vcpu *, uint64_t nr, const uint64_t args[6],
+#         void *opaque)
+libvm_hypercall_fn = CFUNCTYPE(c_int, POINTER(c_uint64), c_void_p, c_uint64,
+                               POINTER(c_uint64), c_void_p)
+# void (*)(const char *buf, size_t len, void *opaque)
+libvm_console_fn = CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
+# void (*)(void *opaque)
+libvm_restored_fn = CFUNCTYPE(None, c_void_p)
+
+# ---- prototypes -------------------------------------------------------------
+
+_p = POINTER
+_vp = c_void_p
+_u64p = _p(c_uint64)
+
+# name -> (restype, argtypes), in header order.  Handles are c_void_p.
+FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
+    # common.h
+    "libvm_version": (c_char_p, []),
+    "libvm_version_num": (c_uint32, []),
+    "libvm_strerror": (c_char_p, [c_int]),
+    "libvm_last_error": (c_char_p, []),
+    # vm.h
+    "libvm_vm_create": (c_int, [_p(_vp), _p(libvm_vm_config)]),
+    "libvm_vm_destroy": (None, [_vp]),
+    "libvm_vm_irq_line": (c_int, [_vp, c_uint32, c_int]),
+    "libvm_host_query": (c_int, [_p(libvm_host_info), c_char_p]),
+    # memory.h
+    "libvm_mem_map_anon": (c_int, [_vp, c_uint64, c_uint64, c_uint32]),
+    "libvm_mem_map_host": (c_int, [_vp, c_uint64, _vp, c_uint64, c_uint32]),
+    "libvm_mem_map_fd": (c_int, [_vp, c_uint64, c_int, c_uint64, c_uint64,
+                                 c_uint32]),
+    "libvm_mem_unmap": (c_int, [_vp, c_uint64]),
+    "libvm_mem_ptr": (c_int, [_p(_vp), _vp, c_uint64, c_uint64]),
+    "libvm_mem_read": (c_int, [_vp, _vp, c_uint64, c_uint64]),
+    "libvm_mem_write": (c_int, [_vp, c_uint64, _vp, c_uint64]),
+    "libvm_mem_translate": (c_int, [_u64p, _p(c_uint32), _u64p, _vp,
+                                    c_uint64, c_uint64]),
+    # vcpu.h
+    "libvm_exit_reason_name": (c_char_p, [c_uint32]),
+    "libvm_vcpu_create": (c_int, [_p(_vp), _vp, c_uint32]),
+    "libvm_vcpu_destroy": (None, [_vp]),
+    "libvm_vcpu_vm": (_vp, [_vp]),
+    "libvm_vcpu_id": (c_uint32, [_vp]),
+    "libvm_vcpu_get_regs": (c_int, [_p(libvm_regs), _vp]),
+    "libvm_vcpu_set_regs": (c_int, [_vp, _p(libvm_regs)]),
+    "libvm_vcpu_get_sregs": (c_int, [_p(libvm_sregs), _vp]),
+    "libvm_vcpu_set_sregs": (c_int, [_vp, _p(libvm_sregs)]),
+    "libvm_vcpu_get_fpu": (c_int, [_p(libvm_fpu), _vp]),
+    "libvm_vcpu_set_fpu": (c_int, [_vp, _p(libvm_fpu)]),
+    "libvm_vcpu_xsave_size": (c_uint32, [_vp]),
+    "libvm_vcpu_get_xsave": (c_int, [_vp, c_uint32, _vp]),
+    "libvm_vcpu_set_xsave": (c_int, [_vp, _vp, c_uint32]),
+    "libvm_vcpu_get_xcr": (c_int, [_u64p, _vp, c_uint32]),
+    "libvm_vcpu_set_xcr": (c_int, [_vp, c_uint32, c_uint64]),
+    "libvm_vcpu_get_msr": (c_int, [_u64p, _vp, c_uint32]),
+    "libvm_vcpu_set_msr": (c_int, [_vp, c_uint32, c_uint64]),
+    "libvm_vcpu_get_cpuid": (c_int, [_p(libvm_cpuid_entry), _p(c_uint32),
+                                     _vp]),
+    "libvm_vcpu_set_cpuid": (c_int, [_vp, _p(libvm_cpuid_entry), c_uint32]),
+    "libvm_vcpu_interrupt": (c_int, [_vp, c_uint32]),
+    "libvm_vcpu_run": (c_int, [_p(libvm_exit), _vp, c_uint64]),
+    "libvm_vcpu_cancel": (c_int, [_vp]),
+    # device.h
+    "libvm_trap_register": (c_int, [_vp, c_uint32, c_uint64, c_uint64,
+                                    libvm_trap_fn, _vp]),
+    "libvm_trap_unregister": (c_int, [_vp, c_uint32, c_uint64]),
+    # loader.h
+    "libvm_image_load_file": (c_int, [_p(_vp), _vp, c_char_p, c_uint32]),
+    "libvm_image_load_mem": (c_int, [_p(_vp), _vp, _vp, c_size_t, c_uint32]),
+    "libvm_image_destroy": (None, [_vp]),
+    "libvm_image_entry": (c_uint64, [_vp]),
+    "libvm_image_class": (c_uint32, [_vp]),
+    "libvm_image_extent": (c_int, [_u64p, _u64p, _vp]),
+    "libvm_image_symbol": (c_int, [_u64p, _vp, c_char_p]),
+    # mode.h
+    "libvm_vcpu_set_real_mode": (c_int, [_vp, c_uint16, c_uint16, c_uint16]),
+    "libvm_vcpu_set_protected_mode": (c_int, [_vp, c_uint32, c_uint32]),
+    "libvm_long_mode_setup": (c_int, [_vp, _p(libvm_long_mode)]),
+    "libvm_vcpu_set_long_mode": (c_int, [_vp, c_uint64, c_uint64]),
+    # call.h
+    "libvm_hypercall_register": (c_int, [_vp, c_uint32, libvm_hypercall_fn,
+                                         _vp]),
+    "libvm_hypercall_unregister": (c_int, [_vp, c_uint32]),
+    "libvm_console_attach": (c_int, [_vp, libvm_console_fn, _vp]),
+    "libvm_call": (c_int, [_u64p, _p(libvm_exit), _vp, c_uint64, _u64p,
+                           c_uint32, c_uint64]),
+    "libvm_scratch_set": (c_int, [_vp, c_uint64, c_uint64]),
+    "libvm_scratch_push": (c_int, [_u64p, _vp, _vp, c_uint64]),
+    "libvm_scratch_reset": (None, [_vp]),
+    # snapshot.h
+    "libvm_device_state_register": (c_int, [_vp, c_char_p, _vp, c_uint32,
+                                            libvm_restored_fn, _vp]),
+    "libvm_device_state_unregister": (c_int, [_vp, c_char_p]),
+    "libvm_snapshot_take": (c_int, [_p(_vp), _vp]),
+    "libvm_snapshot_destroy": (None, [_vp]),
+    "libvm_snapshot_restore": (c_int, [_vp, _vp]),
+    "libvm_vm_fork": (c_int, [_p(_vp), _vp]),
+    "libvm_vm_vcpu": (_vp, [_vp, c_uint32]),
+    "libvm_vm_needs_restore": (c_int, [_vp]),
+    "libvm_snapshot_save": (c_int, [_vp, c_char_p]),
+    "libvm_snapshot_load": (c_int, [_p(_vp), c_char_p]),
+    "libvm_fuzz_exec": (c_int, [_p(libvm_fuzz_result), _vp, _vp, c_uint64,
+                                c_uint64, c_uint64, _vp, c_uint64,
+                                c_uint64]),
+}
+
+# ---- loading the shared library --------------------------------------------
+
+
+class LibraryNotFoundError(OSError):
+    """The libvm shared library could not be loaded.
+
+    ``tried`` lists every candidate with the reason it failed.
+    """
+
+    def __init__(self, tried: List[Tuple[str, str]]) -> None:
+        self.tried = tried
+        lines = "\n".join(f"  {path}: {why}" for path, why in tried)
+        super().__init__(
+            "cannot load the libvm shared library; tried:\n" + lines +
+            "\nset LIBVM_LIBRARY to the path of libvm.so.0 or build it "
+            "with `make`")
+
+
+def repo_root() -> pathlib.Path:
+    """The source tree this package sits in (bindings/python/libvm/..)."""
+    return pathlib.Path(__file__).resolve().parents[3]
+
+
+def candidates() -> List[str]:
+    """Where the library is looked for, in order."""
+    out = []
+    env = os.environ.get("LIBVM_LIBRARY")
+    if env:
+        out.append(env)
+    out.append(str(repo_root() / "build" / "lib" / "libvm.so.0"))
+    found = ctypes.util.find_library("vm")
+    if found:
+        out.append(found)
+    out.append("libvm.so.0")  # the dynamic loader's own search path
+    return out
+
+
+_lib: Optional[ctypes.CDLL] = None
+_lib_lock = threading.Lock()
+_missing: List[str] = []
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    for name, (res, args) in FUNCTIONS.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            _missing.append(name)   # e.g. an older library without snapshots
+            continue
+        fn.restype = res
+        fn.argtypes = args
+
+
+def load() -> ctypes.CDLL:
+    """Load (once) and return the libvm shared library."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    with _lib_lock:
+        if _lib is not None:
+            return _lib
+        tried: List[Tuple[str, str]] = []
+        for path in candidates():
+            if os.sep in path and not os.path.exists(path):
+                tried.append((path, "no such file"))
+                continue
+            try:
+                lib = ctypes.CDLL(path)
+                lib.libvm_version  # not some other libvm
+            except (OSError, AttributeError) as e:
+                tried.append((path, str(e)))
+                continue
+            _declare(lib)
+            lib._libvm_path = path  # type: ignore[attr-defined]
+            _lib = lib
+            return lib
+        raise LibraryNotFoundError(tried)
+
+
+def has(name: str) -> bool:
+    """Whether the loaded library exports function ``name``."""
+    load()
+    return name not in _missing
