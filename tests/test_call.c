@@ -151,7 +151,7 @@ Test(call, scratch_limits)
 
 	FAILS(libvm_scratch_push(&gva, g_vm, big, CE_SCRATCH_SIZE + 1),
 	      LIBVM_ELIMIT);
-	OK(libvm_scratch_push(&gva, g_vm, big, CE_SCRATCH_SIZE - 40));
+	OK(libvm_scratch_push(&gva, g_vm, big, CE_SCRATCH_SIZE - 24));
 	/* 24 bytes left, but the next push starts 16-aligned: 16 fit. */
 	FAILS(libvm_scratch_push(&gva2, g_vm, big, 24), LIBVM_ELIMIT);
 	cr_assert_not_null(strstr(libvm_last_error(), "fit"), "%s",
@@ -423,7 +423,7 @@ Test(call, console_unattached)
 
 /* ---- program entry and exit ------------------------------------------ */
 
-static void run_main(int64_t code, struct console_buf *con)
+static void run_main(int32_t code, struct console_buf *con)
 {
 	libvm_exit ex;
 
@@ -446,6 +446,7 @@ Test(call, main_return_is_guest_exit)
 	run_main(0, &con);
 	run_main(-7, &con);		/* int main: sign-extended */
 	run_main(0x7fffffff, &con);
+	run_main(INT32_MIN, &con);
 	/* After the program ended, calls work. */
 	cr_assert_eq(ce_call("add", CE_ARGS(40, 2)), 42);
 }

@@ -15,7 +15,7 @@ __asm__(".text\n"
 	"	xor %ebp, %ebp\n"
 	"	and $-16, %rsp\n"
 	"	call main\n"
-	"	mov %rax, %rdi\n"
+	"	movslq %eax, %rdi\n"	/* int main: the upper half is junk */
 	"	call libvm_guest_exit\n"
 	"	ud2\n");
 

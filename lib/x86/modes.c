@@ -94,10 +94,15 @@ static uint64_t gdt_tss_lo(uint64_t base)
 	       (((base >> 24) & 0xff) << 56);
 }
 
-static void idt_gate(uint8_t *p, uint64_t off)
+/*
+ * An interrupt gate on IST1.  INT3 and INTO gates get DPL 3 (as in Linux)
+ * so that user-mode code reports #BP/#OF instead of #GP on the gate.
+ */
+static void idt_gate(uint8_t *p, uint64_t off, unsigned vector)
 {
+	uint64_t type = vector == 3 || vector == 4 ? 0xee : 0x8e;
 	uint64_t lo = (off & 0xffff) | ((uint64_t)LVM_SEL_KCODE << 16) |
-		      (1ull << 32) /* IST1 */ | (0x8eull << 40) |
+		      (1ull << 32) /* IST1 */ | (type << 40) |
 		      (((off >> 16) & 0xffff) << 48);
 	uint64_t hi = off >> 32;
 
@@ -199,7 +204,7 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 	}
 	for (i = 0; i < 32; i++)
 		idt_gate(p + LVM_SYS_IDT + 16 * i,
-			 sys + LVM_SYS_CODE + 16 * i);
+			 sys + LVM_SYS_CODE + 16 * i, (unsigned)i);
 	memcpy(p + LVM_SYS_CODE, lvm_rt_code,
 	       (size_t)(lvm_rt_code_end - lvm_rt_code));
 	/* Identity map, user accessible, writable, executable. */

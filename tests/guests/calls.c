@@ -5,13 +5,13 @@
  */
 #include <libvm/guest.h>
 
-/* Written by the host before it runs main(). */
-volatile int64_t main_ret = 42;
+/* Written by the host before it runs main(); an int, as main returns. */
+volatile int main_ret = 42;
 
 int main(void)
 {
 	libvm_guest_puts("calls: main\n");
-	return (int)main_ret;
+	return main_ret;
 }
 
 /* ---- arguments and return values ---------------------------------- */
