@@ -216,9 +216,10 @@ LIBVM_API int libvm_mem_map_anon(libvm_vm *vm, uint64_t gpa, uint64_t size,
 	if (r < 0)
 		return r;
 	p = MAP_FAILED;
+	/* Reserved huge pages only: with MAP_NORESERVE a fault could SIGBUS. */
 	if (flags & LIBVM_MEM_HUGEPAGES)
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, mf | MAP_HUGETLB,
-			 -1, 0);
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (p == MAP_FAILED) {
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, mf, -1, 0);
 		if (p == MAP_FAILED)

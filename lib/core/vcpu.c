@@ -195,7 +195,8 @@ static int flush_regs(libvm_vcpu *v)
 		if (!out)                                                     \
 			return lvm_err(LIBVM_EINVAL,                          \
 				       "libvm_vcpu_get_" #name ": out is NULL"); \
-		return KVM_IOCTL(v->fd, getreq, out) < 0 ? LIBVM_EKVM : 0;    \
+		return lvm_ioctl_checked(v->fd, getreq, (unsigned long)out,   \
+					 #getreq) < 0 ? LIBVM_EKVM : 0;       \
 	}                                                                     \
 	LIBVM_API int libvm_vcpu_set_##name(libvm_vcpu *v, const type *in)    \
 	{                                                                     \
@@ -207,7 +208,8 @@ static int flush_regs(libvm_vcpu *v)
 		r = flush_regs(v);                                            \
 		if (r < 0)                                                    \
 			return r;                                             \
-		return KVM_IOCTL(v->fd, setreq, in) < 0 ? LIBVM_EKVM : 0;     \
+		return lvm_ioctl_checked(v->fd, setreq, (unsigned long)in,    \
+					 #setreq) < 0 ? LIBVM_EKVM : 0;       \
 	}
 
 SIMPLE_STATE(sregs, libvm_sregs, KVM_GET_SREGS, KVM_SET_SREGS)
