@@ -1,0 +1,745 @@
+//! Raw FFI declarations for libvm (`<libvm/libvm.h>` and `<libvm/snapshot.h>`), written by hand to
+//! match the C headers.  `tests/abi.rs` checks them against the headers:
+//! every `LIBVM_API` function (name and argument count), every `LIBVM_*`
+//! constant (name and value, through a C program) and the size and field
+//! offsets of every public struct.
+//!
+//! Everything here is `unsafe` to call; the `libvm` crate is the safe
+//! wrapper.  Guest-side `<libvm/guest.h>` is not bound.
+
+#![no_std]
+#![allow(non_camel_case_types)]
+
+use core::ffi::{c_char, c_int, c_void};
+
+// ---- common.h -------------------------------------------------------------
+
+pub const LIBVM_VERSION_MAJOR: u32 = 0;
+pub const LIBVM_VERSION_MINOR: u32 = 1;
+pub const LIBVM_VERSION_PATCH: u32 = 0;
+pub const LIBVM_VERSION_NUM: u32 =
+    (LIBVM_VERSION_MAJOR << 16) | (LIBVM_VERSION_MINOR << 8) | LIBVM_VERSION_PATCH;
+pub const LIBVM_VERSION_STRING: &str = "0.1.0";
+
+pub const LIBVM_OK: c_int = 0;
+pub const LIBVM_EINVAL: c_int = -1;
+pub const LIBVM_ENOKVM: c_int = -2;
+pub const LIBVM_ENOMEM: c_int = -3;
+pub const LIBVM_EKVM: c_int = -4;
+pub const LIBVM_EVERSION: c_int = -5;
+pub const LIBVM_EOVERLAP: c_int = -6;
+pub const LIBVM_ERANGE: c_int = -7;
+pub const LIBVM_ENOENT: c_int = -8;
+pub const LIBVM_EBUSY: c_int = -9;
+pub const LIBVM_ENOTSUP: c_int = -10;
+pub const LIBVM_EIO: c_int = -11;
+pub const LIBVM_EFAULT: c_int = -12;
+pub const LIBVM_ELIMIT: c_int = -13;
+pub const LIBVM_ESTATE: c_int = -14;
+pub const LIBVM_EIMAGE: c_int = -15;
+pub const LIBVM_EGUEST: c_int = -16;
+pub const LIBVM_ETIMEOUT: c_int = -17;
+
+// ---- vm.h -----------------------------------------------------------------
+
+/// Opaque VM handle.
+#[repr(C)]
+pub struct libvm_vm {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+/// Opaque vCPU handle.
+#[repr(C)]
+pub struct libvm_vcpu {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+pub const LIBVM_VM_IRQCHIP: u32 = 1 << 0;
+pub const LIBVM_VM_PIT: u32 = 1 << 1;
+pub const LIBVM_VM_CONFIG_VERSION: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_vm_config {
+    pub version: u32,
+    pub flags: u32,
+    pub kick_signal: i32,
+    pub max_vcpus: u32,
+    pub kvm_path: *const c_char,
+}
+
+impl Default for libvm_vm_config {
+    /// `LIBVM_VM_CONFIG_INIT`.
+    fn default() -> Self {
+        libvm_vm_config {
+            version: LIBVM_VM_CONFIG_VERSION,
+            flags: 0,
+            kick_signal: 0,
+            max_vcpus: 0,
+            kvm_path: core::ptr::null(),
+        }
+    }
+}
+
+pub const LIBVM_HOST_SYNC_REGS: u64 = 1 << 0;
+pub const LIBVM_HOST_IRQCHIP: u64 = 1 << 1;
+pub const LIBVM_HOST_PIT: u64 = 1 << 2;
+pub const LIBVM_HOST_READONLY_MEM: u64 = 1 << 3;
+pub const LIBVM_HOST_IMMEDIATE_EXIT: u64 = 1 << 4;
+pub const LIBVM_HOST_XSAVE: u64 = 1 << 5;
+pub const LIBVM_HOST_XCRS: u64 = 1 << 6;
+pub const LIBVM_HOST_DIRTY_LOG_PROTECT: u64 = 1 << 7;
+pub const LIBVM_HOST_DIRTY_RING: u64 = 1 << 8;
+pub const LIBVM_HOST_IOEVENTFD: u64 = 1 << 9;
+pub const LIBVM_HOST_IRQFD: u64 = 1 << 10;
+pub const LIBVM_HOST_GUEST_DEBUG: u64 = 1 << 11;
+pub const LIBVM_HOST_USER_MSR_EXIT: u64 = 1 << 12;
+pub const LIBVM_HOST_HUGEPAGES: u64 = 1 << 13;
+
+pub const LIBVM_SUPERVISOR_UNKNOWN: u32 = 0;
+pub const LIBVM_SUPERVISOR_NATIVE: u32 = 1;
+pub const LIBVM_SUPERVISOR_EMULATED: u32 = 2;
+
+pub const LIBVM_HOST_INFO_VERSION: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_host_info {
+    pub version: u32,
+    pub kvm_api_version: u32,
+    pub caps: u64,
+    pub supervisor: u32,
+    pub max_vcpus: u32,
+    pub max_memslots: u32,
+    pub phys_bits: u32,
+    pub backend: [c_char; 16],
+    pub xsave_size: u32,
+    pub reserved: [u32; 7],
+}
+
+impl Default for libvm_host_info {
+    /// `LIBVM_HOST_INFO_INIT`.
+    fn default() -> Self {
+        libvm_host_info {
+            version: LIBVM_HOST_INFO_VERSION,
+            kvm_api_version: 0,
+            caps: 0,
+            supervisor: 0,
+            max_vcpus: 0,
+            max_memslots: 0,
+            phys_bits: 0,
+            backend: [0; 16],
+            xsave_size: 0,
+            reserved: [0; 7],
+        }
+    }
+}
+
+// ---- memory.h -------------------------------------------------------------
+
+pub const LIBVM_MEM_READONLY: u32 = 1 << 0;
+pub const LIBVM_MEM_HUGEPAGES: u32 = 1 << 1;
+pub const LIBVM_PTE_WRITABLE: u32 = 1 << 0;
+pub const LIBVM_PTE_USER: u32 = 1 << 1;
+pub const LIBVM_PTE_NX: u32 = 1 << 2;
+
+// ---- vcpu.h ---------------------------------------------------------------
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_regs {
+    pub rax: u64,
+    pub rbx: u64,
+    pub rcx: u64,
+    pub rdx: u64,
+    pub rsi: u64,
+    pub rdi: u64,
+    pub rsp: u64,
+    pub rbp: u64,
+    pub r8: u64,
+    pub r9: u64,
+    pub r10: u64,
+    pub r11: u64,
+    pub r12: u64,
+    pub r13: u64,
+    pub r14: u64,
+    pub r15: u64,
+    pub rip: u64,
+    pub rflags: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_segment {
+    pub base: u64,
+    pub limit: u32,
+    pub selector: u16,
+    pub type_: u8,
+    pub present: u8,
+    pub dpl: u8,
+    pub db: u8,
+    pub s: u8,
+    pub l: u8,
+    pub g: u8,
+    pub avl: u8,
+    pub unusable: u8,
+    pub padding: u8,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_dtable {
+    pub base: u64,
+    pub limit: u16,
+    pub padding: [u16; 3],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_sregs {
+    pub cs: libvm_segment,
+    pub ds: libvm_segment,
+    pub es: libvm_segment,
+    pub fs: libvm_segment,
+    pub gs: libvm_segment,
+    pub ss: libvm_segment,
+    pub tr: libvm_segment,
+    pub ldt: libvm_segment,
+    pub gdt: libvm_dtable,
+    pub idt: libvm_dtable,
+    pub cr0: u64,
+    pub cr2: u64,
+    pub cr3: u64,
+    pub cr4: u64,
+    pub cr8: u64,
+    pub efer: u64,
+    pub apic_base: u64,
+    pub interrupt_bitmap: [u64; 4],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_fpu {
+    pub fpr: [[u8; 16]; 8],
+    pub fcw: u16,
+    pub fsw: u16,
+    pub ftwx: u8,
+    pub pad1: u8,
+    pub last_opcode: u16,
+    pub last_ip: u64,
+    pub last_dp: u64,
+    pub xmm: [[u8; 16]; 16],
+    pub mxcsr: u32,
+    pub pad2: u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_cpuid_entry {
+    pub function: u32,
+    pub index: u32,
+    pub flags: u32,
+    pub eax: u32,
+    pub ebx: u32,
+    pub ecx: u32,
+    pub edx: u32,
+    pub padding: [u32; 3],
+}
+
+pub const LIBVM_EXIT_NONE: u32 = 0;
+pub const LIBVM_EXIT_HLT: u32 = 1;
+pub const LIBVM_EXIT_IO: u32 = 2;
+pub const LIBVM_EXIT_MMIO: u32 = 3;
+pub const LIBVM_EXIT_SHUTDOWN: u32 = 4;
+pub const LIBVM_EXIT_FAIL_ENTRY: u32 = 5;
+pub const LIBVM_EXIT_INTERNAL_ERROR: u32 = 6;
+pub const LIBVM_EXIT_DEBUG: u32 = 7;
+pub const LIBVM_EXIT_CANCELLED: u32 = 8;
+pub const LIBVM_EXIT_TIMEOUT: u32 = 9;
+pub const LIBVM_EXIT_STOPPED: u32 = 10;
+pub const LIBVM_EXIT_SYSTEM_EVENT: u32 = 11;
+pub const LIBVM_EXIT_IRQ_WINDOW: u32 = 12;
+pub const LIBVM_EXIT_OTHER: u32 = 13;
+pub const LIBVM_EXIT_EXCEPTION: u32 = 14;
+pub const LIBVM_EXIT_GUEST_EXIT: u32 = 15;
+pub const LIBVM_EXIT_RETURN: u32 = 16;
+
+pub const LIBVM_READ: u32 = 0;
+pub const LIBVM_WRITE: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_io {
+    pub port: u16,
+    pub size: u8,
+    pub direction: u8,
+    pub count: u32,
+    pub data: *mut u8,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_mmio {
+    pub gpa: u64,
+    pub size: u32,
+    pub direction: u8,
+    pub pad: [u8; 3],
+    pub data: *mut u8,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_fail_entry {
+    pub hardware_reason: u64,
+    pub cpu: u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_internal {
+    pub suberror: u32,
+    pub ndata: u32,
+    pub data: [u64; 16],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_debug {
+    pub exception: u32,
+    pub pad: u32,
+    pub pc: u64,
+    pub dr6: u64,
+    pub dr7: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_stop {
+    pub space: u32,
+    pub code: i32,
+    pub addr: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_system {
+    pub type_: u32,
+    pub ndata: u32,
+    pub data: [u64; 16],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_exception {
+    pub vector: u32,
+    pub has_error_code: u32,
+    pub error_code: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub cr2: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_guest_exit {
+    pub code: i64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_exit_ret {
+    pub value: u64,
+}
+
+/// The anonymous union `libvm_exit.u`, padded to 256 bytes.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union libvm_exit_u {
+    pub io: libvm_exit_io,
+    pub mmio: libvm_exit_mmio,
+    pub fail_entry: libvm_exit_fail_entry,
+    pub internal: libvm_exit_internal,
+    pub debug: libvm_exit_debug,
+    pub stop: libvm_exit_stop,
+    pub system: libvm_exit_system,
+    pub exception: libvm_exit_exception,
+    pub guest_exit: libvm_exit_guest_exit,
+    pub ret: libvm_exit_ret,
+    pub reserved: [u8; 256],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct libvm_exit {
+    pub reason: u32,
+    pub kvm_reason: u32,
+    pub u: libvm_exit_u,
+}
+
+impl Default for libvm_exit {
+    fn default() -> Self {
+        libvm_exit {
+            reason: LIBVM_EXIT_NONE,
+            kvm_reason: 0,
+            u: libvm_exit_u { reserved: [0; 256] },
+        }
+    }
+}
+
+// ---- device.h -------------------------------------------------------------
+
+pub const LIBVM_TRAP_PIO: u32 = 0;
+pub const LIBVM_TRAP_MMIO: u32 = 1;
+pub const LIBVM_TRAP_CONTINUE: c_int = 0;
+pub const LIBVM_TRAP_STOP: c_int = 1;
+
+pub type libvm_trap_fn = Option<
+    unsafe extern "C" fn(
+        vcpu: *mut libvm_vcpu,
+        addr: u64,
+        data: *mut c_void,
+        size: u32,
+        direction: u32,
+        opaque: *mut c_void,
+    ) -> c_int,
+>;
+
+// ---- loader.h -------------------------------------------------------------
+
+/// Opaque image handle.
+#[repr(C)]
+pub struct libvm_image {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+pub const LIBVM_LOAD_VADDR: u32 = 1 << 0;
+
+// ---- mode.h ---------------------------------------------------------------
+
+pub const LIBVM_SYS_SIZE: u64 = 0x80000;
+pub const LIBVM_LONG_MAX_VCPUS: u32 = 16;
+pub const LIBVM_LONG_SUPERVISOR: u32 = 1 << 0;
+pub const LIBVM_LONG_1G_PAGES: u32 = 1 << 1;
+pub const LIBVM_LONG_MODE_VERSION: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct libvm_long_mode {
+    pub version: u32,
+    pub flags: u32,
+    pub sys_gpa: u64,
+    pub map_size: u64,
+}
+
+impl Default for libvm_long_mode {
+    /// `LIBVM_LONG_MODE_INIT`.
+    fn default() -> Self {
+        libvm_long_mode { version: LIBVM_LONG_MODE_VERSION, flags: 0, sys_gpa: 0, map_size: 0 }
+    }
+}
+
+// ---- call.h ---------------------------------------------------------------
+
+pub const LIBVM_PORT_HYPERCALL: u32 = 0x0f10;
+pub const LIBVM_PORT_RETURN: u32 = 0x0f11;
+pub const LIBVM_PORT_EXCEPTION: u32 = 0x0f12;
+pub const LIBVM_HC_EXIT: u32 = 0;
+pub const LIBVM_HC_CONSOLE: u32 = 1;
+pub const LIBVM_HC_BUG: u32 = 2;
+pub const LIBVM_HC_USER: u32 = 16;
+pub const LIBVM_TRAP_HYPERCALL: u32 = 2;
+
+pub type libvm_hypercall_fn = Option<
+    unsafe extern "C" fn(
+        ret: *mut u64,
+        vcpu: *mut libvm_vcpu,
+        nr: u64,
+        args: *const u64,
+        opaque: *mut c_void,
+    ) -> c_int,
+>;
+
+pub type libvm_console_fn =
+    Option<unsafe extern "C" fn(buf: *const c_char, len: usize, opaque: *mut c_void)>;
+
+// ---- snapshot.h -----------------------------------------------------------
+
+/// Opaque snapshot handle.
+#[repr(C)]
+pub struct libvm_snapshot {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+pub const LIBVM_MEM_VOLATILE: u32 = 1 << 2;
+
+pub type libvm_restored_fn = Option<unsafe extern "C" fn(opaque: *mut c_void)>;
+
+pub const LIBVM_FUZZ_OK: u32 = 0;
+pub const LIBVM_FUZZ_CRASH: u32 = 1;
+pub const LIBVM_FUZZ_TRIPLE_FAULT: u32 = 2;
+pub const LIBVM_FUZZ_TIMEOUT: u32 = 3;
+pub const LIBVM_FUZZ_BUG: u32 = 4;
+pub const LIBVM_FUZZ_STOPPED: u32 = 5;
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct libvm_fuzz_result {
+    pub outcome: u32,
+    pub pad: u32,
+    pub ret: u64,
+    pub exit: libvm_exit,
+}
+
+// ---- functions ------------------------------------------------------------
+
+/// Declares the `extern "C"` functions and, from the same list, the table
+/// [`FUNCTIONS`] of (name, argument count) that the ABI test compares with
+/// the `LIBVM_API` prototypes of the headers.
+macro_rules! libvm_functions {
+    ($( $(#[$m:meta])* fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)? ; )*) => {
+        extern "C" {
+            $( $(#[$m])* pub fn $name($($arg: $ty),*) $(-> $ret)?; )*
+        }
+        /// Every function declared above: (name, number of arguments).
+        pub const FUNCTIONS: &[(&str, usize)] = &[
+            $( (stringify!($name), <[&str]>::len(&[$(stringify!($arg)),*])) ),*
+        ];
+    };
+}
+
+libvm_functions! {
+    // common.h
+    fn libvm_version() -> *const c_char;
+    fn libvm_version_num() -> u32;
+    fn libvm_strerror(code: c_int) -> *const c_char;
+    fn libvm_last_error() -> *const c_char;
+
+    // vm.h
+    fn libvm_vm_create(out: *mut *mut libvm_vm, cfg: *const libvm_vm_config) -> c_int;
+    fn libvm_vm_destroy(vm: *mut libvm_vm);
+    fn libvm_vm_irq_line(vm: *mut libvm_vm, gsi: u32, level: c_int) -> c_int;
+    fn libvm_host_query(out: *mut libvm_host_info, kvm_path: *const c_char) -> c_int;
+
+    // memory.h
+    fn libvm_mem_map_anon(vm: *mut libvm_vm, gpa: u64, size: u64, flags: u32) -> c_int;
+    fn libvm_mem_map_host(vm: *mut libvm_vm, gpa: u64, host: *mut c_void, size: u64,
+                          flags: u32) -> c_int;
+    fn libvm_mem_map_fd(vm: *mut libvm_vm, gpa: u64, fd: c_int, offset: u64, size: u64,
+                        flags: u32) -> c_int;
+    fn libvm_mem_unmap(vm: *mut libvm_vm, gpa: u64) -> c_int;
+    fn libvm_mem_ptr(out: *mut *mut c_void, vm: *mut libvm_vm, gpa: u64, len: u64) -> c_int;
+    fn libvm_mem_read(dst: *mut c_void, vm: *mut libvm_vm, gpa: u64, len: u64) -> c_int;
+    fn libvm_mem_write(vm: *mut libvm_vm, gpa: u64, src: *const c_void, len: u64) -> c_int;
+    fn libvm_mem_translate(gpa: *mut u64, flags: *mut u32, page_size: *mut u64,
+                           vm: *mut libvm_vm, cr3: u64, gva: u64) -> c_int;
+
+    // vcpu.h
+    fn libvm_exit_reason_name(reason: u32) -> *const c_char;
+    fn libvm_vcpu_create(out: *mut *mut libvm_vcpu, vm: *mut libvm_vm, id: u32) -> c_int;
+    fn libvm_vcpu_destroy(vcpu: *mut libvm_vcpu);
+    fn libvm_vcpu_vm(vcpu: *mut libvm_vcpu) -> *mut libvm_vm;
+    fn libvm_vcpu_id(vcpu: *mut libvm_vcpu) -> u32;
+    fn libvm_vcpu_get_regs(out: *mut libvm_regs, vcpu: *mut libvm_vcpu) -> c_int;
+    fn libvm_vcpu_set_regs(vcpu: *mut libvm_vcpu, regs: *const libvm_regs) -> c_int;
+    fn libvm_vcpu_get_sregs(out: *mut libvm_sregs, vcpu: *mut libvm_vcpu) -> c_int;
+    fn libvm_vcpu_set_sregs(vcpu: *mut libvm_vcpu, s: *const libvm_sregs) -> c_int;
+    fn libvm_vcpu_get_fpu(out: *mut libvm_fpu, vcpu: *mut libvm_vcpu) -> c_int;
+    fn libvm_vcpu_set_fpu(vcpu: *mut libvm_vcpu, fpu: *const libvm_fpu) -> c_int;
+    fn libvm_vcpu_xsave_size(vcpu: *mut libvm_vcpu) -> u32;
+    fn libvm_vcpu_get_xsave(out: *mut c_void, size: u32, vcpu: *mut libvm_vcpu) -> c_int;
+    fn libvm_vcpu_set_xsave(vcpu: *mut libvm_vcpu, buf: *const c_void, size: u32) -> c_int;
+    fn libvm_vcpu_get_xcr(out: *mut u64, vcpu: *mut libvm_vcpu, index: u32) -> c_int;
+    fn libvm_vcpu_set_xcr(vcpu: *mut libvm_vcpu, index: u32, value: u64) -> c_int;
+    fn libvm_vcpu_get_msr(out: *mut u64, vcpu: *mut libvm_vcpu, index: u32) -> c_int;
+    fn libvm_vcpu_set_msr(vcpu: *mut libvm_vcpu, index: u32, value: u64) -> c_int;
+    fn libvm_vcpu_get_cpuid(out: *mut libvm_cpuid_entry, count: *mut u32,
+                            vcpu: *mut libvm_vcpu) -> c_int;
+    fn libvm_vcpu_set_cpuid(vcpu: *mut libvm_vcpu, entries: *const libvm_cpuid_entry,
+                            count: u32) -> c_int;
+    fn libvm_vcpu_interrupt(vcpu: *mut libvm_vcpu, vector: u32) -> c_int;
+    fn libvm_vcpu_run(exit: *mut libvm_exit, vcpu: *mut libvm_vcpu, timeout_ns: u64) -> c_int;
+    fn libvm_vcpu_cancel(vcpu: *mut libvm_vcpu) -> c_int;
+
+    // device.h
+    fn libvm_trap_register(vm: *mut libvm_vm, space: u32, base: u64, len: u64,
+                           fn_: libvm_trap_fn, opaque: *mut c_void) -> c_int;
+    fn libvm_trap_unregister(vm: *mut libvm_vm, space: u32, base: u64) -> c_int;
+
+    // loader.h
+    fn libvm_image_load_file(out: *mut *mut libvm_image, vm: *mut libvm_vm,
+                             path: *const c_char, flags: u32) -> c_int;
+    fn libvm_image_load_mem(out: *mut *mut libvm_image, vm: *mut libvm_vm,
+                            buf: *const c_void, len: usize, flags: u32) -> c_int;
+    fn libvm_image_destroy(img: *mut libvm_image);
+    fn libvm_image_entry(img: *const libvm_image) -> u64;
+    fn libvm_image_class(img: *const libvm_image) -> u32;
+    fn libvm_image_extent(lo: *mut u64, hi: *mut u64, img: *const libvm_image) -> c_int;
+    fn libvm_image_symbol(addr: *mut u64, img: *const libvm_image,
+                          name: *const c_char) -> c_int;
+
+    // mode.h
+    fn libvm_vcpu_set_real_mode(vcpu: *mut libvm_vcpu, cs: u16, ip: u16, sp: u16) -> c_int;
+    fn libvm_vcpu_set_protected_mode(vcpu: *mut libvm_vcpu, eip: u32, esp: u32) -> c_int;
+    fn libvm_long_mode_setup(vm: *mut libvm_vm, cfg: *const libvm_long_mode) -> c_int;
+    fn libvm_vcpu_set_long_mode(vcpu: *mut libvm_vcpu, rip: u64, rsp: u64) -> c_int;
+
+    // call.h
+    fn libvm_hypercall_register(vm: *mut libvm_vm, nr: u32, fn_: libvm_hypercall_fn,
+                                opaque: *mut c_void) -> c_int;
+    fn libvm_hypercall_unregister(vm: *mut libvm_vm, nr: u32) -> c_int;
+    fn libvm_console_attach(vm: *mut libvm_vm, fn_: libvm_console_fn,
+                            opaque: *mut c_void) -> c_int;
+    fn libvm_call(ret: *mut u64, exit: *mut libvm_exit, vcpu: *mut libvm_vcpu, fn_: u64,
+                  args: *const u64, nargs: u32, timeout_ns: u64) -> c_int;
+    fn libvm_scratch_set(vm: *mut libvm_vm, gpa: u64, size: u64) -> c_int;
+    fn libvm_scratch_push(gva: *mut u64, vm: *mut libvm_vm, src: *const c_void,
+                          len: u64) -> c_int;
+    fn libvm_scratch_reset(vm: *mut libvm_vm);
+
+    // snapshot.h
+    fn libvm_device_state_register(vm: *mut libvm_vm, name: *const c_char, state: *mut c_void,
+                                   len: u32, restored: libvm_restored_fn,
+                                   opaque: *mut c_void) -> c_int;
+    fn libvm_device_state_unregister(vm: *mut libvm_vm, name: *const c_char) -> c_int;
+    fn libvm_snapshot_take(out: *mut *mut libvm_snapshot, vm: *mut libvm_vm) -> c_int;
+    fn libvm_snapshot_destroy(snap: *mut libvm_snapshot);
+    fn libvm_snapshot_restore(vm: *mut libvm_vm, snap: *mut libvm_snapshot) -> c_int;
+    fn libvm_vm_fork(out: *mut *mut libvm_vm, snap: *mut libvm_snapshot) -> c_int;
+    fn libvm_vm_vcpu(vm: *mut libvm_vm, id: u32) -> *mut libvm_vcpu;
+    fn libvm_vm_needs_restore(vm: *mut libvm_vm) -> c_int;
+    fn libvm_snapshot_save(snap: *mut libvm_snapshot, path: *const c_char) -> c_int;
+    fn libvm_snapshot_load(out: *mut *mut libvm_snapshot, path: *const c_char) -> c_int;
+    fn libvm_fuzz_exec(res: *mut libvm_fuzz_result, vm: *mut libvm_vm, snap: *mut libvm_snapshot,
+                       fn_: u64, input_gpa: u64, input_cap: u64, data: *const c_void,
+                       len: u64, timeout_ns: u64) -> c_int;
+}
+
+// ---- layout table ---------------------------------------------------------
+
+/// Builds [`STRUCTS`]: for each public struct its C name, size and the
+/// offsets of the listed fields (C field name = Rust field name).
+macro_rules! layouts {
+    ($( $cname:literal => $ty:ty { $($cfield:literal : $($field:tt).+),* $(,)? } )*) => {
+        /// (C struct name, size, [(C field path, offset)]) for the ABI test.
+        pub const STRUCTS: &[(&str, usize, &[(&str, usize)])] = &[
+            $( ($cname, core::mem::size_of::<$ty>(),
+                &[ $( ($cfield, core::mem::offset_of!($ty, $($field).+)) ),* ]) ),*
+        ];
+    };
+}
+
+layouts! {
+    "libvm_vm_config" => libvm_vm_config {
+        "version": version, "flags": flags, "kick_signal": kick_signal,
+        "max_vcpus": max_vcpus, "kvm_path": kvm_path,
+    }
+    "libvm_host_info" => libvm_host_info {
+        "version": version, "kvm_api_version": kvm_api_version, "caps": caps,
+        "supervisor": supervisor, "max_vcpus": max_vcpus, "max_memslots": max_memslots,
+        "phys_bits": phys_bits, "backend": backend, "xsave_size": xsave_size,
+        "reserved": reserved,
+    }
+    "libvm_regs" => libvm_regs {
+        "rax": rax, "rbx": rbx, "rcx": rcx, "rdx": rdx, "rsi": rsi, "rdi": rdi,
+        "rsp": rsp, "rbp": rbp, "r8": r8, "r9": r9, "r10": r10, "r11": r11,
+        "r12": r12, "r13": r13, "r14": r14, "r15": r15, "rip": rip, "rflags": rflags,
+    }
+    "libvm_segment" => libvm_segment {
+        "base": base, "limit": limit, "selector": selector, "type": type_,
+        "present": present, "dpl": dpl, "db": db, "s": s, "l": l, "g": g,
+        "avl": avl, "unusable": unusable, "padding": padding,
+    }
+    "libvm_dtable" => libvm_dtable { "base": base, "limit": limit, "padding": padding }
+    "libvm_sregs" => libvm_sregs {
+        "cs": cs, "ds": ds, "es": es, "fs": fs, "gs": gs, "ss": ss, "tr": tr,
+        "ldt": ldt, "gdt": gdt, "idt": idt, "cr0": cr0, "cr2": cr2, "cr3": cr3,
+        "cr4": cr4, "cr8": cr8, "efer": efer, "apic_base": apic_base,
+        "interrupt_bitmap": interrupt_bitmap,
+    }
+    "libvm_fpu" => libvm_fpu {
+        "fpr": fpr, "fcw": fcw, "fsw": fsw, "ftwx": ftwx, "pad1": pad1,
+        "last_opcode": last_opcode, "last_ip": last_ip, "last_dp": last_dp,
+        "xmm": xmm, "mxcsr": mxcsr, "pad2": pad2,
+    }
+    "libvm_cpuid_entry" => libvm_cpuid_entry {
+        "function": function, "index": index, "flags": flags, "eax": eax,
+        "ebx": ebx, "ecx": ecx, "edx": edx, "padding": padding,
+    }
+    "libvm_exit" => libvm_exit {
+        "reason": reason, "kvm_reason": kvm_reason, "u": u,
+        "u.io": u.io, "u.io.port": u.io.port, "u.io.size": u.io.size,
+        "u.io.direction": u.io.direction, "u.io.count": u.io.count,
+        "u.io.data": u.io.data,
+        "u.mmio": u.mmio, "u.mmio.gpa": u.mmio.gpa, "u.mmio.size": u.mmio.size,
+        "u.mmio.direction": u.mmio.direction, "u.mmio.pad": u.mmio.pad,
+        "u.mmio.data": u.mmio.data,
+        "u.fail_entry": u.fail_entry, "u.fail_entry.hardware_reason": u.fail_entry.hardware_reason,
+        "u.fail_entry.cpu": u.fail_entry.cpu,
+        "u.internal": u.internal, "u.internal.suberror": u.internal.suberror, "u.internal.ndata": u.internal.ndata,
+        "u.internal.data": u.internal.data,
+        "u.debug": u.debug, "u.debug.exception": u.debug.exception, "u.debug.pad": u.debug.pad,
+        "u.debug.pc": u.debug.pc, "u.debug.dr6": u.debug.dr6, "u.debug.dr7": u.debug.dr7,
+        "u.stop": u.stop, "u.stop.space": u.stop.space, "u.stop.code": u.stop.code, "u.stop.addr": u.stop.addr,
+        "u.system": u.system, "u.system.type": u.system.type_, "u.system.ndata": u.system.ndata,
+        "u.system.data": u.system.data,
+        "u.exception": u.exception, "u.exception.vector": u.exception.vector,
+        "u.exception.has_error_code": u.exception.has_error_code,
+        "u.exception.error_code": u.exception.error_code,
+        "u.exception.rip": u.exception.rip, "u.exception.cs": u.exception.cs,
+        "u.exception.rflags": u.exception.rflags, "u.exception.rsp": u.exception.rsp,
+        "u.exception.cr2": u.exception.cr2,
+        "u.guest_exit": u.guest_exit, "u.guest_exit.code": u.guest_exit.code, "u.ret": u.ret, "u.ret.value": u.ret.value,
+        "u.reserved": u.reserved,
+    }
+    "libvm_long_mode" => libvm_long_mode {
+        "version": version, "flags": flags, "sys_gpa": sys_gpa, "map_size": map_size,
+    }
+    "libvm_fuzz_result" => libvm_fuzz_result {
+        "outcome": outcome, "pad": pad, "ret": ret, "exit": exit,
+    }
+}
+
+/// Every `LIBVM_*` integer constant: (name, value as i64).  Strings
+/// (`LIBVM_VERSION_STRING`) are compared separately.
+macro_rules! constants_table {
+    ($($name:ident),* $(,)?) => {
+        pub const CONSTANTS: &[(&str, i64)] = &[ $( (stringify!($name), $name as i64) ),* ];
+    };
+}
+
+constants_table! {
+    LIBVM_VERSION_MAJOR, LIBVM_VERSION_MINOR, LIBVM_VERSION_PATCH, LIBVM_VERSION_NUM,
+    LIBVM_OK, LIBVM_EINVAL, LIBVM_ENOKVM, LIBVM_ENOMEM, LIBVM_EKVM, LIBVM_EVERSION,
+    LIBVM_EOVERLAP, LIBVM_ERANGE, LIBVM_ENOENT, LIBVM_EBUSY, LIBVM_ENOTSUP, LIBVM_EIO,
+    LIBVM_EFAULT, LIBVM_ELIMIT, LIBVM_ESTATE, LIBVM_EIMAGE, LIBVM_EGUEST, LIBVM_ETIMEOUT,
+    LIBVM_VM_IRQCHIP, LIBVM_VM_PIT, LIBVM_VM_CONFIG_VERSION,
+    LIBVM_HOST_SYNC_REGS, LIBVM_HOST_IRQCHIP, LIBVM_HOST_PIT, LIBVM_HOST_READONLY_MEM,
+    LIBVM_HOST_IMMEDIATE_EXIT, LIBVM_HOST_XSAVE, LIBVM_HOST_XCRS,
+    LIBVM_HOST_DIRTY_LOG_PROTECT, LIBVM_HOST_DIRTY_RING, LIBVM_HOST_IOEVENTFD,
+    LIBVM_HOST_IRQFD, LIBVM_HOST_GUEST_DEBUG, LIBVM_HOST_USER_MSR_EXIT,
+    LIBVM_HOST_HUGEPAGES,
+    LIBVM_SUPERVISOR_UNKNOWN, LIBVM_SUPERVISOR_NATIVE, LIBVM_SUPERVISOR_EMULATED,
+    LIBVM_HOST_INFO_VERSION,
+    LIBVM_MEM_READONLY, LIBVM_MEM_HUGEPAGES, LIBVM_PTE_WRITABLE, LIBVM_PTE_USER,
+    LIBVM_PTE_NX,
+    LIBVM_EXIT_NONE, LIBVM_EXIT_HLT, LIBVM_EXIT_IO, LIBVM_EXIT_MMIO, LIBVM_EXIT_SHUTDOWN,
+    LIBVM_EXIT_FAIL_ENTRY, LIBVM_EXIT_INTERNAL_ERROR, LIBVM_EXIT_DEBUG,
+    LIBVM_EXIT_CANCELLED, LIBVM_EXIT_TIMEOUT, LIBVM_EXIT_STOPPED,
+    LIBVM_EXIT_SYSTEM_EVENT, LIBVM_EXIT_IRQ_WINDOW, LIBVM_EXIT_OTHER,
+    LIBVM_EXIT_EXCEPTION, LIBVM_EXIT_GUEST_EXIT, LIBVM_EXIT_RETURN,
+    LIBVM_READ, LIBVM_WRITE,
+    LIBVM_TRAP_PIO, LIBVM_TRAP_MMIO, LIBVM_TRAP_CONTINUE, LIBVM_TRAP_STOP,
+    LIBVM_LOAD_VADDR,
+    LIBVM_SYS_SIZE, LIBVM_LONG_MAX_VCPUS, LIBVM_LONG_SUPERVISOR, LIBVM_LONG_1G_PAGES,
+    LIBVM_LONG_MODE_VERSION,
+    LIBVM_PORT_HYPERCALL, LIBVM_PORT_RETURN, LIBVM_PORT_EXCEPTION,
+    LIBVM_HC_EXIT, LIBVM_HC_CONSOLE, LIBVM_HC_BUG, LIBVM_HC_USER, LIBVM_TRAP_HYPERCALL,
+    LIBVM_MEM_VOLATILE, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
+    LIBVM_FUZZ_TIMEOUT, LIBVM_FUZZ_BUG, LIBVM_FUZZ_STOPPED,
+}
