@@ -355,7 +355,7 @@ class Region:
     def view(self) -> memoryview:
         """The region's bytes (zero-copy; invalid once unmapped)."""
         if not self.mapped:
-            raise LibvmError(_ffi.LIBVM_ESTATE, "region is unmapped")
+            raise error_for(_ffi.LIBVM_ESTATE, "region is unmapped")
         if self._view is None:
             self._view = self.vm.mem(self.gpa, self.size)
         return self._view
@@ -400,7 +400,7 @@ class Image:
     @property
     def _p(self) -> int:
         if self._ptr is None:
-            raise LibvmError(_ffi.LIBVM_ESTATE, "image is closed")
+            raise error_for(_ffi.LIBVM_ESTATE, "image is closed")
         return self._ptr
 
     @property
@@ -463,7 +463,7 @@ class Snapshot:
     @property
     def _p(self) -> int:
         if self._ptr is None:
-            raise LibvmError(_ffi.LIBVM_ESTATE, "snapshot is closed")
+            raise error_for(_ffi.LIBVM_ESTATE, "snapshot is closed")
         return self._ptr
 
     def save(self, path: Union[str, os.PathLike]) -> None:
@@ -532,7 +532,7 @@ class VCpu:
     @property
     def _p(self) -> int:
         if self._ptr is None:
-            raise LibvmError(_ffi.LIBVM_ESTATE, "vCPU is closed")
+            raise error_for(_ffi.LIBVM_ESTATE, "vCPU is closed")
         return self._ptr
 
     @property
@@ -701,8 +701,9 @@ class VCpu:
         ``timeout`` is in seconds (None: none).  An exception raised by a
         handler during the run is re-raised here.
         """
+        p, ns = self._p, _ns(timeout)
         _tls.pending = None
-        r = _lib().libvm_vcpu_run(byref(self._exit), self._p, _ns(timeout))
+        r = _lib().libvm_vcpu_run(byref(self._exit), p, ns)
         exc = _take()
         if exc is not None:
             raise exc
@@ -764,7 +765,9 @@ class VM:
         self._vcpus: Dict[int, VCpu] = {}
         self._regions: Dict[int, Region] = {}
         self._images: List[Image] = []
-        self._views: "weakref.WeakSet[memoryview]" = weakref.WeakSet()
+        # Views handed out, released on close (memoryviews are unhashable,
+        # so they are kept as weak references by id).
+        self._views: Dict[int, "weakref.ref[memoryview]"] = {}
         # Everything C holds a pointer to: callback thunks, device state.
         self._keep: Dict[Any, Any] = {}
         self._config = dict(flags=flags, kick_signal=kick_signal,
@@ -785,7 +788,7 @@ class VM:
     @property
     def _p(self) -> int:
         if self._ptr is None:
-            raise LibvmError(_ffi.LIBVM_ESTATE, "VM is closed")
+            raise error_for(_ffi.LIBVM_ESTATE, "VM is closed")
         return self._ptr
 
     @property
@@ -801,11 +804,14 @@ class VM:
         for img in self._images:
             img.close()
         self._images.clear()
-        for mv in list(self._views):
-            try:
-                mv.release()
-            except BufferError:
-                pass
+        for ref in list(self._views.values()):
+            mv = ref()
+            if mv is not None:
+                try:
+                    mv.release()
+                except BufferError:
+                    pass
+        self._views.clear()
         _VMS.pop(self._ptr, None)
         _lib().libvm_vm_destroy(self._ptr)
         self._ptr = None
@@ -927,8 +933,12 @@ class VM:
                                    _u64(length, "length")),
               "libvm_mem_ptr")
         mv = _view(p.value or 0, length) if length else memoryview(b"")
-        self._views.add(mv)
+        self._track(mv)
         return mv
+
+    def _track(self, mv: memoryview) -> None:
+        views, key = self._views, id(mv)
+        views[key] = weakref.ref(mv, lambda _r: views.pop(key, None))
 
     def read(self, gpa: int, length: int) -> bytes:
         """Copy ``length`` bytes of guest RAM at ``gpa``."""
@@ -1201,7 +1211,7 @@ class VM:
             "libvm_device_state_register")
         self._keep[("state", name)] = (buf, cfn, restored)
         mv = memoryview(buf).cast("B")[:size]
-        self._views.add(mv)
+        self._track(mv)
         return mv
 
     def remove_device_state(self, name: str) -> None:
