@@ -218,6 +218,25 @@ demo: deps
 	@echo "== examples/hypercall: the guest calls host functions"
 	@$(B)/examples/hypercall
 
+# The Python binding's unittest suite (bindings/python/tests), against the
+# build tree's library and guests; abi-dump gives it the C side of the ABI.
+# Not under SAN: python3 cannot load a sanitizer-built libvm.so.
+PYTHON ?= python3
+ABI_DUMP := $(B)/tests/abi-dump
+.PHONY: python-test
+
+$(ABI_DUMP): tests/abi/abi_dump.c $(wildcard include/libvm/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $<
+
+python-test: lib $(GUESTS) $(ABI_DUMP)
+	LIBVM_LIBRARY=$(abspath $(B))/lib/$(SONAME) \
+	LIBVM_GUEST_DIR=$(abspath $(B))/guests \
+	LIBVM_ABI_DUMP=$(abspath $(ABI_DUMP)) \
+		$(PYTHON) -m unittest discover -s bindings/python/tests -v
+
+test: $(if $(SAN),,python-test)
+
 # Criterion runs the suites; --jobs keeps KVM tests from starving.
 test: all fuzz-smoke
 	$(UNIT_BIN) --jobs 2
