@@ -52,6 +52,32 @@ int64_t libvm_guest_write(const void *buf, size_t len);
 /* Write a NUL-terminated string. */
 int64_t libvm_guest_puts(const char *s);
 
+/*
+ * Report a bug found by the guest's own checks (an assertion, a canary):
+ * the host's run stops with LIBVM_EXIT_STOPPED, u.stop.space =
+ * LIBVM_TRAP_HYPERCALL, u.stop.addr = LIBVM_HC_BUG, u.stop.code = code,
+ * and libvm_fuzz_exec() classifies it as LIBVM_FUZZ_BUG.
+ */
+static inline void libvm_guest_report_bug(uint64_t code)
+{
+	libvm_hypercall1(LIBVM_HC_BUG, code);
+}
+
+/*
+ * Edge coverage for fuzzing.  Guest code compiled with
+ * gcc -fsanitize-coverage=trace-pc calls __sanitizer_cov_trace_pc() at
+ * every basic block; the runtime (itself not instrumented) records
+ * AFL-style edges, map[(cur ^ prev) & (size - 1)]++ with cur a hash of
+ * the caller's address, into libvm_cov_map.  The host sets libvm_cov_map
+ * (a guest address where it mapped the fuzzer's map, usually with
+ * LIBVM_MEM_VOLATILE) and libvm_cov_size (a power of two) by symbol
+ * lookup before it takes the snapshot; while libvm_cov_map is NULL the
+ * hook does nothing.  See README.md, "Fuzzing a guest".
+ */
+extern uint8_t *volatile libvm_cov_map;
+extern volatile uint64_t libvm_cov_size;
+void __sanitizer_cov_trace_pc(void);
+
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);

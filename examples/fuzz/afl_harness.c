@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AFL++ driving a guest function through libvm, in persistent mode with
+ * shared-memory test cases: one process runs many inputs, each restoring
+ * the VM from a snapshot (libvm_fuzz_exec).  Build (make fuzz-examples):
+ *
+ *   afl-clang-fast -Iinclude examples/fuzz/afl_harness.c \
+ *       -Lbuild/lib -lvm -Wl,-rpath,build/lib
+ *
+ * and fuzz with
+ *
+ *   afl-fuzz -i seeds -o out -- build/examples/fuzz/afl_harness
+ *
+ * Guest coverage: the guest (built with -fsanitize-coverage=trace-pc)
+ * writes AFL-style edge counters straight into AFL's shared map: the
+ * harness maps __afl_area_ptr (shmat gives page-aligned memory) into the
+ * guest with LIBVM_MEM_VOLATILE.  The guest's edges share the map with
+ * this harness's own; afl-fuzz clears it before each input.
+ *
+ * The map size: afl-clang-fast sizes the map to the instrumented program
+ * (this small harness: a few hundred bytes) and tells afl-fuzz so, which
+ * would then ignore the guest's edges.  So the fork server is deferred
+ * (__AFL_INIT) and __afl_map_size raised to the guest's share first: the
+ * size of AFL's shared memory segment, at most 64 KiB.
+ *
+ * The VM is created after the fork server forked (KVM file descriptors
+ * belong to the process that created the VM), once per child, which then
+ * runs up to 10000 inputs.
+ *
+ * Outcomes: anything but OK (guest exception, triple fault, a bug the
+ * guest reported, a guest time-out = hang) prints the details and
+ * abort()s, which afl-fuzz records as a crash.  Outside afl-fuzz the
+ * harness runs one input from stdin: `afl_harness < out/default/crashes/id...`.
+ */
+#include "fuzz_vm.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+__AFL_FUZZ_INIT();
+
+extern uint8_t *__afl_area_ptr;
+extern uint32_t __afl_map_size;
+
+#define COV_MAX 65536u
+#define PAGE 4096u
+
+/* Bytes of AFL's shared map the guest may use: a power of two. */
+static uint64_t afl_shm_bytes(void)
+{
+	const char *id = getenv("__AFL_SHM_ID");
+	struct shmid_ds ds;
+	uint64_t n = COV_MAX;
+
+	if (!id || shmctl(atoi(id), IPC_STAT, &ds) < 0)
+		return 0;
+	while (n > ds.shm_segsz)
+		n >>= 1;
+	return n >= PAGE ? n : 0;
+}
+
+int main(void)
+{
+	struct fuzz_vm fz = { 0 };
+	libvm_fuzz_result res;
+	uint64_t cov_size;
+	uint8_t *cov;
+	int r;
+
+	cov_size = afl_shm_bytes();
+	if ((uintptr_t)__afl_area_ptr & (PAGE - 1))
+		cov_size = 0;
+	if (cov_size && __afl_map_size < cov_size)
+		__afl_map_size = (uint32_t)cov_size;
+	__AFL_INIT();
+	if (cov_size) {
+		cov = __afl_area_ptr;
+	} else {
+		/* Not under afl-fuzz: a private map keeps the guest going. */
+		cov_size = COV_MAX;
+		cov = mmap(NULL, cov_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (cov == MAP_FAILED) {
+			perror("afl_harness: mmap");
+			return 2;
+		}
+	}
+	r = fuzz_vm_setup(&fz, cov, cov_size);
+	if (r == LIBVM_ENOKVM) {
+		fprintf(stderr, "afl_harness: no usable KVM, nothing to fuzz\n");
+		return 0;
+	}
+	if (r < 0)
+		return 2;
+
+	while (__AFL_LOOP(10000)) {
+		const uint8_t *buf = __AFL_FUZZ_TESTCASE_BUF;
+		size_t len = (size_t)__AFL_FUZZ_TESTCASE_LEN;
+
+		if (fuzz_vm_exec(&res, &fz, buf, len) < 0)
+			return 2;
+		if (res.outcome != LIBVM_FUZZ_OK) {
+			fuzz_vm_print(&res, len);
+			abort();
+		}
+	}
+	fuzz_vm_destroy(&fz);
+	return 0;
+}
