@@ -54,12 +54,16 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 # The lib/ sources and libraries each target links (no KVM in them).
 FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
+# fuzz_snapshot runs only the snapshot file parser, but lvm_snap_free and
+# the rest of lib/snapshot/snapshot.c come with the whole library.
+FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
+FUZZ_LIBS_snapshot := -lz -lelf -lpthread
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 # Programs link the shared library from the build tree.
 RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
-PROG_LIBS := -L$(B)/lib -lvm -lpthread
+PROG_LIBS := -L$(B)/lib -lvm -lpthread -lz
 
 # Guest programs: freestanding, static, linked with the guest runtime.
 GUEST_CC ?= gcc
@@ -81,9 +85,9 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 
 .PHONY: all lib deps demo check test asan bench install uninstall clean \
-	fuzz-deps fuzz-smoke
+	fuzz-deps fuzz-smoke fuzz-examples fuzz-demo fuzz-examples-smoke
 
-all: lib $(GUEST_RT) $(GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
+all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
 	$(UNIT_BIN) $(ELF_IMGS) \
 	$(B)/lib/libvm.pc
 
@@ -106,7 +110,7 @@ $(SO): $(LIB_OBJ) lib/libvm.map
 	@mkdir -p $(@D)
 	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,$(SONAME) \
 		-Wl,--version-script,lib/libvm.map -Wl,-z,defs -Wl,-z,now \
-		-o $@ $(LIB_OBJ) -lpthread -lelf
+		-o $@ $(LIB_OBJ) -lpthread -lelf -lz
 
 $(B)/lib/$(SONAME): $(SO)
 	ln -sf $(notdir $<) $@
@@ -131,6 +135,17 @@ $(B)/guests/%.elf: %.c $(GUEST_RT) include/libvm/guest.h
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $< \
 		-L$(B)/lib -lvm-guest
+
+# Guests with edge coverage for the fuzzing examples (see README.md,
+# "Fuzzing a guest"): examples/fuzz/NAME.c -> NAME.cov.elf.  The runtime
+# that records the edges is built without the flag.
+COV_GUEST_SRC := examples/fuzz/target.c
+COV_GUESTS := $(patsubst examples/fuzz/%.c,$(B)/guests/%.cov.elf,$(COV_GUEST_SRC))
+
+$(B)/guests/%.cov.elf: examples/fuzz/%.c $(GUEST_RT) include/libvm/guest.h
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -fsanitize-coverage=trace-pc \
+		$(GUEST_LDFLAGS) -o $@ $< -L$(B)/lib -lvm-guest
 
 $(B)/guests/%.elf16: tests/guests16/%.c
 	@mkdir -p $(@D)
@@ -163,13 +178,19 @@ $(B)/bench/%: bench/%.c bench/bench.h lib $(GUESTS)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		$(PROG_LIBS) -lm
 
+# bench/reset.c runs the fuzzing example's guest and host setup.
+$(B)/bench/reset: examples/fuzz/fuzz_vm.h $(COV_GUESTS)
+
+# Without KVM, bench/snapshot_file builds its snapshot by hand.
+$(B)/bench/snapshot_file: tests/snapbuild.h
+
 # bench/call.c and its guest compile the same workloads.
 $(B)/guests/work.elf $(B)/bench/call: bench/work_fns.h
 
 $(UNIT_BIN): $(UNIT_SRC) $(wildcard tests/*.h) $(AR_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests -Ilib -o $@ $(UNIT_SRC) $(LDFLAGS_ALL) \
-		$(AR_LIB) -lelf -lpthread -lcriterion
+		$(AR_LIB) -lelf -lz -lpthread -lcriterion
 
 $(B)/tests/elf/%-64.elf: tests/elf/%.c
 	@mkdir -p $(@D)
@@ -183,6 +204,8 @@ fuzz-deps:
 	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
 
 $(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
+$(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
+	lib/snapshot/snapfile.h
 
 $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 		| fuzz-deps
@@ -194,8 +217,21 @@ $(B)/fuzz/corpus/elf/.stamp: fuzz/elf-seeds.sh $(ELF_IMGS)
 	sh fuzz/elf-seeds.sh $(@D) $(ELF_IMGS)
 	@touch $@
 
+# Seeds for fuzz_snapshot: a snapshot built by hand (no KVM) and saved,
+# and truncated and corrupted copies of its file.
+$(B)/fuzz/snapshot-seeds: fuzz/snapshot-seeds.c tests/snapbuild.h $(AR_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests -o $@ $< $(LDFLAGS_ALL) $(AR_LIB) \
+		-lelf -lz -lpthread
+
+$(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
+	@rm -rf $(@D)
+	$< $(@D)
+	@touch $@
+
 # Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
-fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp
+fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
+		$(B)/fuzz/corpus/snapshot/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
 		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \
@@ -207,6 +243,38 @@ fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp
 		grep -E 'stat::(number_of_executed_units|peak_rss_mb)' \
 			$(B)/fuzz/$$n.log; \
 	done
+
+# The fuzzing examples: examples/fuzz/{libfuzzer,afl}_harness.c.
+FUZZ_EX_LF := $(B)/examples/fuzz/libfuzzer_harness
+FUZZ_EX_AFL := $(B)/examples/fuzz/afl_harness
+FUZZ_EX_DEPS := examples/fuzz/fuzz_vm.h lib $(COV_GUESTS)
+FUZZ_EX_FLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Iinclude $(PROG_DEFS)
+FUZZ_EX_LIBS := -Wl,-rpath,'$$ORIGIN/../../lib' $(PROG_LIBS)
+
+$(FUZZ_EX_LF): examples/fuzz/libfuzzer_harness.c $(FUZZ_EX_DEPS) | fuzz-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_EX_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_EX_LIBS)
+
+$(FUZZ_EX_AFL): examples/fuzz/afl_harness.c $(FUZZ_EX_DEPS)
+	@CC="$(CC)" scripts/deps.sh afl++
+	@mkdir -p $(@D)
+	AFL_QUIET=1 afl-clang-fast $(FUZZ_EX_FLAGS) -o $@ $< $(FUZZ_EX_LIBS)
+
+fuzz-examples: $(FUZZ_EX_LF) $(FUZZ_EX_AFL)
+
+# 200 inputs through the libFuzzer example (it exits 0 without KVM).
+fuzz-examples-smoke: $(FUZZ_EX_LF)
+	$(FUZZ_EX_LF) -runs=200 -seed=1 >$(B)/examples/fuzz/smoke.log 2>&1 || \
+		{ tail -30 $(B)/examples/fuzz/smoke.log; exit 1; }
+	@grep -E 'no usable KVM|Done 200 runs' $(B)/examples/fuzz/smoke.log
+
+# The libFuzzer example for up to FUZZ_DEMO_TIME s: is the bug found?
+FUZZ_DEMO_TIME ?= 60
+fuzz-demo:
+	@if [ ! -e /dev/kvm ]; then \
+		echo "fuzz-demo: this host has no /dev/kvm: skipped"; exit 0; fi; \
+	$(MAKE) --no-print-directory $(FUZZ_EX_LF) && \
+	scripts/fuzz-demo.sh $(FUZZ_EX_LF) $(B)/fuzz-demo $(FUZZ_DEMO_TIME)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -254,7 +322,7 @@ rust-test: lib $(GUESTS) $(ABI_DUMP)
 test: $(if $(SAN),,rust-test)
 
 # Criterion runs the suites; --jobs keeps KVM tests from starving.
-test: all fuzz-smoke
+test: all fuzz-smoke $(if $(SAN),,fuzz-examples-smoke)
 	$(UNIT_BIN) --jobs 2
 	$(TEST_BIN) --jobs 2
 
