@@ -180,6 +180,8 @@ $(B)/bench/%: bench/%.c bench/bench.h lib $(GUESTS)
 
 # bench/reset.c runs the fuzzing example's guest and host setup.
 $(B)/bench/reset: examples/fuzz/fuzz_vm.h $(COV_GUESTS)
+$(B)/bench/reset: PROG_DEFS += \
+	-DLIBVM_FUZZ_HARNESS='"$(abspath $(B))/examples/fuzz/libfuzzer_harness"'
 
 # Without KVM, bench/snapshot_file builds its snapshot by hand.
 $(B)/bench/snapshot_file: tests/snapbuild.h

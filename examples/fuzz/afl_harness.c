@@ -12,10 +12,13 @@
  *   afl-fuzz -i seeds -o out -- build/examples/fuzz/afl_harness
  *
  * Guest coverage: the guest (built with -fsanitize-coverage=trace-pc)
- * writes AFL-style edge counters straight into AFL's shared map: the
- * harness maps __afl_area_ptr (shmat gives page-aligned memory) into the
- * guest with LIBVM_MEM_VOLATILE.  The guest's edges share the map with
- * this harness's own; afl-fuzz clears it before each input.
+ * writes AFL-style edge counters straight into AFL's shared map, the one
+ * __afl_area_ptr points to: the harness attaches the same System V
+ * segment ($__AFL_SHM_ID; shmat gives page-aligned memory) and maps it
+ * into the guest with LIBVM_MEM_VOLATILE.  (It attaches the segment a
+ * second time rather than use __afl_area_ptr because afl-clang-fast's
+ * pass owns that name.)  The guest's edges share the map with this
+ * harness's own; afl-fuzz clears it before each input.
  *
  * The map size: afl-clang-fast sizes the map to the instrumented program
  * (this small harness: a few hundred bytes) and tells afl-fuzz so, which
@@ -42,24 +45,33 @@
 
 __AFL_FUZZ_INIT();
 
-extern uint8_t *__afl_area_ptr;
 extern uint32_t __afl_map_size;
 
 #define COV_MAX 65536u
 #define PAGE 4096u
 
-/* Bytes of AFL's shared map the guest may use: a power of two. */
-static uint64_t afl_shm_bytes(void)
+/*
+ * AFL's shared map attached at *map, and how many bytes of it the guest
+ * may use (a power of two, at most 64 KiB); 0 outside afl-fuzz.
+ */
+static uint64_t afl_shm_attach(uint8_t **map)
 {
 	const char *id = getenv("__AFL_SHM_ID");
 	struct shmid_ds ds;
 	uint64_t n = COV_MAX;
+	void *p;
 
 	if (!id || shmctl(atoi(id), IPC_STAT, &ds) < 0)
 		return 0;
 	while (n > ds.shm_segsz)
 		n >>= 1;
-	return n >= PAGE ? n : 0;
+	if (n < PAGE)
+		return 0;
+	p = shmat(atoi(id), NULL, 0);
+	if (p == (void *)-1)
+		return 0;
+	*map = p;
+	return n;
 }
 
 int main(void)
@@ -67,18 +79,14 @@ int main(void)
 	struct fuzz_vm fz = { 0 };
 	libvm_fuzz_result res;
 	uint64_t cov_size;
-	uint8_t *cov;
+	uint8_t *cov = NULL;
 	int r;
 
-	cov_size = afl_shm_bytes();
-	if ((uintptr_t)__afl_area_ptr & (PAGE - 1))
-		cov_size = 0;
+	cov_size = afl_shm_attach(&cov);
 	if (cov_size && __afl_map_size < cov_size)
 		__afl_map_size = (uint32_t)cov_size;
 	__AFL_INIT();
-	if (cov_size) {
-		cov = __afl_area_ptr;
-	} else {
+	if (!cov_size) {
 		/* Not under afl-fuzz: a private map keeps the guest going. */
 		cov_size = COV_MAX;
 		cov = mmap(NULL, cov_size, PROT_READ | PROT_WRITE,

@@ -44,7 +44,7 @@ struct fuzz_vm {
 	const char *path, *fn_name;
 };
 
-static const char *fuzz_outcome_name(uint32_t outcome)
+static inline const char *fuzz_outcome_name(uint32_t outcome)
 {
 	static const char *const names[] = { "OK", "CRASH", "TRIPLE_FAULT",
 					     "TIMEOUT", "BUG", "STOPPED" };
@@ -53,7 +53,7 @@ static const char *fuzz_outcome_name(uint32_t outcome)
 							  : "?";
 }
 
-static int fuzz_vm_fail(const char *what, int r)
+static inline int fuzz_vm_fail(const char *what, int r)
 {
 	fprintf(stderr, "fuzz: %s: %s: %s\n", what, libvm_strerror(r),
 		libvm_last_error());
@@ -68,7 +68,7 @@ static int fuzz_vm_fail(const char *what, int r)
  * LIBVM_ENOKVM when the host has no KVM (after printing why); call
  * fuzz_vm_destroy() either way.
  */
-static int fuzz_vm_setup(struct fuzz_vm *f, void *cov, uint64_t cov_size)
+static inline int fuzz_vm_setup(struct fuzz_vm *f, void *cov, uint64_t cov_size)
 {
 	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
 	libvm_image *img = NULL;
@@ -126,7 +126,7 @@ static int fuzz_vm_setup(struct fuzz_vm *f, void *cov, uint64_t cov_size)
 	return 0;
 }
 
-static void fuzz_vm_destroy(struct fuzz_vm *f)
+static inline void fuzz_vm_destroy(struct fuzz_vm *f)
 {
 	libvm_snapshot_destroy(f->snap);
 	libvm_vm_destroy(f->vm);
@@ -135,7 +135,7 @@ static void fuzz_vm_destroy(struct fuzz_vm *f)
 }
 
 /* One input; < 0 only when libvm itself failed (printed). */
-static int fuzz_vm_exec(libvm_fuzz_result *res, struct fuzz_vm *f,
+static inline int fuzz_vm_exec(libvm_fuzz_result *res, struct fuzz_vm *f,
 			const uint8_t *data, size_t len)
 {
 	int r = libvm_fuzz_exec(res, f->vm, f->snap, f->fn, FUZZ_INPUT_GPA,
@@ -147,7 +147,7 @@ static int fuzz_vm_exec(libvm_fuzz_result *res, struct fuzz_vm *f,
 }
 
 /* Say what a finding was, on stderr. */
-static void fuzz_vm_print(const libvm_fuzz_result *res, size_t len)
+static inline void fuzz_vm_print(const libvm_fuzz_result *res, size_t len)
 {
 	const libvm_exit *ex = &res->exit;
 

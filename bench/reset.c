@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reset per fuzz input: libvm_snapshot_restore + libvm_call against its
+ * baselines, in one process and run.
+ *
+ *   reset_run_64m       ns for one libvm_snapshot_restore plus one
+ *                       libvm_call of a guest function that dirties 4
+ *                       pages (bench/guests/reset.c; the call's stack
+ *                       page makes 5), in a VM with 64 MiB of RAM, against
+ *                       one bare KVM_RUN round trip of an `out` exit from
+ *                       a raw CPL3 long-mode guest (raw_reset_exit, built
+ *                       as bench/call.c builds its raw_call_exit).
+ *                       Target: ratio <= 3.
+ *   reset_run_4g        the same in a VM with 4 GiB of RAM (anonymous,
+ *                       MAP_NORESERVE), against reset_run_64m: the cost
+ *                       must follow the dirty pages, not the RAM size.
+ *                       Target: ratio <= 1.2.
+ *   recreate_run        us to do the same work with a new VM instead: 
+ *                       create, map 64 MiB, load the ELF, long-mode setup,
+ *                       vCPU, call, destroy; against reset_run_64m.
+ *   reset_vs_recreate   recreate_run / reset_run_64m: the speed-up of
+ *                       resetting.  Target: >= 50.
+ *   fuzz_execs_per_sec  libvm_fuzz_exec calls per second over the fuzzing
+ *                       example's guest (examples/fuzz/target.c with edge
+ *                       coverage into a 64 KiB map), random inputs of 1-64
+ *                       bytes, half of them starting with the parser's
+ *                       unlock record so deeper code runs too: what
+ *                       examples/fuzz/libfuzzer_harness does per input,
+ *                       minus libFuzzer.
+ *   libfuzzer_execs_per_sec  exec/s libFuzzer itself reports after running
+ *                       that harness for 10 s (scaled, at least 2 s), when
+ *                       it has been built (make fuzz-examples); against
+ *                       fuzz_execs_per_sec.
+ *
+ * Subject and baseline run interleaved in rounds; medians.  Without KVM
+ * every figure is a skip line.
+ */
+#include <libvm/libvm.h>
+
+#include "bench.h"
+#include "../examples/fuzz/fuzz_vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef LIBVM_FUZZ_HARNESS
+#define LIBVM_FUZZ_HARNESS ""
+#endif
+
+#define SYS_GPA		0x100000ull
+#define STACK_TOP	(64ull << 20)
+#define MB2		0x200000ull
+#define DIRTY_PAGES	4
+#define CALL_TIMEOUT_NS	60000000000ull	/* a safety net only */
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
+						     noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bench/reset: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void die_libvm(const char *what, int r)
+{
+	die("%s: %s: %s", what, libvm_strerror(r), libvm_last_error());
+}
+
+/* ---- libvm: a VM at its snapshot, reset and called ----------------------- */
+
+struct lv_ctx {
+	libvm_vm *vm;
+	libvm_vcpu *vcpu;
+	libvm_snapshot *snap;
+	uint64_t fn;
+	uint64_t ram;
+	uint64_t iters;
+	const char *path;
+};
+
+/* Everything up to the vCPU in long mode; the VM in c->vm. */
+static void lv_build(struct lv_ctx *c)
+{
+	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
+	libvm_image *img = NULL;
+	int r;
+
+	lm.sys_gpa = SYS_GPA;
+	if ((r = libvm_vm_create(&c->vm, NULL)) < 0)
+		die_libvm("libvm_vm_create", r);
+	if ((r = libvm_mem_map_anon(c->vm, 0, c->ram, 0)) < 0)
+		die_libvm("libvm_mem_map_anon", r);
+	if ((r = libvm_image_load_file(&img, c->vm, c->path, 0)) < 0)
+		die_libvm(c->path, r);
+	if ((r = libvm_image_symbol(&c->fn, img, "dirty_pages")) < 0)
+		die_libvm("dirty_pages", r);
+	libvm_image_destroy(img);
+	if ((r = libvm_long_mode_setup(c->vm, &lm)) < 0)
+		die_libvm("libvm_long_mode_setup", r);
+	if ((r = libvm_vcpu_create(&c->vcpu, c->vm, 0)) < 0)
+		die_libvm("libvm_vcpu_create", r);
+	if ((r = libvm_vcpu_set_long_mode(c->vcpu, 0, STACK_TOP)) < 0)
+		die_libvm("libvm_vcpu_set_long_mode", r);
+}
+
+static void lv_call(struct lv_ctx *c, uint64_t v)
+{
+	uint64_t ret, args[2] = { DIRTY_PAGES, v };
+	libvm_exit ex;
+	int r = libvm_call(&ret, &ex, c->vcpu, c->fn, args, 2,
+			   CALL_TIMEOUT_NS);
+
+	if (r < 0)
+		die_libvm("libvm_call dirty_pages", r);
+	if (ret != DIRTY_PAGES)
+		die("dirty_pages returned %llu", (unsigned long long)ret);
+}
+
+static void lv_setup(struct lv_ctx *c)
+{
+	int r;
+
+	lv_build(c);
+	if ((r = libvm_snapshot_take(&c->snap, c->vm)) < 0)
+		die_libvm("libvm_snapshot_take", r);
+}
+
+static void lv_teardown(struct lv_ctx *c)
+{
+	libvm_snapshot_destroy(c->snap);
+	libvm_vm_destroy(c->vm);
+}
+
+/* ns per restore + call. */
+static double lv_reset_run(void *arg)
+{
+	struct lv_ctx *c = arg;
+	uint64_t t0 = bench_now_ns(), i;
+	int r;
+
+	for (i = 0; i < c->iters; i++) {
+		if ((r = libvm_snapshot_restore(c->vm, c->snap)) < 0)
+			die_libvm("libvm_snapshot_restore", r);
+		lv_call(c, i);
+	}
+	return (double)(bench_now_ns() - t0) / (double)c->iters;
+}
+
+/* ns per new VM + call + destroy. */
+static double lv_recreate_run(void *arg)
+{
+	struct lv_ctx *c = arg;
+	uint64_t t0 = bench_now_ns(), i;
+
+	for (i = 0; i < c->iters; i++) {
+		struct lv_ctx n = *c;
+
+		lv_build(&n);
+		lv_call(&n, i);
+		libvm_vm_destroy(n.vm);
+	}
+	return (double)(bench_now_ns() - t0) / (double)c->iters;
+}
+
+/* ---- libvm_fuzz_exec over the fuzzing example ------------------------------ */
+
+struct fz_ctx {
+	struct fuzz_vm f;
+	uint64_t execs, seed, bugs;
+};
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* execs per second. */
+static double fz_round(void *arg)
+{
+	struct fz_ctx *c = arg;
+	uint8_t in[64];
+	libvm_fuzz_result res;
+	uint64_t t0 = bench_now_ns(), i;
+
+	for (i = 0; i < c->execs; i++) {
+		size_t len = 1 + xorshift(&c->seed) % sizeof(in), k = 0;
+
+		if (xorshift(&c->seed) & 1 && len > 5) {
+			memcpy(in, "KFUZZ", 5);
+			k = 5;
+		}
+		for (; k < len; k++)
+			in[k] = (uint8_t)xorshift(&c->seed);
+		if (fuzz_vm_exec(&res, &c->f, in, len) < 0)
+			exit(1);
+		if (res.outcome == LIBVM_FUZZ_BUG)
+			c->bugs++;
+		else if (res.outcome != LIBVM_FUZZ_OK) {
+			fuzz_vm_print(&res, len);
+			die("unexpected outcome");
+		}
+	}
+	return (double)c->execs * 1e9 / (double)(bench_now_ns() - t0);
+}
+
+/* exec/s libFuzzer reports for the harness, or < 0 (why in why). */
+static double libfuzzer_rate(const char *harness, unsigned secs, char *why,
+			     size_t n)
+{
+	char dir[] = "/tmp/libvm-bench-reset-XXXXXX", cmd[1024], line[1024];
+	double rate = -1;
+	FILE *p;
+
+	if (!*harness || access(harness, X_OK) < 0) {
+		snprintf(why, n, "%s not built (make fuzz-examples)",
+			 *harness ? harness : "the libFuzzer harness");
+		return -1;
+	}
+	if (!mkdtemp(dir)) {
+		snprintf(why, n, "mkdtemp: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' -max_total_time=%u -seed=1 "
+		 "-artifact_prefix=%s/ %s 2>&1", harness, secs, dir, dir);
+	p = popen(cmd, "r");
+	if (!p) {
+		snprintf(why, n, "popen: %s", strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), p)) {
+		const char *e = strstr(line, "exec/s: ");
+
+		if (line[0] == '#' && e)
+			rate = strtod(e + 8, NULL);
+	}
+	pclose(p);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench/reset: could not remove %s\n", dir);
+	if (rate < 0)
+		snprintf(why, n, "no exec/s in libFuzzer's output");
+	return rate;
+}
+
+/* ---- raw KVM: a 64-bit CPL3 guest looping on `out` ------------------------- */
+
+/*
+ * The guest is set up as libvm_vcpu_set_long_mode does (same GDT
+ * descriptors, CR0/CR4/EFER, XCR0, 2 MiB user pages, IOPL 3, the host's
+ * supported CPUID), minus what an `out` loop never uses (IDT, stacks).
+ */
+#define RAW_MEM		0x400000ull
+#define RAW_PML4	0x1000
+#define RAW_PDPT	0x2000
+#define RAW_PD		0x3000
+#define RAW_GDT		0x4000
+#define RAW_TSS		0x5000
+#define RAW_CODE	0x10000
+#define RAW_PORT	0x0f11
+#define SEL_UDATA	0x1b
+#define SEL_UCODE	0x23
+#define SEL_TSS		0x28
+
+extern const unsigned char raw_guest[], raw_guest_end[];
+__asm__(".pushsection .rodata\n"
+	"raw_guest:\n"
+	"	mov $0x0f11, %dx\n"
+	"1:	out %eax, (%dx)\n"
+	"	jmp 1b\n"
+	"raw_guest_end:\n"
+	".popsection\n");
+
+struct raw_ctx {
+	int kvm_fd, vm_fd, vcpu_fd;
+	uint8_t *mem;
+	struct kvm_run *run;
+	size_t run_size;
+	uint64_t exits;
+};
+
+static void raw_ioctl(int fd, unsigned long req, void *arg, const char *name)
+{
+	if (ioctl(fd, req, arg) < 0)
+		die("%s: %s", name, strerror(errno));
+}
+
+static struct kvm_segment raw_seg(uint16_t sel, uint8_t type, bool code64)
+{
+	return (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .dpl = 3, .db = code64 ? 0 : 1, .s = 1,
+		.l = code64 ? 1 : 0, .g = 1,
+	};
+}
+
+static void raw_setup(struct raw_ctx *c)
+{
+	static const uint64_t gdt[5] = { 0, 0x00af9a000000ffffull,
+					 0x00cf92000000ffffull,
+					 0x00cff2000000ffffull,
+					 0x00affa000000ffffull };
+	struct kvm_userspace_memory_region slot;
+	struct kvm_cpuid2 *cpuid;
+	struct kvm_sregs s;
+	struct kvm_regs regs;
+	uint64_t e, xcr0 = 0;
+	uint32_t i;
+	int r;
+	void *p;
+
+	c->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (c->kvm_fd < 0)
+		die("open /dev/kvm: %s", strerror(errno));
+	r = ioctl(c->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (r < 0)
+		die("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+	c->run_size = (size_t)r;
+	c->vm_fd = ioctl(c->kvm_fd, KVM_CREATE_VM, 0);
+	if (c->vm_fd < 0)
+		die("KVM_CREATE_VM: %s", strerror(errno));
+	p = mmap(NULL, RAW_MEM, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	c->mem = p;
+	e = RAW_PDPT | 7;
+	memcpy(c->mem + RAW_PML4, &e, 8);
+	e = RAW_PD | 7;
+	memcpy(c->mem + RAW_PDPT, &e, 8);
+	for (i = 0; i < RAW_MEM / MB2; i++) {
+		e = i * MB2 + 0x87;
+		memcpy(c->mem + RAW_PD + 8 * i, &e, 8);
+	}
+	memcpy(c->mem + RAW_GDT, gdt, sizeof(gdt));
+	e = 0x67 | ((uint64_t)RAW_TSS << 16) | (0x89ull << 40);
+	memcpy(c->mem + RAW_GDT + SEL_TSS, &e, 8);
+	{
+		uint16_t iopb = 104;
+
+		memcpy(c->mem + RAW_TSS + 0x66, &iopb, 2);
+	}
+	memcpy(c->mem + RAW_CODE, raw_guest,
+	       (size_t)(raw_guest_end - raw_guest));
+	slot = (struct kvm_userspace_memory_region){
+		.slot = 0, .guest_phys_addr = 0, .memory_size = RAW_MEM,
+		.userspace_addr = (uint64_t)(uintptr_t)p,
+	};
+	raw_ioctl(c->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot,
+		  "KVM_SET_USER_MEMORY_REGION");
+	c->vcpu_fd = ioctl(c->vm_fd, KVM_CREATE_VCPU, 0);
+	if (c->vcpu_fd < 0)
+		die("KVM_CREATE_VCPU: %s", strerror(errno));
+	p = mmap(NULL, c->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 c->vcpu_fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap kvm_run: %s", strerror(errno));
+	c->run = p;
+
+	cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		die("out of memory");
+	cpuid->nent = 256;
+	raw_ioctl(c->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid,
+		  "KVM_GET_SUPPORTED_CPUID");
+	raw_ioctl(c->vcpu_fd, KVM_SET_CPUID2, cpuid, "KVM_SET_CPUID2");
+	for (i = 0; i < cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *ce = &cpuid->entries[i];
+
+		if (ce->function == 1 && !(ce->ecx & (1u << 26)))
+			break;			/* no XSAVE */
+		if (ce->function == 0xd && ce->index == 0)
+			xcr0 = (ce->eax | ((uint64_t)ce->edx << 32)) & 0x2e7;
+	}
+	free(cpuid);
+	if ((xcr0 & 0xe0) != 0xe0)
+		xcr0 &= ~0xe0ull;
+	if ((xcr0 & 3) != 3)
+		xcr0 = 0;
+
+	raw_ioctl(c->vcpu_fd, KVM_GET_SREGS, &s, "KVM_GET_SREGS");
+	s.cs = raw_seg(SEL_UCODE, 11, true);
+	s.ds = s.es = s.fs = s.gs = s.ss = raw_seg(SEL_UDATA, 3, false);
+	s.tr = (struct kvm_segment){ .base = RAW_TSS, .limit = 0x67,
+				     .selector = SEL_TSS, .type = 11,
+				     .present = 1 };
+	s.ldt = (struct kvm_segment){ .type = 2, .present = 1,
+				      .unusable = 1 };
+	s.gdt.base = RAW_GDT;
+	s.gdt.limit = SEL_TSS + 15;
+	s.idt.base = 0;
+	s.idt.limit = 0;
+	s.cr0 = 0x80010033;	/* PG WP NE ET MP PE */
+	s.cr3 = RAW_PML4;
+	s.cr4 = 0x620 | (xcr0 ? 1u << 18 : 0);	/* PAE OSFXSR OSXMMEXCPT */
+	s.efer = 0xd01;		/* NXE LMA LME SCE */
+	raw_ioctl(c->vcpu_fd, KVM_SET_SREGS, &s, "KVM_SET_SREGS");
+	if (xcr0) {
+		struct kvm_xcrs x = { .nr_xcrs = 1 };
+
+		x.xcrs[0].xcr = 0;
+		x.xcrs[0].value = xcr0;
+		raw_ioctl(c->vcpu_fd, KVM_SET_XCRS, &x, "KVM_SET_XCRS");
+	}
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = RAW_CODE;
+	regs.rflags = 0x3002;		/* IOPL 3 */
+	raw_ioctl(c->vcpu_fd, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+}
+
+static void raw_teardown(struct raw_ctx *c)
+{
+	munmap(c->run, c->run_size);
+	close(c->vcpu_fd);
+	close(c->vm_fd);
+	close(c->kvm_fd);
+	munmap(c->mem, RAW_MEM);
+}
+
+/* ns per KVM_RUN round trip of one `out` exit. */
+static double raw_exits(void *arg)
+{
+	struct raw_ctx *c = arg;
+	struct kvm_run *run = c->run;
+	uint64_t t0 = bench_now_ns(), i;
+
+	for (i = 0; i < c->exits; i++) {
+		if (ioctl(c->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR) {
+				i--;
+				continue;
+			}
+			die("KVM_RUN: %s", strerror(errno));
+		}
+		if (run->exit_reason != KVM_EXIT_IO ||
+		    run->io.port != RAW_PORT ||
+		    run->io.direction != KVM_EXIT_IO_OUT)
+			die("raw guest: exit reason %u (port %#x), want OUT to "
+			    "%#x", run->exit_reason,
+			    run->exit_reason == KVM_EXIT_IO ? run->io.port : 0,
+			    RAW_PORT);
+	}
+	return (double)(bench_now_ns() - t0) / (double)c->exits;
+}
+
+int main(void)
+{
+	static const char *const names[] = {
+		"raw_reset_exit", "reset_run_64m", "reset_run_4g",
+		"recreate_run", "reset_vs_recreate", "fuzz_execs_per_sec",
+		"libfuzzer_execs_per_sec", NULL,
+	};
+	struct lv_ctx small = { 0 }, big = { 0 };
+	struct raw_ctx raw = { 0 };
+	struct fz_ctx fz = { 0 };
+	int rounds = bench_rounds();
+	double v, b, v4, b64, rec, reset, rate;
+	char why[512];
+	uint8_t *cov;
+	unsigned secs;
+
+	libvm_vm_destroy(bench_vm_create_or_skip(names));
+
+	small.path = big.path = LIBVM_GUEST_DIR "/reset.elf";
+	small.ram = 64ull << 20;
+	big.ram = 4ull << 30;
+	small.iters = big.iters = raw.exits = bench_scaled(1000, 4);
+	lv_setup(&small);
+	lv_setup(&big);
+	raw_setup(&raw);
+
+	bench_header("reset_run: libvm_snapshot_restore + libvm_call of a "
+		     "function dirtying %d pages (64-bit CPL3) vs one KVM_RUN "
+		     "round trip of an OUT exit from a raw CPL3 guest; %llu per "
+		     "round, %d rounds, median ns each", DIRTY_PAGES,
+		     (unsigned long long)small.iters, rounds);
+	lv_reset_run(&small);
+	raw_exits(&raw);
+	bench_interleave(&v, &b, rounds, lv_reset_run, &small, raw_exits,
+			 &raw);
+	bench_report("raw_reset_exit", b, "ns");
+	bench_report_vs("reset_run_64m", v, "ns", "raw_reset_exit", b);
+	raw_teardown(&raw);
+
+	bench_header("reset_run_4g: the same in a VM with 4 GiB of RAM vs "
+		     "64 MiB");
+	lv_reset_run(&big);
+	bench_interleave(&v4, &b64, rounds, lv_reset_run, &big, lv_reset_run,
+			 &small);
+	bench_report_vs("reset_run_4g", v4, "ns", "reset_run_64m", b64);
+	lv_teardown(&big);
+
+	small.iters = bench_scaled(50, 2);
+	bench_header("recreate_run: create VM, map 64 MiB, load ELF, long "
+		     "mode, vCPU, call, destroy vs reset_run_64m; %llu per "
+		     "round, %d rounds, median us each",
+		     (unsigned long long)small.iters, rounds);
+	{
+		struct lv_ctx rc = small;
+
+		rc.iters = small.iters;
+		lv_recreate_run(&rc);
+		small.iters = bench_scaled(1000, 4);
+		bench_interleave(&rec, &reset, rounds, lv_recreate_run, &rc,
+				 lv_reset_run, &small);
+	}
+	bench_report_vs("recreate_run", rec / 1e3, "us", "reset_run_64m",
+			reset / 1e3);
+	bench_report("reset_vs_recreate", rec / reset, "x");
+	lv_teardown(&small);
+
+	cov = aligned_alloc(4096, 65536);
+	if (!cov)
+		die("out of memory");
+	memset(cov, 0, 65536);
+	if (fuzz_vm_setup(&fz.f, cov, 65536) < 0)
+		exit(1);
+	fz.execs = bench_scaled(2000, 10);
+	fz.seed = 0x9e3779b97f4a7c15ull;
+	bench_header("fuzz_execs_per_sec: libvm_fuzz_exec over %s() of %s, "
+		     "random 1-64 byte inputs; %llu per round, %d rounds, "
+		     "median", fz.f.fn_name, fz.f.path,
+		     (unsigned long long)fz.execs, rounds);
+	{
+		double r[BENCH_MAX_ROUNDS];
+		int i;
+
+		fz_round(&fz);
+		for (i = 0; i < rounds && i < BENCH_MAX_ROUNDS; i++)
+			r[i] = fz_round(&fz);
+		rate = bench_median(r, i);
+	}
+	bench_report("fuzz_execs_per_sec", rate, "execs/s");
+	fuzz_vm_destroy(&fz.f);
+	free(cov);
+
+	secs = (unsigned)(10 * bench_scale() + 0.5);
+	if (secs < 2)
+		secs = 2;
+	v = libfuzzer_rate(LIBVM_FUZZ_HARNESS, secs, why, sizeof(why));
+	if (v < 0)
+		bench_skip("libfuzzer_execs_per_sec", why);
+	else
+		bench_report_vs("libfuzzer_execs_per_sec", v, "execs/s",
+				"fuzz_execs_per_sec", rate);
+	return 0;
+}
