@@ -106,9 +106,8 @@ struct libvm_vm {
 	int subsys_up;		/* how many subsystems came up */
 
 	pthread_rwlock_t mem_lock;
-	struct lvm_region regions[LIBVM_MAX_REGIONS];
-	uint32_t nregions;
-	uint8_t slot_used[LIBVM_MAX_REGIONS];
+	struct lvm_region *regions;	/* sorted by gpa, grown on demand */
+	uint32_t nregions, regions_cap;
 
 	pthread_rwlock_t trap_lock;
 	struct lvm_trap_table traps[3];	/* PIO, MMIO, hypercall */
@@ -157,6 +156,7 @@ struct libvm_vcpu {
 	pid_t timer_tid;
 	pthread_t mask_thread;	/* thread the KVM signal mask was set for */
 	bool mask_known;
+	bool mask_set;		/* a KVM_SET_SIGNAL_MASK mask is in force */
 
 	bool io_pending;	/* last exit was I/O: KVM completes it next run */
 

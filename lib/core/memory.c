@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -18,19 +19,23 @@ int lvm_mem_init(libvm_vm *vm)
 	return 0;
 }
 
-static void region_release(libvm_vm *vm, struct lvm_region *r)
+/*
+ * Drop a region.  A VM on its way down skips deleting the KVM slot: the
+ * VM fd closes next, and a slot deletion waits for an RCU grace period.
+ */
+static void region_release(libvm_vm *vm, struct lvm_region *r, bool delete)
 {
 	struct kvm_userspace_memory_region m = {
 		.slot = r->slot,
 		.guest_phys_addr = r->gpa,
 	};
 
-	lvm_ioctl_raw(vm->vm_fd, KVM_SET_USER_MEMORY_REGION,
-		      (unsigned long)&m);
+	if (delete)
+		lvm_ioctl_raw(vm->vm_fd, KVM_SET_USER_MEMORY_REGION,
+			      (unsigned long)&m);
 	if (r->owned)
 		munmap(r->host, r->size);
 	lvm_region_untrack(r);
-	vm->slot_used[r->slot] = 0;
 }
 
 void lvm_mem_fini(libvm_vm *vm)
@@ -38,9 +43,24 @@ void lvm_mem_fini(libvm_vm *vm)
 	uint32_t i;
 
 	for (i = vm->nregions; i-- > 0;)
-		region_release(vm, &vm->regions[i]);
+		region_release(vm, &vm->regions[i], false);
 	vm->nregions = 0;
+	free(vm->regions);
 	pthread_rwlock_destroy(&vm->mem_lock);
+}
+
+/* Lowest KVM slot number no region uses. */
+static uint32_t free_slot(const libvm_vm *vm)
+{
+	uint32_t slot, i;
+
+	for (slot = 0;; slot++) {
+		for (i = 0; i < vm->nregions; i++)
+			if (vm->regions[i].slot == slot)
+				break;
+		if (i == vm->nregions)
+			return slot;
+	}
 }
 
 /* Index of the region containing gpa, or -1. Caller holds mem_lock. */
@@ -156,8 +176,18 @@ int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 	rc = check_range(vm, gpa, size, flags);
 	if (rc < 0)
 		goto out;
-	for (slot = 0; vm->slot_used[slot]; slot++)
-		;
+	if (vm->nregions == vm->regions_cap) {
+		uint32_t cap = vm->regions_cap ? vm->regions_cap * 2 : 4;
+		struct lvm_region *a = realloc(vm->regions, cap * sizeof(*a));
+
+		if (!a) {
+			rc = lvm_err(LIBVM_ENOMEM, "region table");
+			goto out;
+		}
+		vm->regions = a;
+		vm->regions_cap = cap;
+	}
+	slot = free_slot(vm);
 	m = (struct kvm_userspace_memory_region){
 		.slot = slot,
 		.flags = (flags & LIBVM_MEM_READONLY) ? KVM_MEM_READONLY : 0,
@@ -177,7 +207,6 @@ int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 		.gpa = gpa, .size = size, .host = host, .flags = flags,
 		.slot = slot, .owned = owned, .host_writable = host_writable,
 	};
-	vm->slot_used[slot] = 1;
 	vm->nregions++;
 	rc = 0;
 	if (vm->tracking && !(flags & LIBVM_MEM_VOLATILE)) {
@@ -186,7 +215,6 @@ int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 			m.memory_size = 0;
 			lvm_ioctl_raw(vm->vm_fd, KVM_SET_USER_MEMORY_REGION,
 				      (unsigned long)&m);
-			vm->slot_used[slot] = 0;
 			for (i = pos; i + 1 < vm->nregions; i++)
 				vm->regions[i] = vm->regions[i + 1];
 			vm->nregions--;
@@ -304,7 +332,7 @@ LIBVM_API int libvm_mem_unmap(libvm_vm *vm, uint64_t gpa)
 		return lvm_err(LIBVM_ENOENT, "libvm_mem_unmap: no region "
 			       "starts at %#llx", (unsigned long long)gpa);
 	}
-	region_release(vm, &vm->regions[idx]);
+	region_release(vm, &vm->regions[idx], true);
 	for (i = (uint32_t)idx; i + 1 < vm->nregions; i++)
 		vm->regions[i] = vm->regions[i + 1];
 	vm->nregions--;

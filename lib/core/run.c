@@ -79,8 +79,12 @@ static int adopt_thread(libvm_vcpu *v, pthread_t self)
 		m.hdr.len = 8;
 		memcpy(m.set, &cur, 8);
 		r = KVM_IOCTL(v->fd, KVM_SET_SIGNAL_MASK, &m);
-	} else {
+		v->mask_set = true;
+	} else if (v->mask_set) {
 		r = KVM_IOCTL(v->fd, KVM_SET_SIGNAL_MASK, NULL);
+		v->mask_set = false;
+	} else {
+		r = 0;	/* a fresh vCPU has no KVM signal mask */
 	}
 	if (r < 0)
 		return r;

@@ -2,6 +2,7 @@
 /* x86 specifics of VM and vCPU creation. */
 #include "../internal.h"
 
+#include <cpuid.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,13 @@
 #define TSS_ADDR 0xfffbd000ul
 #define IDENTITY_MAP_ADDR 0xfffbc000ull
 
+static bool is_intel(void)
+{
+	unsigned a, b, c, d;
+
+	return __get_cpuid(0, &a, &b, &c, &d) && b == 0x756e6547; /* Genu */
+}
+
 int lvm_x86_vm_setup(libvm_vm *vm)
 {
 	struct kvm_pit_config pit = { .flags = 0 };
@@ -17,14 +25,14 @@ int lvm_x86_vm_setup(libvm_vm *vm)
 	int r;
 
 	/* VMX without unrestricted guest needs these for real mode. */
-	if (lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
-			  KVM_CAP_SET_TSS_ADDR) > 0) {
+	if (is_intel() && lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
+					KVM_CAP_SET_TSS_ADDR) > 0) {
 		r = KVM_IOCTL(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR);
 		if (r < 0)
 			return r;
 	}
-	if (lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
-			  KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
+	if (is_intel() && lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
+					KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
 		r = KVM_IOCTL(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
 		if (r < 0)
 			return r;
