@@ -287,6 +287,8 @@ demo: deps
 	@$(B)/examples/call
 	@echo "== examples/hypercall: the guest calls host functions"
 	@$(B)/examples/hypercall
+	@echo "== examples/snapshot: restore in microseconds, copy-on-write forks"
+	@$(B)/examples/snapshot
 
 # The Python binding's unittest suite (bindings/python/tests), against the
 # build tree's library and guests; abi-dump gives it the C side of the ABI.
