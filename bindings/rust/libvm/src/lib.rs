@@ -28,11 +28,38 @@
 //! Threading (ABI.md): `Vm` is `Send + Sync` and its `&self` methods are
 //! the calls libvm allows concurrently with running vCPUs; `Vcpu` is
 //! `Send` but not `Sync`; a [`CancelHandle`] stops a vCPU from any thread.
+//!
+//! These rules are checked by the compiler.  A vCPU cannot outlive its VM:
+//!
+//! ```compile_fail
+//! let vcpu = {
+//!     let vm = libvm::Vm::new().unwrap();
+//!     vm.vcpu(0).unwrap()
+//! };
+//! ```
+//!
+//! A vCPU is not `Sync`:
+//!
+//! ```compile_fail
+//! fn sync<T: Sync>() {}
+//! sync::<libvm::Vcpu<'static>>();
+//! ```
+//!
+//! A slice into guest RAM keeps the VM mutably borrowed, so no vCPU can be
+//! created (or run) while it lives:
+//!
+//! ```compile_fail
+//! let mut vm = libvm::Vm::new().unwrap();
+//! let ram = vm.mem_mut(0, 16).unwrap();
+//! let vcpu = vm.vcpu(0).unwrap();
+//! ram[0] = 1;
+//! ```
 
 mod error;
 mod exit;
 mod handler;
 mod image;
+mod snapshot;
 mod vcpu;
 mod vm;
 
@@ -42,6 +69,7 @@ pub use error::{last_error, strerror, version, version_num, Error, ErrorKind, Re
 pub use exit::{exit_reason_name, Direction, Exit, Space};
 pub use handler::{Access, Action, HandlerMem, Hypercall};
 pub use image::Image;
+pub use snapshot::{FuzzOutcome, FuzzResult, Snapshot};
 pub use vcpu::{Arg, CancelHandle, CpuidEntry, Dtable, Fpu, Regs, Segment, Sregs, Vcpu};
 pub use vm::{LongMode, Translation, Vm, VmConfig};
 
@@ -51,6 +79,8 @@ pub mod mem_flags {
     pub const READONLY: u32 = libvm_sys::LIBVM_MEM_READONLY;
     /// Anonymous memory with 2 MiB pages.
     pub const HUGEPAGES: u32 = libvm_sys::LIBVM_MEM_HUGEPAGES;
+    /// Not part of snapshots (e.g. a coverage map shared with the host).
+    pub const VOLATILE: u32 = libvm_sys::LIBVM_MEM_VOLATILE;
 }
 
 /// Bytes of guest RAM [`Vm::long_mode_setup`] takes (`LIBVM_SYS_SIZE`).

@@ -111,6 +111,12 @@ impl<'vm> Vcpu<'vm> {
         Ok(Vcpu { raw, vm, cancel, io: None, _not_sync: PhantomData })
     }
 
+    /// Snapshot restores rewrite vCPU state: state calls hold the VM's run
+    /// lock shared, like runs.
+    fn run_shared(&self) -> std::sync::RwLockReadGuard<'vm, ()> {
+        self.vm.run_lock.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The raw handle, for calls this crate does not wrap.
     pub fn as_raw(&self) -> *mut sys::libvm_vcpu {
         self.raw.as_ptr()
@@ -141,6 +147,7 @@ impl<'vm> Vcpu<'vm> {
         let mut ex = sys::libvm_exit::default();
         self.io = None;
         let raw = self.as_raw();
+        let _run = self.run_shared();
         // SAFETY: &mut self: nobody else uses the vCPU during the run.
         let (r, panic) = handler::around_run(raw, || unsafe { sys::libvm_vcpu_run(&mut ex, raw, timeout_ns(timeout)) });
         check(r)?;
@@ -178,6 +185,7 @@ impl<'vm> Vcpu<'vm> {
         let mut ex = sys::libvm_exit::default();
         self.io = None;
         let raw = self.as_raw();
+        let _run = self.run_shared();
         // SAFETY: &mut self; args valid for args.len() words.
         let (r, panic) = handler::around_run(raw, || unsafe {
             sys::libvm_call(&mut ret, &mut ex, raw, addr, args.as_ptr(), args.len() as u32, timeout_ns(timeout))
@@ -222,12 +230,14 @@ impl<'vm> Vcpu<'vm> {
 
     /// Real mode at `cs:ip` with stack `sp`.
     pub fn set_real_mode(&mut self, cs: u16, ip: u16, sp: u16) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: valid handle, &mut self.
         check(unsafe { sys::libvm_vcpu_set_real_mode(self.as_raw(), cs, ip, sp) })
     }
 
     /// 32-bit flat protected mode at CPL0.
     pub fn set_protected_mode(&mut self, eip: u32, esp: u32) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: as above.
         check(unsafe { sys::libvm_vcpu_set_protected_mode(self.as_raw(), eip, esp) })
     }
@@ -235,6 +245,7 @@ impl<'vm> Vcpu<'vm> {
     /// The VM's long-mode environment ([`Vm::long_mode_setup`]) at `rip`
     /// with stack `rsp` (the stack guest calls use too).
     pub fn set_long_mode(&mut self, rip: u64, rsp: u64) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: as above.
         check(unsafe { sys::libvm_vcpu_set_long_mode(self.as_raw(), rip, rsp) })
     }
@@ -243,6 +254,7 @@ impl<'vm> Vcpu<'vm> {
 
     /// The general registers.
     pub fn regs(&mut self) -> Result<Regs> {
+        let _run = self.run_shared();
         let mut r = Regs::default();
         // SAFETY: out-pointer valid; &mut self.
         check(unsafe { sys::libvm_vcpu_get_regs(&mut r, self.as_raw()) })?;
@@ -251,12 +263,14 @@ impl<'vm> Vcpu<'vm> {
 
     /// Set the general registers.
     pub fn set_regs(&mut self, regs: &Regs) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_set_regs(self.as_raw(), regs) })
     }
 
     /// The segment and control registers.
     pub fn sregs(&mut self) -> Result<Sregs> {
+        let _run = self.run_shared();
         let mut s = Sregs::default();
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_get_sregs(&mut s, self.as_raw()) })?;
@@ -265,12 +279,14 @@ impl<'vm> Vcpu<'vm> {
 
     /// Set the segment and control registers.
     pub fn set_sregs(&mut self, s: &Sregs) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_set_sregs(self.as_raw(), s) })
     }
 
     /// The x87/SSE state.
     pub fn fpu(&mut self) -> Result<Fpu> {
+        let _run = self.run_shared();
         let mut f = Fpu::default();
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_get_fpu(&mut f, self.as_raw()) })?;
@@ -279,12 +295,14 @@ impl<'vm> Vcpu<'vm> {
 
     /// Set the x87/SSE state.
     pub fn set_fpu(&mut self, f: &Fpu) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_set_fpu(self.as_raw(), f) })
     }
 
     /// The XSAVE area (processor layout).
     pub fn xsave(&mut self) -> Result<Vec<u8>> {
+        let _run = self.run_shared();
         // SAFETY: valid handle.
         let n = unsafe { sys::libvm_vcpu_xsave_size(self.as_raw()) };
         let mut v = vec![0u8; n as usize];
@@ -295,6 +313,7 @@ impl<'vm> Vcpu<'vm> {
 
     /// Set the XSAVE area.
     pub fn set_xsave(&mut self, area: &[u8]) -> Result<()> {
+        let _run = self.run_shared();
         let n = u32::try_from(area.len())
             .map_err(|_| Error::new(ErrorKind::InvalidArgument, "XSAVE area too large"))?;
         // SAFETY: area valid for n bytes.
@@ -303,6 +322,7 @@ impl<'vm> Vcpu<'vm> {
 
     /// Extended control register `index` (0: XCR0).
     pub fn xcr(&mut self, index: u32) -> Result<u64> {
+        let _run = self.run_shared();
         let mut v = 0;
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_get_xcr(&mut v, self.as_raw(), index) })?;
@@ -311,12 +331,14 @@ impl<'vm> Vcpu<'vm> {
 
     /// Set an extended control register.
     pub fn set_xcr(&mut self, index: u32, value: u64) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_set_xcr(self.as_raw(), index, value) })
     }
 
     /// Model-specific register `index`.
     pub fn msr(&mut self, index: u32) -> Result<u64> {
+        let _run = self.run_shared();
         let mut v = 0;
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_get_msr(&mut v, self.as_raw(), index) })?;
@@ -325,12 +347,14 @@ impl<'vm> Vcpu<'vm> {
 
     /// Set a model-specific register.
     pub fn set_msr(&mut self, index: u32, value: u64) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_set_msr(self.as_raw(), index, value) })
     }
 
     /// The CPUID table.
     pub fn cpuid(&mut self) -> Result<Vec<CpuidEntry>> {
+        let _run = self.run_shared();
         let mut v = vec![CpuidEntry::default(); 64];
         loop {
             let mut n = v.len() as u32;
@@ -348,12 +372,14 @@ impl<'vm> Vcpu<'vm> {
 
     /// Replace the CPUID table.
     pub fn set_cpuid(&mut self, entries: &[CpuidEntry]) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: entries valid for its length.
         check(unsafe { sys::libvm_vcpu_set_cpuid(self.as_raw(), entries.as_ptr(), entries.len() as u32) })
     }
 
     /// Inject an external interrupt (no in-kernel irqchip only).
     pub fn interrupt(&mut self, vector: u32) -> Result<()> {
+        let _run = self.run_shared();
         // SAFETY: as regs.
         check(unsafe { sys::libvm_vcpu_interrupt(self.as_raw(), vector) })
     }

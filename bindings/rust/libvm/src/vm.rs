@@ -84,6 +84,9 @@ pub struct Vm {
     /// Cancel handles of the vCPUs created here, invalidated before the VM
     /// is destroyed (a leaked `Vcpu` is destroyed with the VM).
     pub(crate) vcpus: Mutex<Vec<Arc<CancelInner>>>,
+    /// Held shared by runs and calls, exclusively by snapshot calls (which
+    /// need every vCPU stopped).
+    pub(crate) run_lock: std::sync::RwLock<()>,
 }
 
 // SAFETY: libvm VMs may be used from any thread; the calls made through
@@ -135,6 +138,7 @@ impl Vm {
             console: None,
             scratch: Mutex::new(()),
             vcpus: Mutex::new(Vec::new()),
+            run_lock: std::sync::RwLock::new(()),
         })
     }
 

@@ -290,3 +290,35 @@ fn hypercall_guest_program() {
     assert_eq!(vcpu.run(SEC).unwrap(), Exit::GuestExit { code: 0 });
     assert_eq!(*report.lock().unwrap(), Some((385, 10)));
 }
+
+#[test]
+fn snapshot_restore_and_fuzz_exec() {
+    let Some((vm, img)) = funcs_vm("snapshot_restore_and_fuzz_exec") else { return };
+    let mut vcpu = vm.vcpu(0).unwrap();
+    vcpu.set_long_mode(img.entry(), RAM).unwrap();
+    assert_eq!(vcpu.run(SEC).unwrap(), Exit::GuestExit { code: 42 });
+    vm.write(0x3000000, b"before").unwrap();
+    let snap = vm.snapshot().unwrap();
+    vm.write(0x3000000, b"after!").unwrap();
+    vm.restore(&snap).unwrap();
+    assert_eq!(vm.read_vec(0x3000000, 6).unwrap(), b"before");
+    assert_eq!(vcpu.call_symbol(&img, "add", &[1, 2], SEC).unwrap(), 3);
+
+    let f = img.symbol("fnv1a").unwrap();
+    for input in [&b""[..], b"a", b"hello, world"] {
+        let r = vm.fuzz_exec(&snap, f, 32 << 20, 4096, input, SEC).unwrap();
+        assert_eq!(r.outcome, libvm::FuzzOutcome::Ok, "{r:?}");
+        assert_eq!(r.ret, fnv1a(input));
+    }
+    let r = vm.fuzz_exec(&snap, img.symbol("divide").unwrap(), 32 << 20, 4096, b"", SEC).unwrap();
+    assert_eq!(r.outcome, libvm::FuzzOutcome::Crash, "{r:?}");
+
+    let path = std::env::temp_dir().join(format!("libvm-rust-{}.snap", std::process::id()));
+    snap.save(&path).unwrap();
+    let loaded = libvm::Snapshot::load(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    vm.write(0x3000000, b"after!").unwrap();
+    vm.restore(&loaded).unwrap();
+    assert_eq!(vm.read_vec(0x3000000, 6).unwrap(), b"before");
+    assert!(!vm.needs_restore());
+}
