@@ -202,9 +202,9 @@ static double fz_round(void *arg)
 	for (i = 0; i < c->execs; i++) {
 		size_t len = 1 + xorshift(&c->seed) % sizeof(in), k = 0;
 
-		if (xorshift(&c->seed) & 1 && len > 5) {
-			memcpy(in, "KFUZZ", 5);
-			k = 5;
+		if (xorshift(&c->seed) & 1 && len > 3) {
+			memcpy(in, "KFZ", 3);
+			k = 3;
 		}
 		for (; k < len; k++)
 			in[k] = (uint8_t)xorshift(&c->seed);
