@@ -9,6 +9,7 @@
  */
 #include "callenv.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -791,6 +792,93 @@ Test(snapshot, volatile_region_left_alone)
 	cr_assert_eq(rd64(f, SN_VOL), 0x6666);
 	libvm_vm_destroy(f);
 	libvm_snapshot_destroy(s);
+}
+
+/* ---- file-backed regions ---------------------------------------------------- */
+
+#define SN_FILE		(40ull << 20)	/* file-backed region, SN_FILE_PAGES */
+#define SN_FILE_PAGES	16ull
+
+/*
+ * A file of SN_FILE_PAGES non-zero pages on a disk file system (the build
+ * tree), written, synced and dropped from the page cache where the file
+ * system allows, so its pages are not resident when libvm maps it.
+ */
+static int cold_file(char *path, size_t cap)
+{
+	uint64_t page[PG / 8];
+	int fd;
+
+	snprintf(path, cap, "%s/../snapshot-test-XXXXXX", LIBVM_GUEST_DIR);
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0, "mkstemp %s", path);
+	for (uint64_t i = 0; i < SN_FILE_PAGES; i++) {
+		for (uint64_t j = 0; j < PG / 8; j++)
+			page[j] = 0xf11e000000000000ull | i << 16 | j;
+		cr_assert_eq(pwrite(fd, page, PG, (off_t)(i * PG)),
+			     (ssize_t)PG);
+	}
+	fsync(fd);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	return fd;
+}
+
+static uint64_t file_word(uint64_t page, uint64_t j)
+{
+	return 0xf11e000000000000ull | page << 16 | j;
+}
+
+Test(snapshot, file_backed_region_contents)
+{
+	char path[512];
+	int fd = cold_file(path, sizeof(path));
+	libvm_vm *f = NULL;
+	libvm_snapshot *s;
+
+	OK(libvm_mem_map_fd(g_vm, SN_FILE, fd, 0, SN_FILE_PAGES * PG, 0));
+	close(fd);
+	s = snap(g_vm);
+	/* A fork sees the file's contents, not holes. */
+	OK(libvm_vm_fork(&f, s));
+	for (uint64_t i = 0; i < SN_FILE_PAGES; i++)
+		cr_assert_eq(rd64(f, SN_FILE + i * PG + 8), file_word(i, 1),
+			     "fork, page %llu: %#llx", (unsigned long long)i,
+			     (unsigned long long)rd64(f, SN_FILE + i * PG + 8));
+	cr_assert_eq(vcall(libvm_vm_vcpu(f, 0), "load",
+			   CE_ARGS(SN_FILE + 3 * PG)), file_word(3, 0));
+	libvm_vm_destroy(f);
+	/* Restore puts back what was there. */
+	wr64(g_vm, SN_FILE + 5 * PG, 1);
+	CALL("store", SN_FILE + 6 * PG, 2);
+	OK(libvm_snapshot_restore(g_vm, s));
+	cr_assert_eq(rd64(g_vm, SN_FILE + 5 * PG), file_word(5, 0));
+	cr_assert_eq(rd64(g_vm, SN_FILE + 6 * PG), file_word(6, 0));
+	unlink(path);
+	libvm_snapshot_destroy(s);
+}
+
+Test(snapshot, read_only_file_region)
+{
+	char path[512];
+	int fd = cold_file(path, sizeof(path));
+	libvm_snapshot *a, *b;
+
+	OK(libvm_mem_map_fd(g_vm, SN_FILE, fd, 0, SN_FILE_PAGES * PG,
+			    LIBVM_MEM_READONLY));
+	close(fd);
+	a = snap(g_vm);
+	CALL("store", SN_BUF, 7);
+	b = snap(g_vm);
+	/* Restores to another snapshot copy all memory but this. */
+	OK(libvm_snapshot_restore(g_vm, a));
+	cr_assert_eq(rd64(g_vm, SN_BUF), 0);
+	OK(libvm_snapshot_restore(g_vm, b));
+	cr_assert_eq(rd64(g_vm, SN_BUF), 7);
+	cr_assert_eq(rd64(g_vm, SN_FILE + 2 * PG), file_word(2, 0));
+	cr_assert_eq(CALL("load", SN_FILE + 2 * PG), file_word(2, 0));
+	unlink(path);
+	libvm_snapshot_destroy(a);
+	libvm_snapshot_destroy(b);
 }
 
 /* ---- forks ------------------------------------------------------------------ */

@@ -267,6 +267,10 @@ static void overlap_cases(uint32_t space, uint64_t b)
 Test(trap, overlap_pio)
 {
 	overlap_cases(LIBVM_TRAP_PIO, 0x100);
+	FAILS(libvm_trap_register(g_vm, LIBVM_TRAP_PIO, 0x104, 1, nop_trap,
+				  NULL), LIBVM_EOVERLAP);
+	cr_assert_not_null(strstr(libvm_last_error(), "0x104"), "detail: %s",
+			   libvm_last_error());
 	cr_assert_not_null(strstr(libvm_last_error(), "0x100"), "detail: %s",
 			   libvm_last_error());
 }
@@ -418,8 +422,8 @@ Test(trap, many_ranges, .timeout = VCPU_TIMEOUT)
 	walk_ports(RBASE, 4 * (NRANGES - 1), 2);
 	cr_assert_eq(h->bad, 0);
 	for (i = 0; i < NRANGES; i++) {
-		int want = (i % 7 == 0) + (i % 13 == 3) + (i == 0) +
-			   (i == NRANGES - 1);
+		int want = (i % 7 == 0) + (i % 13 == 3 && i <= 484) +
+			   (i == 0) + (i == NRANGES - 1);
 
 		cr_assert_eq(h->count[i], want, "range %d: %d hits, want %d",
 			     i, h->count[i], want);
@@ -436,6 +440,11 @@ Test(trap, many_ranges, .timeout = VCPU_TIMEOUT)
 		h_set_regs(g_vcpu, &r);
 	}
 	h_run_expect_io(&ex, g_vcpu, RBASE + 4 * 250 + 2, 1, LIBVM_WRITE);
+	/*
+	 * Finish that program: KVM completes the OUT on the next run, and
+	 * would skip the first OUT of a new run that starts at the same rip.
+	 */
+	h_run_expect(&ex, g_vcpu, LIBVM_EXIT_HLT);
 	/* Unregister every other one; the rest still answer. */
 	for (i = 0; i < NRANGES; i += 2)
 		OK(libvm_trap_unregister(g_vm, LIBVM_TRAP_PIO, RBASE + 4u * i));
