@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "callenv.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 libvm_image *g_img;
@@ -73,4 +75,28 @@ uint64_t ce_call(const char *fn, const uint64_t *args, uint32_t nargs)
 		     libvm_exit_reason_name(ex.reason));
 	cr_assert_eq(ex.u.ret.value, ret);
 	return ret;
+}
+
+long ce_host_rss_kb(void)
+{
+	uintptr_t lo, hi, start = 0, end = 0;
+	FILE *f = fopen("/proc/self/smaps", "re");
+	void *ram = NULL;
+	char line[512];
+	long kb, total = 0;
+
+	OK(libvm_mem_ptr(&ram, g_vm, 0, CE_RAM));
+	lo = (uintptr_t)ram;
+	hi = lo + CE_RAM;
+	cr_assert_not_null(f, "fopen /proc/self/smaps");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &start, &end) ==
+		    2)
+			continue;
+		if (sscanf(line, "Rss: %ld kB", &kb) == 1 &&
+		    (end <= lo || start >= hi))
+			total += kb;
+	}
+	fclose(f);
+	return total;
 }

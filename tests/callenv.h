@@ -46,6 +46,13 @@ int ce_call_r(uint64_t *ret, libvm_exit *ex, const char *fn,
 /* The same, asserting success; returns the function's value. */
 uint64_t ce_call(const char *fn, const uint64_t *args, uint32_t nargs);
 
+/*
+ * Resident kB of the process outside the mapping(s) that hold guest RAM
+ * [0, CE_RAM): guest pages fault in and khugepaged may turn them into
+ * 2 MiB pages at any time, which is not the host growing.
+ */
+long ce_host_rss_kb(void);
+
 #define CE_ARGS(...) ((const uint64_t[]){ __VA_ARGS__ }), \
 	(uint32_t)(sizeof((const uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t))
 
