@@ -49,6 +49,8 @@ struct lvm_region {
 	uint32_t slot;
 	bool owned;		/* libvm munmaps it */
 	bool host_writable;
+	/* pages not resident are zero (anonymous or fork memory, no file) */
+	bool sparse;
 	/* dirty tracking (lib/snapshot/), once the VM has a snapshot */
 	uint64_t *hdirty;	/* pages the host wrote through libvm */
 	uint64_t *kdirty;	/* buffer for KVM_GET_DIRTY_LOG */
@@ -202,7 +204,8 @@ int lvm_region_track(libvm_vm *vm, struct lvm_region *r);
 void lvm_region_untrack(struct lvm_region *r);
 /* Region table insert (lib/core/memory.c). */
 int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
-		   uint32_t flags, bool owned, bool host_writable);
+		   uint32_t flags, bool owned, bool host_writable,
+		   bool sparse);
 
 /* lib/core/host.c */
 uint64_t lvm_probe_caps(int fd);

@@ -165,7 +165,8 @@ static int check_range(libvm_vm *vm, uint64_t gpa, uint64_t size,
 
 /* Validate, register with KVM and insert.  On failure nothing is kept. */
 int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
-		      uint32_t flags, bool owned, bool host_writable)
+		      uint32_t flags, bool owned, bool host_writable,
+		      bool sparse)
 {
 	struct kvm_userspace_memory_region m;
 	struct lvm_region *r;
@@ -206,6 +207,7 @@ int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 	*r = (struct lvm_region){
 		.gpa = gpa, .size = size, .host = host, .flags = flags,
 		.slot = slot, .owned = owned, .host_writable = host_writable,
+		.sparse = sparse,
 	};
 	vm->nregions++;
 	rc = 0;
@@ -259,7 +261,7 @@ LIBVM_API int libvm_mem_map_anon(libvm_vm *vm, uint64_t gpa, uint64_t size,
 		if (flags & LIBVM_MEM_HUGEPAGES)
 			madvise(p, size, MADV_HUGEPAGE);
 	}
-	r = lvm_add_region(vm, gpa, size, p, flags, true, true);
+	r = lvm_add_region(vm, gpa, size, p, flags, true, true, true);
 	if (r < 0)
 		munmap(p, size);
 	return r;
@@ -277,7 +279,7 @@ LIBVM_API int libvm_mem_map_host(libvm_vm *vm, uint64_t gpa, void *host,
 	if (flags & LIBVM_MEM_HUGEPAGES)
 		return lvm_err(LIBVM_EINVAL, "libvm_mem_map_host: "
 			       "LIBVM_MEM_HUGEPAGES is for anonymous memory");
-	return lvm_add_region(vm, gpa, size, host, flags, false, true);
+	return lvm_add_region(vm, gpa, size, host, flags, false, true, false);
 }
 
 LIBVM_API int libvm_mem_map_fd(libvm_vm *vm, uint64_t gpa, int fd,
@@ -312,7 +314,7 @@ LIBVM_API int libvm_mem_map_fd(libvm_vm *vm, uint64_t gpa, int fd,
 				     "%#llx size %#llx", fd,
 				     (unsigned long long)offset,
 				     (unsigned long long)size);
-	r = lvm_add_region(vm, gpa, size, p, flags, true, !ro);
+	r = lvm_add_region(vm, gpa, size, p, flags, true, !ro, false);
 	if (r < 0)
 		munmap(p, size);
 	return r;

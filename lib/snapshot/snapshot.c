@@ -413,7 +413,12 @@ static bool page_zero(const uint8_t *p)
 	return true;
 }
 
-/* Copy a region's resident non-zero pages into a fresh memfd. */
+/*
+ * Copy a region's non-zero pages into a fresh memfd.  Where pages that are
+ * not resident are known to be zero (anonymous or fork memory), mincore
+ * saves reading them; a file's pages may be out of the page cache, so
+ * file-backed and caller-owned memory is read whole.
+ */
 static int snap_region(struct lvm_snap_region *sr, const struct lvm_region *r)
 {
 	uint64_t pages = r->size / PAGE, p;
@@ -438,8 +443,8 @@ static int snap_region(struct lvm_snap_region *sr, const struct lvm_region *r)
 	vec = malloc(pages + 1);
 	if (!vec)
 		return lvm_err(LIBVM_ENOMEM, "snapshot page vector");
-	if (mincore(r->host, r->size, vec) < 0)
-		memset(vec, 1, pages);	/* not anonymous memory: look */
+	if (!r->sparse || mincore(r->host, r->size, vec) < 0)
+		memset(vec, 1, pages);
 	for (p = 0; p < pages; p++) {
 		const uint8_t *src = r->host + p * PAGE;
 
@@ -601,6 +606,15 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 	uint64_t words = bitmap_bytes(reg->size) / 8, i;
 	int r;
 
+	/*
+	 * Mapped read-only on the host (a read-only file): neither the guest
+	 * nor libvm can have written it, and it cannot be written back.
+	 */
+	if (!reg->host_writable) {
+		r = fetch_dirty(vm, reg);
+		memset(reg->hdirty, 0, words * 8);
+		return r;
+	}
 	if (full) {
 		memcpy(reg->host, sr->copy, reg->size);
 		r = fetch_dirty(vm, reg);
@@ -750,7 +764,8 @@ LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
 			goto fail;
 		}
 		r = lvm_add_region(vm, sr->gpa, sr->size, p,
-				   sr->flags & ~LIBVM_MEM_HUGEPAGES, true, true);
+				   sr->flags & ~LIBVM_MEM_HUGEPAGES, true, true,
+				   true);
 		if (r < 0) {
 			munmap(p, sr->size);
 			goto fail;
