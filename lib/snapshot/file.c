@@ -434,35 +434,41 @@ static bool page_zero(const uint8_t *p)
 }
 
 /*
- * Bitmap of the region's non-zero pages.  Pages not resident in the
- * memfd are holes, so zero: mincore spares reading them.
+ * Bitmap of the region's non-zero pages.  Holes of the memfd are zero, so
+ * only its data extents (SEEK_DATA/SEEK_HOLE) are read.  Not mincore: a
+ * swapped-out page is not resident but is not zero either.
  */
 static int region_bitmap(uint64_t **out, uint64_t *nz,
 			 const struct lvm_snap_region *sr)
 {
-	uint64_t pages = sr->size / PAGE, p, *bm;
-	unsigned char *vec;
+	uint64_t p, *bm;
+	off_t data = 0, hole;
 
 	*out = NULL;
 	*nz = 0;
 	bm = calloc(bitmap_words(sr->size) + 1, 8);
-	vec = malloc(pages + 1);
-	if (!bm || !vec) {
-		free(bm);
-		free(vec);
+	if (!bm)
 		return lvm_err(LIBVM_ENOMEM, "snapshot file: bitmap of region "
 			       "%#llx+%#llx", (unsigned long long)sr->gpa,
 			       (unsigned long long)sr->size);
-	}
-	if (mincore(sr->copy, sr->size, vec) < 0)
-		memset(vec, 1, pages);
-	for (p = 0; p < pages; p++) {
-		if ((vec[p] & 1) && !page_zero(sr->copy + p * PAGE)) {
-			bm[p / 64] |= 1ull << (p % 64);
-			++*nz;
+	while ((uint64_t)data < sr->size) {
+		data = lseek(sr->memfd, data, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;		/* no data after this */
+		hole = data < 0 ? -1 : lseek(sr->memfd, data, SEEK_HOLE);
+		if (data < 0 || hole < 0) {	/* no extents: read it all */
+			data = 0;
+			hole = (off_t)sr->size;
 		}
+		if ((uint64_t)hole > sr->size)
+			hole = (off_t)sr->size;
+		for (p = (uint64_t)data / PAGE; p * PAGE < (uint64_t)hole; p++)
+			if (!page_zero(sr->copy + p * PAGE)) {
+				bm[p / 64] |= 1ull << (p % 64);
+				++*nz;
+			}
+		data = (off_t)(p * PAGE);
 	}
-	free(vec);
 	*out = bm;
 	return 0;
 }
