@@ -144,7 +144,7 @@ COV_GUESTS := $(patsubst examples/fuzz/%.c,$(B)/guests/%.cov.elf,$(COV_GUEST_SRC
 
 $(B)/guests/%.cov.elf: examples/fuzz/%.c $(GUEST_RT) include/libvm/guest.h
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -fsanitize-coverage=trace-pc \
+	$(GUEST_CC) $(GUEST_CFLAGS) -fsanitize-coverage=trace-pc,trace-cmp \
 		$(GUEST_LDFLAGS) -o $@ $< -L$(B)/lib -lvm-guest
 
 $(B)/guests/%.elf16: tests/guests16/%.c

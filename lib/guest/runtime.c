@@ -58,6 +58,73 @@ void __sanitizer_cov_trace_pc(void)
 	cov_prev = cur >> 1;
 }
 
+/*
+ * Comparison feedback (gcc -fsanitize-coverage=trace-cmp): each compare
+ * marks a slot chosen by its address and by how many bits of the two
+ * operands agree, so a fuzzer sees progress towards a magic value byte by
+ * byte and bit by bit (what libFuzzer calls value profile).
+ */
+/* Bit count without libgcc (baseline x86-64 has no POPCNT). */
+static unsigned popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+static void cov_cmp(uint64_t a, uint64_t b, unsigned bits, uint64_t pc)
+{
+	uint8_t *map = libvm_cov_map;
+	uint64_t size = libvm_cov_size, diff = a ^ b, same;
+
+	if (!map || !size)
+		return;
+	if (bits < 64)
+		diff &= (1ull << bits) - 1;
+	same = bits - popcount64(diff);
+	map[(((pc * 0x9e3779b97f4a7c15ull) >> 32) + same) & (size - 1)]++;
+}
+
+#define RET_PC ((uint64_t)(uintptr_t)__builtin_return_address(0))
+#define CMP_HOOKS(n, type)                                                  \
+	void __sanitizer_cov_trace_cmp##n(type a, type b);                 \
+	void __sanitizer_cov_trace_const_cmp##n(type a, type b);           \
+	void __sanitizer_cov_trace_cmp##n(type a, type b)                  \
+	{                                                                   \
+		cov_cmp(a, b, 8 * n, RET_PC);                               \
+	}                                                                   \
+	void __sanitizer_cov_trace_const_cmp##n(type a, type b)            \
+	{                                                                   \
+		cov_cmp(a, b, 8 * n, RET_PC);                               \
+	}
+CMP_HOOKS(1, uint8_t)
+CMP_HOOKS(2, uint16_t)
+CMP_HOOKS(4, uint32_t)
+CMP_HOOKS(8, uint64_t)
+
+void __sanitizer_cov_trace_switch(uint64_t val, uint64_t *cases);
+void __sanitizer_cov_trace_switch(uint64_t val, uint64_t *cases)
+{
+	uint64_t i, pc = RET_PC;
+
+	/* cases[0]: number of cases, cases[1]: operand bits, then values */
+	for (i = 0; i < cases[0] && i < 256; i++)
+		cov_cmp(val, cases[2 + i], (unsigned)cases[1], pc + i);
+}
+
+void __sanitizer_cov_trace_cmpf(float a, float b);
+void __sanitizer_cov_trace_cmpd(double a, double b);
+void __sanitizer_cov_trace_cmpf(float a, float b)
+{
+	(void)a, (void)b;
+}
+
+void __sanitizer_cov_trace_cmpd(double a, double b)
+{
+	(void)a, (void)b;
+}
+
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *d = dst;
