@@ -173,7 +173,7 @@ $(B)/examples/%: examples/%.c lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-$(B)/bench/%: bench/%.c bench/bench.h lib $(GUESTS)
+$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		$(PROG_LIBS) -lm
