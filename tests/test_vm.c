@@ -165,7 +165,7 @@ static void cycle(void)
 
 #define CYCLES 1000
 
-Test(vm, create_destroy_cycles_leak_nothing, .timeout = 600)
+Test(vm, create_destroy_cycles_leak_nothing, .timeout = 1800)
 {
 	int fds, maps, i;
 	long rss;
