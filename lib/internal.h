@@ -14,6 +14,7 @@
 #include <time.h>
 
 struct kvm_run;
+struct kvm_dirty_gfn;
 
 #define LIBVM_PAGE_SIZE 4096ull
 #define LIBVM_HUGE_SIZE (2ull << 20)
@@ -129,6 +130,7 @@ struct libvm_vm {
 	uint32_t *msr_list;	/* MSRs that read back, for snapshots */
 	uint32_t nmsrs;
 	bool msr_list_known;
+	uint32_t ring_entries;	/* dirty ring size per vCPU, 0: none */
 };
 
 struct lvm_devstate {
@@ -161,6 +163,8 @@ struct libvm_vcpu {
 	bool mask_set;		/* a KVM_SET_SIGNAL_MASK mask is in force */
 
 	bool io_pending;	/* last exit was I/O: KVM completes it next run */
+	struct kvm_dirty_gfn *ring;	/* dirty ring (lib/snapshot/ring.c) */
+	uint32_t ring_next;
 
 	/* long-mode runtime */
 	bool rt_long;		/* set_long_mode was called */
@@ -202,6 +206,13 @@ void lvm_mark_dirty(libvm_vm *vm, struct lvm_region *r, uint64_t gpa,
 /* Start dirty logging on a region (lib/snapshot/); holds mem_lock (w). */
 int lvm_region_track(libvm_vm *vm, struct lvm_region *r);
 void lvm_region_untrack(struct lvm_region *r);
+/* Dirty ring (lib/snapshot/ring.c). */
+void lvm_ring_enable(libvm_vm *vm);
+int lvm_ring_map(libvm_vcpu *vcpu);
+void lvm_ring_unmap(libvm_vcpu *vcpu);
+uint32_t lvm_ring_collect(libvm_vcpu *vcpu);
+int lvm_ring_harvest(libvm_vm *vm);
+int lvm_ring_full(libvm_vcpu *vcpu);
 /* Region table insert (lib/core/memory.c). */
 int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 		   uint32_t flags, bool owned, bool host_writable,

@@ -366,6 +366,10 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 			r = 0;
 			__atomic_store_n(&v->run->immediate_exit, 0,
 					 __ATOMIC_SEQ_CST);
+		} else if (v->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
+			r = lvm_ring_full(v);
+			if (r < 0)
+				break;
 		} else if (v->run->exit_reason != KVM_EXIT_INTR) {
 			if (!handle_exit(v, ex, &stop))
 				break;

@@ -91,12 +91,17 @@ LIBVM_API int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 	r = lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
 	v->xsave_size = r > (int)sizeof(struct kvm_xsave) ? (uint32_t)r
 						 : sizeof(struct kvm_xsave);
-	r = lvm_x86_vcpu_setup(v);
+	r = lvm_ring_map(v);
 	if (r < 0)
 		goto err_map;
+	r = lvm_x86_vcpu_setup(v);
+	if (r < 0)
+		goto err_ring;
 	*out = v;
 	return 0;
 
+err_ring:
+	lvm_ring_unmap(v);
 err_map:
 	munmap(v->run, (size_t)vm->run_size);
 err_fd:
@@ -124,6 +129,7 @@ LIBVM_API void libvm_vcpu_destroy(libvm_vcpu *v)
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	if (v->timer_ok)
 		timer_delete(v->timer);
+	lvm_ring_unmap(v);
 	munmap(v->run, (size_t)vm->run_size);
 	close(v->fd);
 	pthread_mutex_destroy(&v->run_lock);

@@ -44,6 +44,7 @@ static int vmfd_up(libvm_vm *vm, const libvm_vm_config *cfg)
 	if (vm->max_memslots > LIBVM_MAX_REGIONS)
 		vm->max_memslots = LIBVM_MAX_REGIONS;
 	vm->phys_bits = lvm_host_phys_bits();
+	lvm_ring_enable(vm);	/* before any vCPU: KVM's rule */
 	return 0;
 }
 

@@ -3,9 +3,10 @@
  * Snapshots, in-place restore and copy-on-write forks.
  *
  * Memory: a snapshot keeps each region's contents in a memfd (only pages
- * that are resident and non-zero are copied; the rest stay holes).  The VM
- * logs dirty pages from then on (KVM dirty log, manual-protect mode when
- * the kernel has it) and libvm marks pages the host writes through it.  A
+ * that are non-zero are copied; the rest stay holes).  The VM logs dirty
+ * pages from then on (KVM's dirty ring, lib/snapshot/ring.c, or else its
+ * dirty log, in manual-protect mode when the kernel has it) and libvm
+ * marks pages the host writes through it.  A
  * restore to the snapshot the VM was last at copies back just those pages
  * and re-protects them; a restore to another snapshot copies everything.
  * A fork maps the memfds MAP_PRIVATE, so its pages are shared until
@@ -94,6 +95,9 @@ static int fetch_dirty(libvm_vm *vm, struct lvm_region *r)
 	uint64_t n = bitmap_bytes(r->size) / 8, i;
 	bool any = false;
 
+	/* With a dirty ring, lvm_ring_harvest has filled kdirty already. */
+	if (vm->ring_entries)
+		return 0;
 	if (KVM_IOCTL(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
 		return LIBVM_EKVM;
 	if (!vm->manual_protect)
@@ -113,7 +117,8 @@ static int start_tracking(libvm_vm *vm)
 
 	if (vm->tracking)
 		return 0;
-	if (lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
+	if (!vm->ring_entries &&
+	    lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
 			  KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0) {
 		struct kvm_enable_cap cap = {
 			.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
@@ -559,7 +564,8 @@ LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
 			r = lvm_err(LIBVM_ENOMEM, "device snapshot");
 			goto fail;
 		}
-		memcpy(d->data, vm->devs[i].state, d->len);
+		if (d->len)	/* state may be NULL when len is 0 */
+			memcpy(d->data, vm->devs[i].state, d->len);
 		s->devregs[i] = vm->devs[i];
 	}
 	s->ndevregs = vm->ndevs;
@@ -571,6 +577,8 @@ LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
 
 	pthread_rwlock_wrlock(&vm->mem_lock);
 	r = start_tracking(vm);
+	if (!r && vm->ring_entries)
+		r = lvm_ring_harvest(vm);
 	s->regions = calloc(vm->nregions + 1, sizeof(*s->regions));
 	if (!r && !s->regions)
 		r = lvm_err(LIBVM_ENOMEM, "region snapshot");
@@ -584,8 +592,11 @@ LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
 		/* From here on, dirty means "differs from this snapshot". */
 		if (!r)
 			r = fetch_dirty(vm, reg);
-		if (!r)
+		if (!r) {
 			memset(reg->hdirty, 0, bitmap_bytes(reg->size));
+			if (vm->ring_entries)
+				memset(reg->kdirty, 0, bitmap_bytes(reg->size));
+		}
 	}
 	if (!r)
 		vm->base_snap = s->id;
@@ -610,15 +621,13 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 	 * Mapped read-only on the host (a read-only file): neither the guest
 	 * nor libvm can have written it, and it cannot be written back.
 	 */
-	if (!reg->host_writable) {
+	if (!reg->host_writable || full) {
+		if (reg->host_writable)
+			memcpy(reg->host, sr->copy, reg->size);
 		r = fetch_dirty(vm, reg);
 		memset(reg->hdirty, 0, words * 8);
-		return r;
-	}
-	if (full) {
-		memcpy(reg->host, sr->copy, reg->size);
-		r = fetch_dirty(vm, reg);
-		memset(reg->hdirty, 0, words * 8);
+		if (vm->ring_entries)
+			memset(reg->kdirty, 0, words * 8);
 		return r;
 	}
 	r = fetch_dirty(vm, reg);
@@ -630,6 +639,8 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 		if (!w)
 			continue;
 		reg->hdirty[i] = 0;
+		if (vm->ring_entries)
+			reg->kdirty[i] = 0;
 		while (w) {
 			uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
 
@@ -693,6 +704,8 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 	if (!r)
 		r = start_tracking(vm);
 	full = vm->base_snap != s->id;
+	if (!r && vm->ring_entries)
+		r = lvm_ring_harvest(vm);
 	for (i = 0, j = 0; i < vm->nregions && !r; i++) {
 		if (vm->regions[i].flags & LIBVM_MEM_VOLATILE)
 			continue;
@@ -719,7 +732,7 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 	for (i = 0; i < s->ndevs; i++)
 		for (j = 0; j < vm->ndevs; j++)
 			if (!strcmp(vm->devs[j].name, s->devs[i].name) &&
-			    vm->devs[j].len == s->devs[i].len)
+			    vm->devs[j].len == s->devs[i].len && s->devs[i].len)
 				memcpy(vm->devs[j].state, s->devs[i].data,
 				       s->devs[i].len);
 	for (j = 0; j < vm->ndevs; j++)
