@@ -8,9 +8,10 @@
  * debug registers), the in-kernel irqchip and PIT, the state of devices
  * registered with libvm_device_state_register, the long-mode runtime, and
  * guest memory.  Restoring rewrites only the pages dirtied since the VM was
- * last at that snapshot (KVM's dirty log with manual protect, plus pages
- * the host wrote through libvm), so its cost follows the dirty pages, not
- * the size of guest RAM.
+ * last at that snapshot (KVM's dirty ring where the kernel offers it,
+ * otherwise its dirty log in manual-protect mode, plus pages the host
+ * wrote through libvm), so its cost follows the dirty pages, not the size
+ * of guest RAM.
  */
 #ifndef LIBVM_SNAPSHOT_H
 #define LIBVM_SNAPSHOT_H
