@@ -59,7 +59,8 @@ FUZZ_LIBS_elf := -lelf
 FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
 FUZZ_LIBS_snapshot := -lz -lelf -lpthread
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
-BENCH_SRC := $(wildcard bench/*.c)
+# bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
+BENCH_SRC := $(filter-out bench/cbench.c,$(wildcard bench/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 # Programs link the shared library from the build tree.
 RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
@@ -344,10 +345,31 @@ asan: deps
 # Unicorn is bench/call's second baseline (loaded at run time if present).
 BENCH_DEPS ?= libunicorn-dev
 
+# The binding benchmarks (bench/python_bench.py, the Rust example bench)
+# load CBENCH for their C baselines: a trap handler and a libvm_call loop.
+CBENCH := $(B)/bench/libcbench.so
+BENCH_ENV = LIBVM_LIBRARY=$(abspath $(B))/lib/$(SONAME) \
+	LIBVM_LIB_DIR=$(abspath $(B))/lib LIBVM_GUEST_DIR=$(abspath $(B))/guests \
+	LIBVM_CBENCH_LIBRARY=$(abspath $(CBENCH))
+
+$(CBENCH): bench/cbench.c lib
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -fPIC -shared -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
+		-L$(B)/lib -lvm
+
 bench:
 	@CC="$(CC)" scripts/deps.sh $(BENCH_DEPS)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(CBENCH)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+	@echo "== bench/python_bench.py"
+	@$(BENCH_ENV) $(PYTHON) bench/python_bench.py
+	@echo "== bindings/rust/libvm/examples/bench.rs"
+	@if command -v $(CARGO) >/dev/null 2>&1; then \
+		cd bindings/rust && $(BENCH_ENV) CARGO_TARGET_DIR=$(abspath $(B))/rust \
+		$(CARGO) run --offline --release -q -p libvm --example bench; \
+	else for n in c_pio_exit_same_run rust_pio_exit \
+		c_call_roundtrip_same_run rust_call_roundtrip; do \
+		echo "BENCH name=$$n skipped reason=no cargo ($(CARGO))"; done; fi
 
 install: lib $(GUEST_RT) $(B)/lib/libvm.pc
 	install -d $(DESTDIR)$(INCLUDEDIR)/libvm $(DESTDIR)$(LIBDIR) \
