@@ -165,7 +165,7 @@ static void cycle(void)
 
 #define CYCLES 1000
 
-Test(vm, create_destroy_cycles_leak_nothing, .timeout = 1800)
+Test(vm, create_destroy_cycles_leak_nothing, .timeout = 600)
 {
 	int fds, maps, i;
 	long rss;
@@ -185,9 +185,15 @@ Test(vm, create_destroy_cycles_leak_nothing, .timeout = 1800)
 	cr_assert_eq(h_count_fds(), fds, "fds %d -> %d", fds, h_count_fds());
 	cr_assert_eq(h_count_maps(), maps, "maps %d -> %d", maps,
 		     h_count_maps());
+#ifndef __SANITIZE_ADDRESS__
 	/* A leak of even one 4 KiB page per cycle would show. */
 	cr_assert_lt(h_rss_kb() - rss, 2048, "RSS %ld KiB -> %ld KiB", rss,
 		     h_rss_kb());
+#else
+	/* ASan's quarantine keeps freed memory resident; LSan checks leaks. */
+	cr_log_info("RSS %ld KiB -> %ld KiB (not checked under ASan)", rss,
+		    h_rss_kb());
+#endif
 }
 
 static int nop_trap(libvm_vcpu *vcpu, uint64_t addr, void *data,
