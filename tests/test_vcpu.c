@@ -189,10 +189,9 @@ Test(vcpu, fpu_round_trip)
 	int i;
 
 	OK(libvm_vcpu_get_fpu(&f, g_vcpu));
-	/*
-	 * Not mxcsr: KVM_GET_FPU and KVM_SET_FPU both ignore it (get leaves
-	 * the field as it was); the XSAVE test covers MXCSR.
-	 */
+	/* KVM ignores kvm_fpu.mxcsr; libvm carries it through XSAVE. */
+	cr_assert_eq(f.mxcsr, 0x1f80, "reset MXCSR %#x", f.mxcsr);
+	f.mxcsr = 0x1f80 | 0x6000;	/* round toward zero */
 	f.fcw = 0x27f;
 	for (i = 0; i < 16; i++)
 		memset(f.xmm[i], 0x10 + i, 16);
@@ -200,9 +199,16 @@ Test(vcpu, fpu_round_trip)
 	OK(libvm_vcpu_set_fpu(g_vcpu, &f));
 	OK(libvm_vcpu_get_fpu(&g, g_vcpu));
 	cr_assert_eq(g.fcw, 0x27f);
+	cr_assert_eq(g.mxcsr, 0x7f80, "MXCSR %#x want 0x7f80", g.mxcsr);
 	for (i = 0; i < 16; i++)
 		cr_assert_arr_eq(g.xmm[i], f.xmm[i], 16, "xmm%d", i);
 	cr_assert_arr_eq(g.fpr[3], f.fpr[3], 10);
+	f.mxcsr = 0xffffffff;	/* reserved bits */
+	f.fcw = 0x37f;
+	FAILS(libvm_vcpu_set_fpu(g_vcpu, &f), LIBVM_EINVAL);
+	OK(libvm_vcpu_get_fpu(&g, g_vcpu));
+	cr_assert_eq(g.mxcsr, 0x7f80, "a rejected set changed MXCSR");
+	cr_assert_eq(g.fcw, 0x27f, "a rejected set changed FCW");
 	FAILS(libvm_vcpu_get_fpu(NULL, g_vcpu), LIBVM_EINVAL);
 	FAILS(libvm_vcpu_set_fpu(g_vcpu, NULL), LIBVM_EINVAL);
 }

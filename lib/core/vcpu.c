@@ -219,7 +219,119 @@ static int flush_regs(libvm_vcpu *v)
 	}
 
 SIMPLE_STATE(sregs, libvm_sregs, KVM_GET_SREGS, KVM_SET_SREGS)
-SIMPLE_STATE(fpu, libvm_fpu, KVM_GET_FPU, KVM_SET_FPU)
+
+/*
+ * KVM_GET_FPU and KVM_SET_FPU leave struct kvm_fpu's mxcsr alone (the
+ * kernel neither fills nor applies it), so libvm carries MXCSR through
+ * the XSAVE area's legacy region, where it sits at byte 24.  Hosts
+ * without KVM_CAP_XSAVE keep KVM's behaviour: mxcsr reads as 0 and is
+ * not applied (ABI.md).
+ */
+#define XSAVE_MXCSR_OFF	 24
+#define XSAVE_XSTATE_BV	 512
+#define XFEATURE_FP_SSE	 3ull
+
+static int fpu_xsave(libvm_vcpu *v, uint8_t **out)
+{
+	uint8_t *x;
+	int r;
+
+	*out = NULL;
+	if (!(v->vm->caps & LIBVM_HOST_XSAVE) || v->xsave_size < 576)
+		return 0;
+	x = calloc(1, v->xsave_size);
+	if (!x)
+		return lvm_err(LIBVM_ENOMEM, "XSAVE buffer of %u bytes",
+			       v->xsave_size);
+	r = libvm_vcpu_get_xsave(x, v->xsave_size, v);
+	if (r < 0) {
+		free(x);
+		return r;
+	}
+	*out = x;
+	return 0;
+}
+
+LIBVM_API int libvm_vcpu_get_fpu(libvm_fpu *out, libvm_vcpu *v)
+{
+	uint8_t *x;
+	int r;
+
+	CHECK_VCPU(v, "libvm_vcpu_get_fpu");
+	if (!out)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_fpu: out is NULL");
+	if (lvm_ioctl_checked(v->fd, KVM_GET_FPU, (unsigned long)out,
+			      "KVM_GET_FPU") < 0)
+		return LIBVM_EKVM;
+	out->mxcsr = 0;
+	out->pad2 = 0;
+	r = fpu_xsave(v, &x);
+	if (r < 0 || !x)
+		return r;
+	memcpy(&out->mxcsr, x + XSAVE_MXCSR_OFF, 4);
+	free(x);
+	return 0;
+}
+
+/* The FXSAVE layout of the XSAVE area's first 512 bytes. */
+struct fxsave_legacy {
+	uint16_t fcw, fsw;
+	uint8_t ftw, rsvd;
+	uint16_t fop;
+	uint64_t fip, fdp;
+	uint32_t mxcsr, mxcsr_mask;
+	uint8_t st[8][16];
+	uint8_t xmm[16][16];
+};
+_Static_assert(offsetof(struct fxsave_legacy, mxcsr) == XSAVE_MXCSR_OFF,
+	       "fxsave layout");
+_Static_assert(offsetof(struct fxsave_legacy, xmm) == 160, "fxsave layout");
+
+LIBVM_API int libvm_vcpu_set_fpu(libvm_vcpu *v, const libvm_fpu *in)
+{
+	struct fxsave_legacy fx;
+	uint32_t mask;
+	uint64_t bv;
+	uint8_t *x;
+	int r;
+
+	CHECK_VCPU(v, "libvm_vcpu_set_fpu");
+	if (!in)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_set_fpu: in is NULL");
+	r = flush_regs(v);
+	if (r < 0)
+		return r;
+	r = fpu_xsave(v, &x);
+	if (r < 0)
+		return r;
+	if (!x)		/* no XSAVE: what KVM_SET_FPU applies, no MXCSR */
+		return lvm_ioctl_checked(v->fd, KVM_SET_FPU, (unsigned long)in,
+					 "KVM_SET_FPU") < 0 ? LIBVM_EKVM : 0;
+	/* One KVM_SET_XSAVE with the whole legacy region: all or nothing. */
+	memcpy(&fx, x, sizeof(fx));
+	mask = fx.mxcsr_mask ? fx.mxcsr_mask : 0xffbf;
+	if (in->mxcsr & ~mask) {
+		free(x);
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_set_fpu: MXCSR %#x sets "
+			       "reserved bits (mask %#x)", in->mxcsr, mask);
+	}
+	fx.fcw = in->fcw;
+	fx.fsw = in->fsw;
+	fx.ftw = in->ftwx;
+	fx.fop = in->last_opcode;
+	fx.fip = in->last_ip;
+	fx.fdp = in->last_dp;
+	fx.mxcsr = in->mxcsr;
+	memcpy(fx.st, in->fpr, sizeof(fx.st));
+	memcpy(fx.xmm, in->xmm, sizeof(fx.xmm));
+	memcpy(x, &fx, sizeof(fx));
+	memcpy(&bv, x + XSAVE_XSTATE_BV, 8);
+	bv |= XFEATURE_FP_SSE;
+	memcpy(x + XSAVE_XSTATE_BV, &bv, 8);
+	r = libvm_vcpu_set_xsave(v, x, v->xsave_size);
+	free(x);
+	return r;
+}
 
 LIBVM_API uint32_t libvm_vcpu_xsave_size(libvm_vcpu *v)
 {
