@@ -64,10 +64,13 @@ static uint64_t now_ns(void)
  * blocks it: give KVM the thread's mask minus that signal.  Checked only
  * when the vCPU moves to another thread.
  */
+_Static_assert(offsetof(struct kvm_signal_mask, sigset) == 4,
+	       "kvm_signal_mask layout");
+
 static int adopt_thread(libvm_vcpu *v, pthread_t self)
 {
-	struct {
-		struct kvm_signal_mask hdr;
+	struct {	/* struct kvm_signal_mask with 8 bytes of mask */
+		uint32_t len;
 		uint8_t set[8];
 	} m;
 	sigset_t cur;
@@ -76,7 +79,7 @@ static int adopt_thread(libvm_vcpu *v, pthread_t self)
 	pthread_sigmask(SIG_BLOCK, NULL, &cur);
 	if (sigismember(&cur, v->vm->kick_signal)) {
 		sigdelset(&cur, v->vm->kick_signal);
-		m.hdr.len = 8;
+		m.len = 8;
 		memcpy(m.set, &cur, 8);
 		r = KVM_IOCTL(v->fd, KVM_SET_SIGNAL_MASK, &m);
 		v->mask_set = true;

@@ -403,10 +403,13 @@ LIBVM_API int libvm_vcpu_set_xcr(libvm_vcpu *v, uint32_t index,
 	return KVM_IOCTL(v->fd, KVM_SET_XCRS, &x) < 0 ? LIBVM_EKVM : 0;
 }
 
+/* struct kvm_msrs with one entry, spelled flat (no FAM struct inside). */
 struct one_msr {
-	struct kvm_msrs hdr;
+	uint32_t nmsrs, pad;
 	struct kvm_msr_entry e;
 };
+_Static_assert(offsetof(struct kvm_msrs, entries) ==
+	       offsetof(struct one_msr, e), "kvm_msrs layout");
 
 LIBVM_API int libvm_vcpu_get_msr(uint64_t *out, libvm_vcpu *v, uint32_t index)
 {
@@ -417,7 +420,7 @@ LIBVM_API int libvm_vcpu_get_msr(uint64_t *out, libvm_vcpu *v, uint32_t index)
 	if (!out)
 		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_msr: out is NULL");
 	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = 1;
+	m.nmsrs = 1;
 	m.e.index = index;
 	r = KVM_IOCTL(v->fd, KVM_GET_MSRS, &m);
 	if (r < 0)
@@ -437,7 +440,7 @@ LIBVM_API int libvm_vcpu_set_msr(libvm_vcpu *v, uint32_t index,
 
 	CHECK_VCPU(v, "libvm_vcpu_set_msr");
 	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = 1;
+	m.nmsrs = 1;
 	m.e.index = index;
 	m.e.data = value;
 	r = KVM_IOCTL(v->fd, KVM_SET_MSRS, &m);
