@@ -3,6 +3,7 @@
 #include "guests.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -298,6 +299,61 @@ Test(run, timeout_from_other_thread, .timeout = VCPU_TIMEOUT)
 	pthread_join(th, NULL);
 	OK(t.rc);
 	cr_assert_eq(t.ex.reason, LIBVM_EXIT_TIMEOUT);
+}
+
+/*
+ * A thread that blocks every signal, the kick signal included (as
+ * threads of programs that handle signals elsewhere do), can still be
+ * cancelled and timed out: KVM_RUN runs with the kick signal unblocked,
+ * and the thread's own mask is left as it was.
+ */
+static void *run_thread_blocked(void *arg)
+{
+	struct runner *t = arg;
+	sigset_t all, after;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	atomic_store(&t->started, 1);
+	t->rc = libvm_vcpu_run(&t->ex, t->vcpu, t->timeout_ns);
+	pthread_sigmask(SIG_SETMASK, NULL, &after);
+	if (!sigismember(&after, SIGRTMAX - 3) || !sigismember(&after, SIGINT))
+		t->rc = -1000;	/* libvm changed the thread's mask */
+	return NULL;
+}
+
+Test(run, cancel_and_timeout_with_kick_signal_blocked, .timeout = VCPU_TIMEOUT)
+{
+	struct runner t;
+	pthread_t th;
+	libvm_exit ex;
+
+	h_load(g_vm, g_loop);
+	memset(&t, 0, sizeof(t));
+	t.vcpu = g_vcpu;
+	t.timeout_ns = RUN_TIMEOUT_NS;
+	cr_assert_eq(pthread_create(&th, NULL, run_thread_blocked, &t), 0);
+	while (!atomic_load(&t.started))
+		sleep_ms(1);
+	sleep_ms(100);
+	OK(libvm_vcpu_cancel(g_vcpu));
+	pthread_join(th, NULL);
+	OK(t.rc);
+	cr_assert_eq(t.ex.reason, LIBVM_EXIT_CANCELLED, "exit %s",
+		     libvm_exit_reason_name(t.ex.reason));
+	memset(&t, 0, sizeof(t));
+	t.vcpu = g_vcpu;
+	t.timeout_ns = 100000000ull;
+	cr_assert_eq(pthread_create(&th, NULL, run_thread_blocked, &t), 0);
+	pthread_join(th, NULL);
+	OK(t.rc);
+	cr_assert_eq(t.ex.reason, LIBVM_EXIT_TIMEOUT, "exit %s",
+		     libvm_exit_reason_name(t.ex.reason));
+	/* Back on a thread with the signal unblocked: KVM's mask is dropped. */
+	OK(libvm_vcpu_run(&ex, g_vcpu, 50000000ull));
+	cr_assert_eq(ex.reason, LIBVM_EXIT_TIMEOUT);
+	OK(libvm_vcpu_cancel(g_vcpu));
+	h_run_expect(&ex, g_vcpu, LIBVM_EXIT_CANCELLED);
 }
 
 /* ---- string I/O ---- */
