@@ -1,9 +1,14 @@
 //! Rust closures as libvm device, hypercall and console handlers.
 //!
-//! The `Vm` owns every closure (boxed; the box's address is the C
-//! `opaque`), so no handler outlives the VM or its registration: a box is
-//! dropped only after `libvm_*_unregister` returned (libvm guarantees no
-//! vCPU is inside the handler then) or after `libvm_vm_destroy`.
+//! Every closure sits in an `Arc` whose address is the C `opaque`.  The
+//! `Vm` it is registered on holds one reference; so does every snapshot
+//! taken while it is registered (libvm copies the registration into the
+//! snapshot) and every VM forked from such a snapshot (libvm registers the
+//! same `opaque` there).  A VM lets go of its reference only after
+//! `libvm_*_unregister` returned (libvm guarantees no vCPU of that VM is
+//! inside the handler then) or after `libvm_vm_destroy`, so no handler is
+//! freed while a VM can still call it.  VMs sharing a closure call it one
+//! at a time (it is an `FnMut` behind a mutex).
 //!
 //! Handlers run on the thread that runs the vCPU.  A panic is caught
 //! before it reaches C, kept in a thread-local slot and the run is
@@ -14,7 +19,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use libvm_sys as sys;
 
@@ -134,8 +139,8 @@ pub(crate) type ConsoleFn = dyn FnMut(&[u8]) + Send;
 pub(crate) struct Slot<F: ?Sized>(pub(crate) Mutex<Box<F>>);
 
 impl<F: ?Sized> Slot<F> {
-    pub(crate) fn new(f: Box<F>) -> Box<Slot<F>> {
-        Box::new(Slot(Mutex::new(f)))
+    pub(crate) fn new(f: Box<F>) -> Arc<Slot<F>> {
+        Arc::new(Slot(Mutex::new(f)))
     }
 }
 
@@ -167,7 +172,7 @@ fn panic_text(p: Box<dyn Any + Send>) -> String {
 
 /// Run a handler body: never unwinds; a panic is recorded and becomes
 /// `None`.
-fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
+pub(crate) fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
     DEPTH.with(|d| d.set(d.get() + 1));
     let r = catch_unwind(AssertUnwindSafe(f));
     DEPTH.with(|d| d.set(d.get() - 1));
@@ -204,8 +209,8 @@ pub(crate) unsafe extern "C" fn trap_trampoline(
     direction: u32,
     opaque: *mut c_void,
 ) -> c_int {
-    // SAFETY: opaque is the Slot the Vm owns and keeps until libvm
-    // promises no vCPU is in here; data holds `size` bytes that only this
+    // SAFETY: opaque is a Slot the running VM holds a reference to until
+    // libvm promises no vCPU of it is in here; data holds `size` bytes that only this
     // vCPU's thread touches during the call.
     let slot = &*(opaque as *const Slot<TrapFn>);
     let data = std::slice::from_raw_parts_mut(data as *mut u8, size as usize);
@@ -238,7 +243,7 @@ pub(crate) unsafe extern "C" fn hypercall_trampoline(
 }
 
 pub(crate) unsafe extern "C" fn console_trampoline(buf: *const c_char, len: usize, opaque: *mut c_void) {
-    // SAFETY: opaque is the console Slot the Vm owns; buf holds len bytes
+    // SAFETY: opaque is the console Slot the running VM holds; buf holds len bytes
     // of guest RAM (checked by libvm) for the duration of the call.
     let slot = &*(opaque as *const Slot<ConsoleFn>);
     let bytes = std::slice::from_raw_parts(buf as *const u8, len);

@@ -24,6 +24,11 @@
 //! Ownership: a [`Vm`] owns its memory, its handlers (the closures) and
 //! its vCPUs; a [`Vcpu`] borrows its `Vm`, so the VM outlives every vCPU.
 //! An [`Image`] is a host-side description, independent of the VM.
+//! Closures and [`DeviceState`]s are reference counted: a [`Snapshot`]
+//! keeps those its VM had registered, and a fork ([`Vm::fork`]) shares
+//! them, so no handler is freed while a VM can still call it.  Memory the
+//! program maps into a guest is a [`HostMemory`], which every VM mapping
+//! it keeps alive.  None of this needs `unsafe` in the program.
 //!
 //! Threading (ABI.md): `Vm` is `Send + Sync` and its `&self` methods are
 //! the calls libvm allows concurrently with running vCPUs; `Vcpu` is
@@ -55,9 +60,11 @@
 //! ram[0] = 1;
 //! ```
 
+mod device;
 mod error;
 mod exit;
 mod handler;
+mod host;
 mod image;
 mod snapshot;
 mod vcpu;
@@ -65,15 +72,17 @@ mod vm;
 
 pub use libvm_sys as sys;
 
+pub use device::{DeviceState, DeviceStateGuard};
 pub use error::{last_error, strerror, version, version_num, Error, ErrorKind, Result};
 pub use exit::{exit_reason_name, Direction, Exit, Space};
 pub use handler::{Access, Action, HandlerMem, Hypercall};
+pub use host::{HostMemory, PAGE_SIZE};
 pub use image::Image;
 pub use snapshot::{FuzzOutcome, FuzzResult, Snapshot};
 pub use vcpu::{Arg, CancelHandle, CpuidEntry, Dtable, Fpu, Regs, Segment, Sregs, Vcpu};
 pub use vm::{LongMode, Translation, Vm, VmConfig};
 
-/// Region flags for [`Vm::map_anon`] and [`Vm::map_fd`].
+/// Region flags for [`Vm::map_anon`], [`Vm::map_fd`] and [`Vm::map_host`].
 pub mod mem_flags {
     /// Guest writes exit as MMIO.
     pub const READONLY: u32 = libvm_sys::LIBVM_MEM_READONLY;

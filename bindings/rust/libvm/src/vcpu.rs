@@ -87,6 +87,10 @@ fn timeout_ns(t: Option<Duration>) -> u64 {
 pub struct Vcpu<'vm> {
     raw: NonNull<sys::libvm_vcpu>,
     vm: &'vm Vm,
+    id: u32,
+    /// Created by this handle (destroyed when it drops) or one the VM had
+    /// (left in the VM).
+    owned: bool,
     cancel: Arc<CancelInner>,
     /// The I/O or MMIO buffer of the last exit, valid until the next run.
     io: Option<(*mut u8, usize)>,
@@ -99,16 +103,31 @@ unsafe impl Send for Vcpu<'_> {}
 
 impl<'vm> Vcpu<'vm> {
     pub(crate) fn create(vm: &'vm Vm, id: u32) -> Result<Vcpu<'vm>> {
+        let mut handles = vm.vcpus.lock().unwrap_or_else(PoisonError::into_inner);
         let mut raw = ptr::null_mut();
-        // SAFETY: valid VM; libvm locks its vCPU table.
+        // SAFETY: valid VM; libvm locks its vCPU table (and refuses an id
+        // that exists, so no other Vcpu has this one).
         check(unsafe { sys::libvm_vcpu_create(&mut raw, vm.as_raw(), id) })?;
         let raw = NonNull::new(raw).expect("libvm_vcpu_create returned NULL");
         let cancel = Arc::new(CancelInner(RwLock::new(Some(RawVcpu(raw.as_ptr())))));
-        let mut list = vm.vcpus.lock().unwrap_or_else(PoisonError::into_inner);
-        list.retain(|c| c.0.read().map(|g| g.is_some()).unwrap_or(true));
-        list.push(cancel.clone());
-        drop(list);
-        Ok(Vcpu { raw, vm, cancel, io: None, _not_sync: PhantomData })
+        handles.insert(id, cancel.clone());
+        Ok(Vcpu { raw, vm, id, owned: true, cancel, io: None, _not_sync: PhantomData })
+    }
+
+    pub(crate) fn existing(vm: &'vm Vm, id: u32) -> Result<Vcpu<'vm>> {
+        let mut handles = vm.vcpus.lock().unwrap_or_else(PoisonError::into_inner);
+        if handles.contains_key(&id) {
+            return Err(Error::new(ErrorKind::Busy, format!("vCPU {id} already has a Vcpu handle")));
+        }
+        // SAFETY: valid VM; libvm locks its vCPU table.  The vCPU lives
+        // until the VM is destroyed: a Vcpu never destroys one it did not
+        // create, and no other Vcpu of this id exists (checked above,
+        // under the lock).
+        let raw = NonNull::new(unsafe { sys::libvm_vm_vcpu(vm.as_raw(), id) })
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("the VM has no vCPU {id}")))?;
+        let cancel = Arc::new(CancelInner(RwLock::new(Some(RawVcpu(raw.as_ptr())))));
+        handles.insert(id, cancel.clone());
+        Ok(Vcpu { raw, vm, id, owned: false, cancel, io: None, _not_sync: PhantomData })
     }
 
     /// Snapshot restores rewrite vCPU state: state calls hold the VM's run
@@ -127,10 +146,17 @@ impl<'vm> Vcpu<'vm> {
         self.vm
     }
 
-    /// The vCPU's number.
+    /// The vCPU's number (`libvm_vcpu_id`).
     pub fn id(&self) -> u32 {
         // SAFETY: valid handle.
         unsafe { sys::libvm_vcpu_id(self.as_raw()) }
+    }
+
+    /// True when this handle created the vCPU ([`Vm::vcpu`]) and destroys
+    /// it when dropped; false for one the VM came with
+    /// ([`Vm::existing_vcpu`]).
+    pub fn is_owned(&self) -> bool {
+        self.owned
     }
 
     /// A handle that cancels this vCPU's runs from any thread.
@@ -387,14 +413,28 @@ impl<'vm> Vcpu<'vm> {
 
 impl Drop for Vcpu<'_> {
     fn drop(&mut self) {
-        // No cancel may reach the vCPU once it is gone.
+        // No cancel may reach the vCPU through this handle's cancel handles
+        // once it is gone (a later handle of the same vCPU makes new ones).
         self.cancel.invalidate();
-        let mut list = self.vm.vcpus.lock().unwrap_or_else(PoisonError::into_inner);
-        list.retain(|c| !Arc::ptr_eq(c, &self.cancel));
-        drop(list);
-        // SAFETY: we own the vCPU and it is not running (&mut self).
-        unsafe { sys::libvm_vcpu_destroy(self.raw.as_ptr()) };
+        // Snapshot calls (fuzz_exec runs vCPU 0 itself) finish first; the
+        // run lock comes before the handle lock, as in a handler that
+        // creates a vCPU.
+        let _run = self.owned.then(|| self.run_shared());
+        let mut handles = self.vm.vcpus.lock().unwrap_or_else(PoisonError::into_inner);
+        if owned_by(&handles, self.id, &self.cancel) {
+            handles.remove(&self.id);
+        }
+        if self.owned {
+            // SAFETY: we created the vCPU and it is not running (&mut
+            // self, run lock).  Under the handle lock, so a new vCPU of
+            // this id is created only after this one is gone.
+            unsafe { sys::libvm_vcpu_destroy(self.raw.as_ptr()) };
+        }
     }
+}
+
+fn owned_by(handles: &std::collections::HashMap<u32, Arc<CancelInner>>, id: u32, c: &Arc<CancelInner>) -> bool {
+    handles.get(&id).is_some_and(|h| Arc::ptr_eq(h, c))
 }
 
 /// An argument of [`Vcpu::call_args`].

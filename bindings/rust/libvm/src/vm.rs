@@ -10,9 +10,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use libvm_sys as sys;
 
+use crate::device::{self, DevReg, DeviceState};
 use crate::error::{check, Error, ErrorKind, Result};
 use crate::exit::Space;
 use crate::handler::{self, Access, Action, ConsoleFn, Hypercall, HypercallFn, Slot, TrapFn};
+use crate::host::HostMemory;
 use crate::vcpu::{CancelInner, Vcpu};
 use crate::Image;
 
@@ -54,9 +56,24 @@ pub struct Translation {
     pub page_size: u64,
 }
 
-enum Handler {
-    Trap(#[allow(dead_code)] Box<Slot<TrapFn>>),
-    Hypercall(#[allow(dead_code)] Box<Slot<HypercallFn>>),
+/// A registered closure; the `Arc` keeps it alive (see handler.rs).
+#[derive(Clone)]
+pub(crate) enum Handler {
+    Trap(#[allow(dead_code)] Arc<Slot<TrapFn>>),
+    Hypercall(#[allow(dead_code)] Arc<Slot<HypercallFn>>),
+}
+
+/// Everything of the program's that libvm points at from a VM's
+/// registrations: closures and device states.  A snapshot keeps a copy of
+/// its VM's (libvm copies the registrations into the snapshot) and a fork
+/// starts with its snapshot's.
+#[derive(Clone, Default)]
+pub(crate) struct Registrations {
+    /// (space, base) -> the closure registered there.
+    pub(crate) handlers: HashMap<(u32, u64), Handler>,
+    pub(crate) console: Option<Arc<Slot<ConsoleFn>>>,
+    /// name -> device state registration.
+    pub(crate) devs: HashMap<String, Arc<DevReg>>,
 }
 
 /// A virtual machine (`libvm_vm`).
@@ -73,17 +90,35 @@ enum Handler {
 /// `console`, `scratch_set`, `mem`/`mem_mut`.  Since every [`Vcpu`]
 /// borrows the `Vm`, `&mut self` also means no vCPU exists, so none runs.
 /// Dropping the `Vm` destroys it, after its vCPUs are gone.
+///
+/// # Snapshots and forks
+///
+/// [`Vm::snapshot`] and [`Vm::fork`] follow libvm: a fork starts with the
+/// trap, hypercall, console and device-state registrations the VM had
+/// when the snapshot was taken, sharing the very closures and
+/// [`DeviceState`]s.  The snapshot and each fork hold references to them,
+/// so they stay alive however the VMs and snapshots are dropped; shared
+/// closures are called one at a time.  Give a fork its own device by
+/// removing the inherited registration and registering a new one on the
+/// fork.
 pub struct Vm {
     raw: NonNull<sys::libvm_vm>,
-    /// (space, base) -> the closure registered there.
+    /// Closures and device states libvm points at; `handlers` changes under
+    /// `reg_lock`, `console` and `devs` only through `&mut self`.
     handlers: Mutex<HashMap<(u32, u64), Handler>>,
-    /// Serialises register/unregister with the map update.
-    reg_lock: Mutex<()>,
-    console: Option<Box<Slot<ConsoleFn>>>,
+    /// Serialises register/unregister with the map update, and snapshots
+    /// with both.
+    pub(crate) reg_lock: Mutex<()>,
+    console: Option<Arc<Slot<ConsoleFn>>>,
+    pub(crate) devs: HashMap<String, Arc<DevReg>>,
+    /// Caller memory mapped with map_host, by guest address: kept alive
+    /// until unmapped or the VM is destroyed.
+    host: Mutex<HashMap<u64, HostMemory>>,
     scratch: Mutex<()>,
-    /// Cancel handles of the vCPUs created here, invalidated before the VM
-    /// is destroyed (a leaked `Vcpu` is destroyed with the VM).
-    pub(crate) vcpus: Mutex<Vec<Arc<CancelInner>>>,
+    /// The cancel handles of the vCPUs that have a [`Vcpu`] now, by id:
+    /// at most one `Vcpu` per vCPU.  Invalidated before the VM is
+    /// destroyed (a leaked `Vcpu` is destroyed with the VM).
+    pub(crate) vcpus: Mutex<HashMap<u32, Arc<CancelInner>>>,
     /// Held shared by runs and calls, exclusively by snapshot calls (which
     /// need every vCPU stopped).
     pub(crate) run_lock: std::sync::RwLock<()>,
@@ -131,15 +166,29 @@ impl Vm {
         let mut raw = ptr::null_mut();
         // SAFETY: out-pointer and a config (or NULL) valid for the call.
         check(unsafe { sys::libvm_vm_create(&mut raw, cfg) })?;
-        Ok(Vm {
-            raw: NonNull::new(raw).expect("libvm_vm_create returned NULL"),
-            handlers: Mutex::new(HashMap::new()),
+        Ok(Vm::from_raw(raw, Registrations::default()))
+    }
+
+    /// Take ownership of a fresh libvm VM whose registrations point at
+    /// (exactly) `regs`.
+    pub(crate) fn from_raw(raw: *mut sys::libvm_vm, regs: Registrations) -> Vm {
+        Vm {
+            raw: NonNull::new(raw).expect("libvm returned a NULL VM"),
+            handlers: Mutex::new(regs.handlers),
             reg_lock: Mutex::new(()),
-            console: None,
+            console: regs.console,
+            devs: regs.devs,
+            host: Mutex::new(HashMap::new()),
             scratch: Mutex::new(()),
-            vcpus: Mutex::new(Vec::new()),
+            vcpus: Mutex::new(HashMap::new()),
             run_lock: std::sync::RwLock::new(()),
-        })
+        }
+    }
+
+    /// A copy of the registrations (for a snapshot; the caller holds
+    /// `reg_lock`).
+    pub(crate) fn registrations(&self) -> Registrations {
+        Registrations { handlers: lock(&self.handlers).clone(), console: self.console.clone(), devs: self.devs.clone() }
     }
 
     /// The raw handle, for calls this crate does not wrap.  It stays owned
@@ -165,11 +214,29 @@ impl Vm {
         check(unsafe { sys::libvm_mem_map_fd(self.as_raw(), gpa, fd, offset, size, flags) })
     }
 
-    /// Remove the region starting at `gpa`.  `&mut self`: no slice into it
-    /// and no running vCPU can exist.
+    /// Map `mem` (all of it) at `gpa` (`LIBVM_MEM_*` flags except
+    /// `HUGEPAGES`).  The VM keeps a clone of `mem` until the region is
+    /// unmapped or the VM is destroyed; see [`HostMemory`] for how the
+    /// program reaches the memory meanwhile.
+    pub fn map_host(&self, gpa: u64, mem: &HostMemory, flags: u32) -> Result<()> {
+        let mut host = lock(&self.host);
+        // SAFETY: mem is page aligned and mem.len() bytes long; the clone
+        // stored below keeps it allocated while libvm maps it.
+        check(unsafe {
+            sys::libvm_mem_map_host(self.as_raw(), gpa, mem.as_ptr() as *mut c_void, mem.len() as u64, flags)
+        })?;
+        host.insert(gpa, mem.clone());
+        Ok(())
+    }
+
+    /// Remove the region starting at `gpa` (and let go of its
+    /// [`HostMemory`], if it is one).  `&mut self`: no slice into it and no
+    /// running vCPU can exist.
     pub fn unmap(&mut self, gpa: u64) -> Result<()> {
         // SAFETY: valid handle.
-        check(unsafe { sys::libvm_mem_unmap(self.as_raw(), gpa) })
+        check(unsafe { sys::libvm_mem_unmap(self.as_raw(), gpa) })?;
+        lock(&self.host).remove(&gpa);
+        Ok(())
     }
 
     /// Copy guest RAM at `gpa` into `buf` (the whole range must be RAM).
@@ -195,6 +262,18 @@ impl Vm {
         if len == 0 {
             return Ok(NonNull::dangling().as_ptr());
         }
+        let end = gpa.saturating_add(len as u64);
+        for (&base, m) in lock(&self.host).iter() {
+            if gpa < base.saturating_add(m.len() as u64) && base < end {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "{gpa:#x}+{len:#x} lies in host memory mapped at {base:#x}: \
+                         use HostMemory::read/write or Vm::read/write"
+                    ),
+                ));
+            }
+        }
         let mut p = ptr::null_mut::<c_void>();
         // SAFETY: out-pointer valid; libvm checks [gpa, gpa+len) lies in one
         // region.
@@ -202,7 +281,8 @@ impl Vm {
         Ok(p.cast())
     }
 
-    /// Guest RAM `[gpa, gpa+len)` as a slice; it must lie inside one region.
+    /// Guest RAM `[gpa, gpa+len)` as a slice; it must lie inside one region
+    /// (not one mapped with [`Vm::map_host`], which other handles reach).
     /// Borrows the VM mutably: no vCPU runs and no region can be unmapped
     /// while the slice lives.
     pub fn mem(&mut self, gpa: u64, len: usize) -> Result<&[u8]> {
@@ -237,9 +317,19 @@ impl Vm {
 
     // ---- vCPUs --------------------------------------------------------
 
-    /// Create vCPU number `id`.  It borrows the VM, so the VM outlives it.
+    /// Create vCPU number `id`.  It borrows the VM, so the VM outlives it;
+    /// dropping it destroys the vCPU.
     pub fn vcpu(&self, id: u32) -> Result<Vcpu<'_>> {
         Vcpu::create(self, id)
+    }
+
+    /// The vCPU `id` the VM already has (`libvm_vm_vcpu`): those of a fork
+    /// ([`Vm::fork`]), which come with it.  `ErrorKind::NotFound` if there
+    /// is none, `ErrorKind::Busy` while another [`Vcpu`] of that id exists.
+    /// Dropping the handle leaves the vCPU in the VM (snapshots and
+    /// [`Vm::fuzz_exec`] need it); call again to get it back.
+    pub fn existing_vcpu(&self, id: u32) -> Result<Vcpu<'_>> {
+        Vcpu::existing(self, id)
     }
 
     // ---- traps and hypercalls ----------------------------------------
@@ -277,12 +367,13 @@ impl Vm {
     where
         F: FnMut(&mut Access<'_>) -> Action + Send + 'static,
     {
-        let slot: Box<Slot<TrapFn>> = Slot::new(Box::new(f));
+        let slot: Arc<Slot<TrapFn>> = Slot::new(Box::new(f));
         let s = space.raw();
         self.register((s, base), || {
-            let opaque = &*slot as *const Slot<TrapFn> as *mut c_void;
-            // SAFETY: the slot lives in self.handlers until unregistered or
-            // the VM is destroyed.
+            let opaque = Arc::as_ptr(&slot) as *mut c_void;
+            // SAFETY: self.handlers holds the slot until unregistered or
+            // the VM is destroyed (snapshots and forks hold their own
+            // references).
             let r = unsafe {
                 sys::libvm_trap_register(self.as_raw(), s, base, len, Some(handler::trap_trampoline), opaque)
             };
@@ -320,9 +411,9 @@ impl Vm {
     where
         F: FnMut(&mut Hypercall) -> Action + Send + 'static,
     {
-        let slot: Box<Slot<HypercallFn>> = Slot::new(Box::new(f));
+        let slot: Arc<Slot<HypercallFn>> = Slot::new(Box::new(f));
         self.register((sys::LIBVM_TRAP_HYPERCALL, nr.into()), || {
-            let opaque = &*slot as *const Slot<HypercallFn> as *mut c_void;
+            let opaque = Arc::as_ptr(&slot) as *mut c_void;
             // SAFETY: as trap.
             let r = unsafe {
                 sys::libvm_hypercall_register(self.as_raw(), nr, Some(handler::hypercall_trampoline), opaque)
@@ -347,13 +438,85 @@ impl Vm {
     where
         F: FnMut(&[u8]) + Send + 'static,
     {
-        let slot: Box<Slot<ConsoleFn>> = Slot::new(Box::new(f));
-        let opaque = &*slot as *const Slot<ConsoleFn> as *mut c_void;
-        // SAFETY: &mut self: no vCPU runs, so the old closure is unused
-        // once libvm points at the new one.
+        let slot: Arc<Slot<ConsoleFn>> = Slot::new(Box::new(f));
+        let opaque = Arc::as_ptr(&slot) as *mut c_void;
+        // SAFETY: &mut self: no vCPU of this VM runs, so it no longer uses
+        // the old closure once libvm points at the new one (snapshots and
+        // forks that still point at the old one hold references to it).
         check(unsafe { sys::libvm_console_attach(self.as_raw(), Some(handler::console_trampoline), opaque) })?;
         self.console = Some(slot);
         Ok(())
+    }
+
+    // ---- device state ----------------------------------------------------
+
+    /// Make `state` part of this VM's snapshots under `name` (1-31 bytes,
+    /// which names the device in snapshot files): every snapshot saves its
+    /// bytes and every restore writes them back.  The VM keeps a clone of
+    /// `state`; the program and its handlers reach the bytes through
+    /// [`DeviceState::lock`].  `ErrorKind::Overlap` if `name` is taken.
+    pub fn device_state(&mut self, name: &str, state: &DeviceState) -> Result<()> {
+        self.add_device_state(name, state, None)
+    }
+
+    /// [`Vm::device_state`], and `restored` runs after every restore of the
+    /// VM (whether or not the snapshot had this device) with the restored
+    /// bytes, on the restoring thread.  It must not lock device states or
+    /// call into the VM (`ErrorKind::Busy`); a panic in it fails the
+    /// restore with `ErrorKind::HandlerPanic`.
+    pub fn device_state_restored<F>(&mut self, name: &str, state: &DeviceState, restored: F) -> Result<()>
+    where
+        F: FnMut(&mut [u8]) + Send + 'static,
+    {
+        self.add_device_state(name, state, Some(Box::new(restored)))
+    }
+
+    fn add_device_state(
+        &mut self,
+        name: &str,
+        state: &DeviceState,
+        restored: Option<Box<device::RestoredFn>>,
+    ) -> Result<()> {
+        if handler::in_handler() {
+            return Err(Error::new(ErrorKind::Busy, "registering device state from inside a handler"));
+        }
+        let reg = DevReg::new(name, state, restored)?;
+        let opaque = Arc::as_ptr(&reg) as *mut c_void;
+        // SAFETY: self.devs holds the registration (and with it the shadow
+        // buffer and hook) until it is unregistered or the VM destroyed;
+        // &mut self: no snapshot call of this VM is in progress.
+        check(unsafe {
+            sys::libvm_device_state_register(
+                self.as_raw(),
+                reg.name.as_ptr(),
+                reg.shadow_ptr(),
+                reg.len(),
+                Some(device::restored_trampoline),
+                opaque,
+            )
+        })?;
+        self.devs.insert(name.to_owned(), reg);
+        Ok(())
+    }
+
+    /// Stop saving and restoring the device state `name`.  Snapshots
+    /// taken before keep it (and keep it alive).
+    pub fn remove_device_state(&mut self, name: &str) -> Result<()> {
+        if handler::in_handler() {
+            return Err(Error::new(ErrorKind::Busy, "unregistering device state from inside a handler"));
+        }
+        let cname = CString::new(name)
+            .map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("device state name {name:?} contains NUL")))?;
+        // SAFETY: valid handle and string; &mut self.
+        check(unsafe { sys::libvm_device_state_unregister(self.as_raw(), cname.as_ptr()) })?;
+        self.devs.remove(name);
+        Ok(())
+    }
+
+    /// The device state registered as `name`, if any (for a fork: the one
+    /// it inherited).
+    pub fn device_state_of(&self, name: &str) -> Option<DeviceState> {
+        self.devs.get(name).map(|r| r.state().clone())
     }
 
     // ---- images and long mode ------------------------------------------
@@ -424,7 +587,7 @@ impl Drop for Vm {
     fn drop(&mut self) {
         // Leaked (mem::forget) vCPUs die with the VM: their cancel handles
         // must not reach them afterwards.
-        for c in lock(&self.vcpus).drain(..) {
+        for (_, c) in lock(&self.vcpus).drain() {
             c.invalidate();
         }
         // SAFETY: we own the VM; no Vcpu borrows it any more, so nothing
