@@ -59,6 +59,32 @@
 //! let vcpu = vm.vcpu(0).unwrap();
 //! ram[0] = 1;
 //! ```
+//!
+//! Handlers own what they use (`'static`): a closure cannot borrow data
+//! that may die before the VM, its snapshots or its forks call it:
+//!
+//! ```compile_fail
+//! let vm = libvm::Vm::new().unwrap();
+//! let hits = std::cell::Cell::new(0);
+//! vm.trap_pio(0x10, 1, |_| { hits.set(hits.get() + 1); libvm::Action::Continue }).unwrap();
+//! ```
+//!
+//! The vCPUs of a fork borrow the fork:
+//!
+//! ```compile_fail
+//! fn first_vcpu(snap: &libvm::Snapshot) -> libvm::Vcpu<'static> {
+//!     let fork = libvm::Vm::fork(snap).unwrap();
+//!     fork.existing_vcpu(0).unwrap()
+//! }
+//! ```
+//!
+//! A snapshot is `Send` but not `Sync` (fork on one thread, then move the
+//! forks):
+//!
+//! ```compile_fail
+//! fn sync<T: Sync>() {}
+//! sync::<libvm::Snapshot>();
+//! ```
 
 mod device;
 mod error;
@@ -91,6 +117,46 @@ pub mod mem_flags {
     /// Not part of snapshots (e.g. a coverage map shared with the host).
     pub const VOLATILE: u32 = libvm_sys::LIBVM_MEM_VOLATILE;
 }
+
+/// Bits of [`HostInfo::caps`] (`LIBVM_HOST_*`).
+pub mod host_caps {
+    use libvm_sys as sys;
+    pub const SYNC_REGS: u64 = sys::LIBVM_HOST_SYNC_REGS;
+    pub const IRQCHIP: u64 = sys::LIBVM_HOST_IRQCHIP;
+    pub const PIT: u64 = sys::LIBVM_HOST_PIT;
+    pub const READONLY_MEM: u64 = sys::LIBVM_HOST_READONLY_MEM;
+    pub const IMMEDIATE_EXIT: u64 = sys::LIBVM_HOST_IMMEDIATE_EXIT;
+    pub const XSAVE: u64 = sys::LIBVM_HOST_XSAVE;
+    pub const XCRS: u64 = sys::LIBVM_HOST_XCRS;
+    pub const DIRTY_LOG_PROTECT: u64 = sys::LIBVM_HOST_DIRTY_LOG_PROTECT;
+    pub const DIRTY_RING: u64 = sys::LIBVM_HOST_DIRTY_RING;
+    pub const IOEVENTFD: u64 = sys::LIBVM_HOST_IOEVENTFD;
+    pub const IRQFD: u64 = sys::LIBVM_HOST_IRQFD;
+    pub const GUEST_DEBUG: u64 = sys::LIBVM_HOST_GUEST_DEBUG;
+    pub const USER_MSR_EXIT: u64 = sys::LIBVM_HOST_USER_MSR_EXIT;
+    /// hugetlbfs pages are free.
+    pub const HUGEPAGES: u64 = sys::LIBVM_HOST_HUGEPAGES;
+}
+
+/// Values of [`HostInfo::supervisor`] (`LIBVM_SUPERVISOR_*`).
+pub mod supervisor {
+    pub const UNKNOWN: u32 = libvm_sys::LIBVM_SUPERVISOR_UNKNOWN;
+    /// VT-x / AMD-V.
+    pub const NATIVE: u32 = libvm_sys::LIBVM_SUPERVISOR_NATIVE;
+    /// PVM: CPL0 code is emulated.
+    pub const EMULATED: u32 = libvm_sys::LIBVM_SUPERVISOR_EMULATED;
+}
+
+/// Bits of [`Translation::flags`] (`LIBVM_PTE_*`).
+pub mod pte_flags {
+    pub const WRITABLE: u32 = libvm_sys::LIBVM_PTE_WRITABLE;
+    pub const USER: u32 = libvm_sys::LIBVM_PTE_USER;
+    pub const NX: u32 = libvm_sys::LIBVM_PTE_NX;
+}
+
+/// vCPUs (ids 0..16) that can enter the long-mode environment
+/// (`LIBVM_LONG_MAX_VCPUS`).
+pub const LONG_MAX_VCPUS: u32 = libvm_sys::LIBVM_LONG_MAX_VCPUS;
 
 /// Bytes of guest RAM [`Vm::long_mode_setup`] takes (`LIBVM_SYS_SIZE`).
 pub const SYS_SIZE: u64 = libvm_sys::LIBVM_SYS_SIZE;

@@ -80,6 +80,12 @@ fn timeout_ns(t: Option<Duration>) -> u64 {
 
 /// A virtual CPU (`libvm_vcpu`), borrowing the [`Vm`] it belongs to.
 ///
+/// The handle is the only way to the vCPU: a VM gives out at most one per
+/// vCPU at a time.  Dropping it leaves the vCPU in the VM (KVM cannot
+/// create the same id twice), to be taken up again with
+/// [`Vm::existing_vcpu`]; [`Vcpu::destroy`] removes it; the VM destroys
+/// the rest when it is dropped.
+///
 /// `Send` (it may move between threads, e.g. into `std::thread::scope`)
 /// but not `Sync`: one thread uses it at a time, as ABI.md requires.  All
 /// state calls take `&mut self`, so none can race with a run.
@@ -88,9 +94,9 @@ pub struct Vcpu<'vm> {
     raw: NonNull<sys::libvm_vcpu>,
     vm: &'vm Vm,
     id: u32,
-    /// Created by this handle (destroyed when it drops) or one the VM had
-    /// (left in the VM).
-    owned: bool,
+    /// Set by [`Vcpu::destroy`]: drop destroys the vCPU, not just the
+    /// handle.
+    destroy: bool,
     cancel: Arc<CancelInner>,
     /// The I/O or MMIO buffer of the last exit, valid until the next run.
     io: Option<(*mut u8, usize)>,
@@ -111,7 +117,7 @@ impl<'vm> Vcpu<'vm> {
         let raw = NonNull::new(raw).expect("libvm_vcpu_create returned NULL");
         let cancel = Arc::new(CancelInner(RwLock::new(Some(RawVcpu(raw.as_ptr())))));
         handles.insert(id, cancel.clone());
-        Ok(Vcpu { raw, vm, id, owned: true, cancel, io: None, _not_sync: PhantomData })
+        Ok(Vcpu { raw, vm, id, destroy: false, cancel, io: None, _not_sync: PhantomData })
     }
 
     pub(crate) fn existing(vm: &'vm Vm, id: u32) -> Result<Vcpu<'vm>> {
@@ -120,14 +126,13 @@ impl<'vm> Vcpu<'vm> {
             return Err(Error::new(ErrorKind::Busy, format!("vCPU {id} already has a Vcpu handle")));
         }
         // SAFETY: valid VM; libvm locks its vCPU table.  The vCPU lives
-        // until the VM is destroyed: a Vcpu never destroys one it did not
-        // create, and no other Vcpu of this id exists (checked above,
-        // under the lock).
+        // until the VM is destroyed or a Vcpu of it is destroyed, and no
+        // other Vcpu of this id exists (checked above, under the lock).
         let raw = NonNull::new(unsafe { sys::libvm_vm_vcpu(vm.as_raw(), id) })
             .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("the VM has no vCPU {id}")))?;
         let cancel = Arc::new(CancelInner(RwLock::new(Some(RawVcpu(raw.as_ptr())))));
         handles.insert(id, cancel.clone());
-        Ok(Vcpu { raw, vm, id, owned: false, cancel, io: None, _not_sync: PhantomData })
+        Ok(Vcpu { raw, vm, id, destroy: false, cancel, io: None, _not_sync: PhantomData })
     }
 
     /// Snapshot restores rewrite vCPU state: state calls hold the VM's run
@@ -152,11 +157,12 @@ impl<'vm> Vcpu<'vm> {
         unsafe { sys::libvm_vcpu_id(self.as_raw()) }
     }
 
-    /// True when this handle created the vCPU ([`Vm::vcpu`]) and destroys
-    /// it when dropped; false for one the VM came with
-    /// ([`Vm::existing_vcpu`]).
-    pub fn is_owned(&self) -> bool {
-        self.owned
+    /// Remove the vCPU from the VM (`libvm_vcpu_destroy`), rather than
+    /// just dropping the handle (which leaves the vCPU to the VM).  KVM
+    /// keeps the id taken: no vCPU of that id can be created again in this
+    /// VM, and snapshots that have it no longer restore into it.
+    pub fn destroy(mut self) {
+        self.destroy = true;
     }
 
     /// A handle that cancels this vCPU's runs from any thread.
@@ -419,17 +425,18 @@ impl Drop for Vcpu<'_> {
         // Snapshot calls (fuzz_exec runs vCPU 0 itself) finish first; the
         // run lock comes before the handle lock, as in a handler that
         // creates a vCPU.
-        let _run = self.owned.then(|| self.run_shared());
+        let _run = self.destroy.then(|| self.run_shared());
         let mut handles = self.vm.vcpus.lock().unwrap_or_else(PoisonError::into_inner);
         if owned_by(&handles, self.id, &self.cancel) {
             handles.remove(&self.id);
         }
-        if self.owned {
-            // SAFETY: we created the vCPU and it is not running (&mut
-            // self, run lock).  Under the handle lock, so a new vCPU of
-            // this id is created only after this one is gone.
+        if self.destroy {
+            // SAFETY: the only handle is going and the vCPU is not running
+            // (&mut self, run lock).  Under the handle lock, so no new
+            // handle can reach it.
             unsafe { sys::libvm_vcpu_destroy(self.raw.as_ptr()) };
         }
+        // Otherwise the vCPU stays in the VM, which destroys it.
     }
 }
 

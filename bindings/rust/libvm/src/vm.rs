@@ -87,9 +87,11 @@ pub(crate) struct Registrations {
 /// memory lock), IRQ lines and the scratch area (serialised by this
 /// wrapper).  Methods taking `&mut self` change state libvm does not lock
 /// or hand out references into guest RAM: `unmap`, `long_mode_setup`,
-/// `console`, `scratch_set`, `mem`/`mem_mut`.  Since every [`Vcpu`]
-/// borrows the `Vm`, `&mut self` also means no vCPU exists, so none runs.
-/// Dropping the `Vm` destroys it, after its vCPUs are gone.
+/// `console`, `scratch_set`, `mem`/`mem_mut`, device states.  Since every
+/// [`Vcpu`] borrows the `Vm`, `&mut self` also means no vCPU handle
+/// exists, so no vCPU runs.
+/// Dropping the `Vm` destroys it and its vCPUs, after their handles are
+/// gone.
 ///
 /// # Snapshots and forks
 ///
@@ -117,7 +119,7 @@ pub struct Vm {
     scratch: Mutex<()>,
     /// The cancel handles of the vCPUs that have a [`Vcpu`] now, by id:
     /// at most one `Vcpu` per vCPU.  Invalidated before the VM is
-    /// destroyed (a leaked `Vcpu` is destroyed with the VM).
+    /// destroyed.
     pub(crate) vcpus: Mutex<HashMap<u32, Arc<CancelInner>>>,
     /// Held shared by runs and calls, exclusively by snapshot calls (which
     /// need every vCPU stopped).
@@ -317,17 +319,17 @@ impl Vm {
 
     // ---- vCPUs --------------------------------------------------------
 
-    /// Create vCPU number `id`.  It borrows the VM, so the VM outlives it;
-    /// dropping it destroys the vCPU.
+    /// Create vCPU number `id` and return its handle.  The handle borrows
+    /// the VM, so the VM outlives it.  Dropping the handle leaves the vCPU
+    /// in the VM (see [`Vcpu`]); an id that exists gives `ErrorKind::Busy`.
     pub fn vcpu(&self, id: u32) -> Result<Vcpu<'_>> {
         Vcpu::create(self, id)
     }
 
-    /// The vCPU `id` the VM already has (`libvm_vm_vcpu`): those of a fork
-    /// ([`Vm::fork`]), which come with it.  `ErrorKind::NotFound` if there
-    /// is none, `ErrorKind::Busy` while another [`Vcpu`] of that id exists.
-    /// Dropping the handle leaves the vCPU in the VM (snapshots and
-    /// [`Vm::fuzz_exec`] need it); call again to get it back.
+    /// The handle of vCPU `id` the VM already has (`libvm_vm_vcpu`): one
+    /// whose earlier handle was dropped, or one a fork ([`Vm::fork`]) came
+    /// with.  `ErrorKind::NotFound` if there is none, `ErrorKind::Busy`
+    /// while another handle of it exists.
     pub fn existing_vcpu(&self, id: u32) -> Result<Vcpu<'_>> {
         Vcpu::existing(self, id)
     }
@@ -585,8 +587,8 @@ impl Vm {
 
 impl Drop for Vm {
     fn drop(&mut self) {
-        // Leaked (mem::forget) vCPUs die with the VM: their cancel handles
-        // must not reach them afterwards.
+        // vCPUs die with the VM (also those of leaked handles): cancel
+        // handles must not reach them afterwards.
         for (_, c) in lock(&self.vcpus).drain() {
             c.invalidate();
         }

@@ -1,7 +1,7 @@
 //! Tests that need no KVM: the library loads, versions, errors, exit
 //! names, thread-safety markers.
 
-use libvm::{sys, Error, ErrorKind, Exit, Vm, VmConfig};
+use libvm::{sys, DeviceState, Error, ErrorKind, Exit, HostMemory, Vm, VmConfig};
 
 #[test]
 fn version_matches_the_headers() {
@@ -77,4 +77,53 @@ fn thread_safety_markers() {
     sync::<libvm::Image>();
     send::<Error>();
     sync::<Error>();
+    send::<libvm::Snapshot>();
+    send::<HostMemory>();
+    sync::<HostMemory>();
+    send::<DeviceState>();
+    sync::<DeviceState>();
+}
+
+#[test]
+fn host_memory_is_page_aligned_and_bounds_checked() {
+    for bad in [0, 100, 4097] {
+        assert_eq!(HostMemory::new(bad).unwrap_err().kind(), ErrorKind::InvalidArgument, "{bad}");
+    }
+    let mut m = HostMemory::new(2 * libvm::PAGE_SIZE).unwrap();
+    assert_eq!(m.len(), 8192);
+    assert_eq!(m.as_ptr() as usize % libvm::PAGE_SIZE, 0);
+    assert!(m.to_vec().iter().all(|&b| b == 0));
+    m.write(8190, b"ab").unwrap();
+    assert_eq!(m.write(8191, b"ab").unwrap_err().kind(), ErrorKind::Range);
+    assert_eq!(m.write(usize::MAX, b"a").unwrap_err().kind(), ErrorKind::Range);
+    let mut b = [0u8; 3];
+    assert_eq!(m.read(8190, &mut b).unwrap_err().kind(), ErrorKind::Range);
+    m.read(8189, &mut b).unwrap();
+    assert_eq!(&b, b"\0ab");
+    // Unaligned and word-sized copies agree.
+    let text: Vec<u8> = (0..100).collect();
+    m.write(3, &text).unwrap();
+    let mut back = vec![0u8; 100];
+    m.read(3, &mut back).unwrap();
+    assert_eq!(back, text);
+    m.fill(0, 8, 0xff).unwrap();
+    assert_eq!(m.fill(8000, 200, 0).unwrap_err().kind(), ErrorKind::Range);
+    assert_eq!(m.get_mut().unwrap()[..9], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 5]);
+    let m2 = m.clone();
+    assert!(m2.same(&m));
+    assert!(m.get_mut().is_none(), "a clone exists");
+    drop(m2);
+    assert!(m.get_mut().is_some());
+}
+
+#[test]
+fn device_state_clones_share_bytes() {
+    let s = DeviceState::from_bytes(b"abc");
+    let t = s.clone();
+    t.lock()[0] = b'x';
+    assert_eq!(s.to_vec(), b"xbc");
+    assert_eq!(s.len(), 3);
+    assert!(s.same(&t));
+    assert!(!s.same(&DeviceState::from_bytes(b"xbc")));
+    assert!(DeviceState::new(0).is_empty());
 }
