@@ -44,6 +44,12 @@ impl Drop for Buf {
 /// reason; [`Vm::read`](crate::Vm::read) and
 /// [`Vm::write`](crate::Vm::write) work as for any RAM.
 ///
+/// Snapshots copy it like any RAM (unless mapped `mem_flags::VOLATILE`),
+/// but a restore rewrites only pages dirtied since: by the guest, or by
+/// the host through [`Vm::write`](crate::Vm::write).  Writes through
+/// `HostMemory` are not tracked (like those through a `libvm_mem_ptr`
+/// pointer in C), so a restore may not undo them.
+///
 /// One `HostMemory` may be mapped into several VMs (e.g. a coverage map
 /// shared by forks, with `mem_flags::VOLATILE`).
 #[derive(Clone)]

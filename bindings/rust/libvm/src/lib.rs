@@ -65,8 +65,12 @@
 //!
 //! ```compile_fail
 //! let vm = libvm::Vm::new().unwrap();
-//! let hits = std::cell::Cell::new(0);
-//! vm.trap_pio(0x10, 1, |_| { hits.set(hits.get() + 1); libvm::Action::Continue }).unwrap();
+//! let hits = std::sync::atomic::AtomicU64::new(0);
+//! vm.trap_pio(0x10, 1, |_| {
+//!     hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+//!     libvm::Action::Continue
+//! })
+//! .unwrap();
 //! ```
 //!
 //! The vCPUs of a fork borrow the fork:
