@@ -52,6 +52,12 @@ struct lvm_region {
 	bool host_writable;
 	/* pages not resident are zero (anonymous or fork memory, no file) */
 	bool sparse;
+	/*
+	 * A fork's region: a MAP_PRIVATE mapping of this memfd (a dup, owned
+	 * by the region), whose contents MADV_DONTNEED brings back; -1 for
+	 * every other region.  Sparse and cow_fd < 0: private anonymous.
+	 */
+	int cow_fd;
 	/* dirty tracking (lib/snapshot/), once the VM has a snapshot */
 	uint64_t *hdirty;	/* pages the host wrote through libvm */
 	uint64_t *kdirty;	/* buffer for KVM_GET_DIRTY_LOG */
@@ -73,6 +79,13 @@ struct lvm_rt {
 	libvm_console_fn console;
 	void *console_opaque;
 	uint64_t scratch_gpa, scratch_size, scratch_used;
+	/*
+	 * Keyed sum of the system area but its exception stacks as
+	 * libvm_long_mode_setup wrote it (lvm_rt_sys_sum); key 0: none.
+	 * Snapshots use it to prove that only libvm's code runs at CPL0.
+	 */
+	uint64_t sys_key, sys_sum;
+	bool sys_guarded;	/* its pages are out of user mode's reach */
 };
 
 /* Layout of the system area (offsets from sys_gpa). */
@@ -84,6 +97,7 @@ struct lvm_rt {
 #define LVM_SYS_PDPT	0x05000
 #define LVM_SYS_PD	0x06000	/* 64 pages */
 #define LVM_SYS_STACKS	0x46000	/* 4 KiB exception stack per vCPU */
+#define LVM_SYS_PT	0x56000	/* 2 page tables: the area's 4 KiB pages */
 #define LVM_SEL_KCODE	0x08
 #define LVM_SEL_KDATA	0x10
 #define LVM_SEL_UDATA	0x1b
@@ -148,6 +162,8 @@ struct libvm_vcpu {
 	struct kvm_run *run;
 	bool sync_regs;		/* KVM_CAP_SYNC_REGS in use */
 	bool regs_cached;	/* run->s.regs.regs is current */
+	bool sync_probed;
+	uint32_t sync_fields;	/* KVM_CAP_SYNC_REGS, once probed */
 	uint32_t xsave_size;
 
 	/* cancel / timeout */
@@ -165,6 +181,15 @@ struct libvm_vcpu {
 	bool io_pending;	/* last exit was I/O: KVM completes it next run */
 	struct kvm_dirty_gfn *ring;	/* dirty ring (lib/snapshot/ring.c) */
 	uint32_t ring_next;
+
+	/*
+	 * Snapshots: the id of the snapshot whose whole state the vCPU was
+	 * last given or read (lib/snapshot/), and whether anything since may
+	 * have changed state a restore to it can skip (MSRs, XCRs, debug
+	 * and MP state): a host setter, or a run libvm cannot vouch for.
+	 */
+	uint64_t state_snap;
+	bool state_dirty;
 
 	/* long-mode runtime */
 	bool rt_long;		/* set_long_mode was called */
@@ -200,6 +225,19 @@ bool lvm_read_u64(libvm_vm *vm, uint64_t gpa, uint64_t *val);
 
 /* Complete a pending I/O with an immediate-exit KVM_RUN (lib/core/run.c). */
 int lvm_vcpu_flush_io(libvm_vcpu *vcpu);
+/*
+ * State handed to KVM through the run area (KVM_CAP_SYNC_REGS) takes
+ * effect on the next KVM_RUN; other vCPU ioctls first push it with the
+ * ordinary ioctls (lib/core/vcpu.c).
+ */
+int lvm_vcpu_sync_flush(libvm_vcpu *vcpu);
+/* Whether regs, sregs and events can all travel through the run area. */
+bool lvm_vcpu_sync_all(libvm_vcpu *vcpu);
+/* Set sregs through the run area when KVM allows it; no state_dirty. */
+int lvm_vcpu_put_sregs(libvm_vcpu *vcpu, const libvm_sregs *s);
+/* Keyed sum of the long-mode system area but the stacks (snapshot.c). */
+uint64_t lvm_rt_sys_sum(const uint8_t *sys, uint64_t key);
+uint64_t lvm_rt_sys_key(void);
 /* Mark [gpa, gpa+len) written by the host; caller holds mem_lock. */
 void lvm_mark_dirty(libvm_vm *vm, struct lvm_region *r, uint64_t gpa,
 		    uint64_t len);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SN_RAM		(32ull << 20)
@@ -1446,4 +1447,309 @@ Test(snapshot, many_forks_no_growth, .timeout = 600)
 	cr_assert_leq(h_rss_kb() - rss0, 2 * RSS_SLACK_KB, "RSS %ld -> %ld kB",
 		      rss0, h_rss_kb());
 	libvm_snapshot_destroy(s);
+}
+
+/* ---- restore: what may be skipped ------------------------------------------ */
+
+#define MSR_KGS 0xc0000102u	/* KERNEL_GS_BASE: CPL0 only */
+
+/* A few restore + call rounds: from here on restores may skip state. */
+static void warm_resets(libvm_snapshot *s)
+{
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(CALL0("bump"), 2);
+		OK(libvm_snapshot_restore(g_vm, s));
+	}
+}
+
+static uint64_t msr(uint32_t index)
+{
+	uint64_t v = 0;
+
+	OK(libvm_vcpu_get_msr(&v, g_vcpu, index));
+	return v;
+}
+
+Test(snapshot, skip_state_host_setters_restored)
+{
+	uint64_t k0, x0 = 0, x1 = 0;
+	libvm_snapshot *s;
+	libvm_sregs sr0, sr;
+	int has_xcr;
+
+	CALL0("bump");
+	k0 = msr(MSR_KGS);
+	has_xcr = libvm_vcpu_get_xcr(&x0, g_vcpu, 0) == 0;
+	OK(libvm_vcpu_get_sregs(&sr0, g_vcpu));
+	s = snap(g_vm);
+	warm_resets(s);
+
+	/* An MSR set through the API after fast restores comes back. */
+	OK(libvm_vcpu_set_msr(g_vcpu, MSR_KGS, 0x00007fff55550000ull));
+	cr_assert_eq(msr(MSR_KGS), 0x00007fff55550000ull);
+	OK(libvm_snapshot_restore(g_vm, s));
+	cr_assert_eq(msr(MSR_KGS), k0, "KERNEL_GS_BASE %#llx after restore",
+		     (unsigned long long)msr(MSR_KGS));
+	cr_assert_eq(CALL0("bump"), 2);
+	OK(libvm_snapshot_restore(g_vm, s));
+
+	/* So does XCR0. */
+	if (has_xcr) {
+		OK(libvm_vcpu_set_xcr(g_vcpu, 0, 1 | 2));
+		OK(libvm_vcpu_get_xcr(&x1, g_vcpu, 0));
+		cr_assert_eq(x1, 3);
+		OK(libvm_snapshot_restore(g_vm, s));
+		OK(libvm_vcpu_get_xcr(&x1, g_vcpu, 0));
+		cr_assert_eq(x1, x0);
+		cr_assert_eq(CALL0("get_xcr0"), x0);
+		OK(libvm_snapshot_restore(g_vm, s));
+	}
+
+	/* And the segment registers, read back before the next run. */
+	sr = sr0;
+	sr.cr2 = 0x1234000;
+	sr.fs.base = 0x5678000;
+	OK(libvm_vcpu_set_sregs(g_vcpu, &sr));
+	OK(libvm_snapshot_restore(g_vm, s));
+	OK(libvm_vcpu_get_sregs(&sr, g_vcpu));
+	cr_assert_eq(sr.cr2, sr0.cr2);
+	cr_assert_eq(sr.fs.base, sr0.fs.base);
+	cr_assert_eq(sr.efer, sr0.efer);
+	cr_assert_eq(CALL0("bump"), 2);
+	OK(libvm_snapshot_restore(g_vm, s));
+	OK(libvm_vcpu_get_sregs(&sr, g_vcpu));
+	cr_assert_eq(memcmp(&sr, &sr0, sizeof(sr)), 0,
+		     "sregs differ after restore");
+	libvm_snapshot_destroy(s);
+}
+
+/* Point the #UD gate of libvm's IDT at the guest's r0_wrmsr (from the host). */
+static void host_gate_ud(libvm_vm *vm)
+{
+	uint64_t g[2], off = sym("r0_wrmsr");
+
+	OK(libvm_mem_read(g, vm, SN_SYS + 0x1000 + 16 * 6, 16));
+	g[0] = (off & 0xffff) | (g[0] & 0x0000ffffffff0000ull) |
+	       (((off >> 16) & 0xffff) << 48);
+	g[1] = off >> 32;
+	OK(libvm_mem_write(vm, SN_SYS + 0x1000 + 16 * 6, g, 16));
+}
+
+/*
+ * User mode cannot write libvm's tables; CPL0 code of the guest's own
+ * runs only if the host put it there (here: a #UD gate to a handler that
+ * writes an MSR and returns), and then the restore restores every MSR.
+ */
+Test(snapshot, skip_state_guest_at_cpl0_restored)
+{
+	const uint64_t val = 0x00007fff12345000ull;
+	libvm_snapshot *s;
+	libvm_exit ex;
+	uint64_t k0, ret;
+
+	CALL0("bump");
+	k0 = msr(MSR_KGS);
+	cr_assert_neq(k0, val);
+	s = snap(g_vm);
+	warm_resets(s);
+
+	/* From user mode the IDT is out of reach: #PF. */
+	cr_assert_eq(vcall_r(&ret, &ex, g_vcpu, "climb_wrmsr",
+			     CE_ARGS(SN_SYS + 0x1000, val), CALL_TIMEOUT_NS),
+		     LIBVM_EGUEST);
+	cr_assert_eq(ex.reason, LIBVM_EXIT_EXCEPTION);
+	cr_assert_eq(ex.u.exception.vector, 14, "vector %u",
+		     ex.u.exception.vector);
+	cr_assert_eq(msr(MSR_KGS), k0);
+	OK(libvm_snapshot_restore(g_vm, s));
+	warm_resets(s);
+
+	/* The host's gate: ud2 runs r0_wrmsr at CPL0, the call returns. */
+	host_gate_ud(g_vm);
+	wr64(g_vm, sym("r0_val"), val);
+	cr_assert_eq(CALL0("crash"), 1);
+	cr_assert_eq(msr(MSR_KGS), val, "the guest did not reach CPL0");
+	OK(libvm_snapshot_restore(g_vm, s));
+	cr_assert_eq(msr(MSR_KGS), k0, "KERNEL_GS_BASE %#llx after restore",
+		     (unsigned long long)msr(MSR_KGS));
+	/* And the IDT is back: ud2 reports #UD again. */
+	cr_assert_eq(vcall_r(&ret, &ex, g_vcpu, "crash", NULL, 0,
+			     CALL_TIMEOUT_NS), LIBVM_EGUEST);
+	cr_assert_eq(ex.reason, LIBVM_EXIT_EXCEPTION);
+	cr_assert_eq(ex.u.exception.vector, 6);
+	OK(libvm_snapshot_restore(g_vm, s));
+	cr_assert_eq(msr(MSR_KGS), k0);
+	cr_assert_eq(CALL0("bump"), 2);
+	libvm_snapshot_destroy(s);
+}
+
+/* SYSCALL in user mode would run CPL0 code at LSTAR: it reports #UD. */
+Test(snapshot, user_syscall_reports_ud)
+{
+	libvm_snapshot *s;
+	libvm_exit ex;
+	uint64_t ret;
+
+	CALL0("bump");
+	s = snap(g_vm);
+	warm_resets(s);
+	cr_assert_eq(vcall_r(&ret, &ex, g_vcpu, "do_syscall", NULL, 0,
+			     CALL_TIMEOUT_NS), LIBVM_EGUEST);
+	cr_assert_eq(ex.reason, LIBVM_EXIT_EXCEPTION);
+	cr_assert_eq(ex.u.exception.vector, 6, "vector %u",
+		     ex.u.exception.vector);
+	OK(libvm_snapshot_restore(g_vm, s));
+	cr_assert_eq(CALL0("bump"), 2);
+	libvm_snapshot_destroy(s);
+}
+
+/* ---- full restore of a big sparse VM ----------------------------------------- */
+
+#define BIG_RAM		(1ull << 30)
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Sum of st_blocks (in bytes) of this process's snapshot memfds. */
+static long long snap_memfd_bytes(void)
+{
+	char path[64], link[256];
+	long long sum = 0;
+
+	for (int fd = 0; fd < 4096; fd++) {
+		struct stat st;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = 0;
+		if (strstr(link, "libvm-snapshot") && fstat(fd, &st) == 0)
+			sum += (long long)st.st_blocks * 512;
+	}
+	return sum;
+}
+
+/* Hash of all of vm's RAM, read 1 MiB at a time. */
+static uint64_t big_hash(libvm_vm *vm)
+{
+	uint64_t *buf = malloc(1 << 20), h = 0xcbf29ce484222325ull;
+
+	cr_assert_not_null(buf);
+	for (uint64_t a = 0; a < BIG_RAM; a += 1 << 20) {
+		OK(libvm_mem_read(buf, vm, a, 1 << 20));
+		for (uint64_t i = 0; i < (1 << 20) / 8; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+	}
+	free(buf);
+	return h;
+}
+
+static const uint64_t big_pages_a[] = {
+	0, 1, 511, 4096, 100000, 200000, 262143,
+};
+static const uint64_t big_pages_b[] = {
+	1, 2, 77777, 150000, 262142,
+};
+
+/*
+ * Hash of the pages of a, b and a sample of others.  A fork reads its
+ * memory through a private mapping of the snapshot's memfd, where reading
+ * a hole allocates a page, so forks are checked page by page.
+ */
+static uint64_t pages_hash(libvm_vm *vm)
+{
+	uint64_t page[PG / 8], h = 0xcbf29ce484222325ull;
+	uint64_t list[ARRAY_LEN(big_pages_a) + ARRAY_LEN(big_pages_b) + 16];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(big_pages_a); i++)
+		list[n++] = big_pages_a[i];
+	for (size_t i = 0; i < ARRAY_LEN(big_pages_b); i++)
+		list[n++] = big_pages_b[i];
+	for (size_t i = 0; i < 16; i++)
+		list[n++] = 3 + i * 16381;
+	for (size_t i = 0; i < n; i++) {
+		OK(libvm_mem_read(page, vm, list[i] * PG, PG));
+		for (size_t j = 0; j < PG / 8; j++)
+			h = (h ^ page[j]) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+static void big_fill(libvm_vm *vm, const uint64_t *pages, size_t n,
+		     uint64_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		host_fill(vm, pages[i] * PG, 1, seed + i);
+}
+
+Test(snapshot, full_restore_sparse_1g, .timeout = 1200)
+{
+	libvm_vm *vm = h_vm_create(NULL), *fork = NULL;
+	libvm_snapshot *sa, *sb;
+	uint64_t ha, hb, zero[PG / 8] = { 0 };
+	long rss0, rss1;
+	long long fd0, fd1;
+
+	OK(libvm_mem_map_anon(vm, 0, BIG_RAM, 0));
+	{
+		void *ram = NULL;
+
+		OK(libvm_mem_ptr(&ram, vm, 0, BIG_RAM));
+		madvise(ram, BIG_RAM, MADV_NOHUGEPAGE);
+	}
+	big_fill(vm, big_pages_a, ARRAY_LEN(big_pages_a), 1);
+	ha = big_hash(vm);
+	OK(libvm_snapshot_take(&sa, vm));
+	/* b: other pages, and page 0 of a zero again (a hole in b) */
+	big_fill(vm, big_pages_b, ARRAY_LEN(big_pages_b), 50);
+	OK(libvm_mem_write(vm, 0, zero, PG));
+	hb = big_hash(vm);
+	cr_assert_neq(ha, hb);
+	OK(libvm_snapshot_take(&sb, vm));
+	rss0 = h_rss_kb();
+	fd0 = snap_memfd_bytes();
+	for (int round = 0; round < 2; round++) {
+		OK(libvm_snapshot_restore(vm, sa));
+		cr_assert_eq(big_hash(vm), ha, "round %d: a differs", round);
+		OK(libvm_snapshot_restore(vm, sb));
+		cr_assert_eq(big_hash(vm), hb, "round %d: b differs", round);
+	}
+	rss1 = h_rss_kb();
+	fd1 = snap_memfd_bytes();
+	fprintf(stderr, "snapshot/full_restore_sparse_1g: RSS %ld -> %ld kB, "
+		"memfds %lld -> %lld bytes\n", rss0, rss1, fd0, fd1);
+	cr_assert_leq(rss1 - rss0, 64l << 10, "RSS grew %ld -> %ld kB", rss0,
+		      rss1);
+	cr_assert_leq(fd1 - fd0, 1 << 20, "memfds grew %lld -> %lld bytes",
+		      fd0, fd1);
+
+	/* A fork of a: its memory maps a's memfd privately. */
+	OK(libvm_snapshot_restore(vm, sa));
+	ha = pages_hash(vm);
+	OK(libvm_snapshot_restore(vm, sb));
+	hb = pages_hash(vm);
+	OK(libvm_vm_fork(&fork, sa));
+	cr_assert_eq(pages_hash(fork), ha);
+	big_fill(fork, big_pages_b + 2, 2, 77);
+	for (int round = 0; round < 2; round++) {
+		OK(libvm_snapshot_restore(fork, sb));
+		cr_assert_eq(pages_hash(fork), hb, "fork round %d: b differs",
+			     round);
+		OK(libvm_snapshot_restore(fork, sa));
+		cr_assert_eq(pages_hash(fork), ha, "fork round %d: a differs",
+			     round);
+	}
+	rss1 = h_rss_kb();
+	fd1 = snap_memfd_bytes();
+	fprintf(stderr, "snapshot/full_restore_sparse_1g: fork: RSS %ld kB, "
+		"memfds %lld bytes\n", rss1, fd1);
+	cr_assert_leq(rss1 - rss0, 64l << 10, "RSS grew %ld -> %ld kB", rss0,
+		      rss1);
+	cr_assert_leq(fd1 - fd0, 1 << 20, "memfds grew %lld -> %lld bytes",
+		      fd0, fd1);
+	libvm_vm_destroy(fork);
+	libvm_snapshot_destroy(sa);
+	libvm_snapshot_destroy(sb);
+	libvm_vm_destroy(vm);
 }

@@ -179,7 +179,8 @@ static int rt_rewind(libvm_vcpu *v)
 
 	if (r < 0)
 		return r;
-	return libvm_vcpu_set_sregs(v, &v->rt_sregs);
+	/* The runtime's own sregs: through the run area, no ioctl. */
+	return lvm_vcpu_put_sregs(v, &v->rt_sregs);
 }
 
 LIBVM_API int libvm_call(uint64_t *ret, libvm_exit *exit, libvm_vcpu *v,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 int lvm_mem_init(libvm_vm *vm)
 {
@@ -35,6 +36,8 @@ static void region_release(libvm_vm *vm, struct lvm_region *r, bool delete)
 			      (unsigned long)&m);
 	if (r->owned)
 		munmap(r->host, r->size);
+	if (r->cow_fd >= 0)
+		close(r->cow_fd);
 	lvm_region_untrack(r);
 }
 
@@ -207,7 +210,7 @@ int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 	*r = (struct lvm_region){
 		.gpa = gpa, .size = size, .host = host, .flags = flags,
 		.slot = slot, .owned = owned, .host_writable = host_writable,
-		.sparse = sparse,
+		.sparse = sparse, .cow_fd = -1,
 	};
 	vm->nregions++;
 	rc = 0;

@@ -329,6 +329,39 @@ static bool poisons(uint32_t reason)
 	}
 }
 
+/*
+ * Whether a run could only have changed what every snapshot restore
+ * restores (registers, segment and control registers, events, FPU/XSAVE):
+ * guest code in libvm's 64-bit user-mode runtime, no in-kernel irqchip
+ * (its LAPIC timer and lines change state on their own), and an exit that
+ * user-mode code ends with.  Exceptions (which may set DR6) and anything
+ * odd do not qualify.  The rest of the proof -- the vCPU started at CPL3
+ * in the runtime's environment, whose tables and code are libvm's own
+ * and untouched -- is the snapshot code's (lib/snapshot/snapshot.c).
+ */
+static bool run_user_only(const libvm_vcpu *v, uint32_t reason)
+{
+	const libvm_vm *vm = v->vm;
+
+	if (!v->rt_long || !vm->rt.active ||
+	    (vm->rt.flags & LIBVM_LONG_SUPERVISOR) ||
+	    (vm->flags & LIBVM_VM_IRQCHIP))
+		return false;
+	switch (reason) {
+	case LIBVM_EXIT_NONE:
+	case LIBVM_EXIT_RETURN:
+	case LIBVM_EXIT_GUEST_EXIT:
+	case LIBVM_EXIT_STOPPED:
+	case LIBVM_EXIT_IO:
+	case LIBVM_EXIT_MMIO:
+	case LIBVM_EXIT_TIMEOUT:
+	case LIBVM_EXIT_CANCELLED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 			     uint64_t timeout_ns)
 {
@@ -390,6 +423,8 @@ out:
 			v->run->exit_reason == KVM_EXIT_MMIO;
 	if (r < 0 || poisons(ex->reason))
 		atomic_store(&v->vm->needs_restore, 1);
+	if (unlikely(r < 0 || !run_user_only(v, ex->reason)))
+		v->state_dirty = true;
 	set_running(v, false);
 	return r;
 }

@@ -184,14 +184,100 @@ LIBVM_API int libvm_vcpu_set_regs(libvm_vcpu *v, const libvm_regs *regs)
 	return KVM_IOCTL(v->fd, KVM_SET_REGS, regs) < 0 ? LIBVM_EKVM : 0;
 }
 
-/* Registers set through the shared page reach KVM before other ioctls. */
+/*
+ * State set through the run area (regs, sregs, events) reaches KVM before
+ * other ioctls, in the order KVM_RUN would apply it.
+ */
+int lvm_vcpu_sync_flush(libvm_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t d = run->kvm_dirty_regs;
+	int r = 0;
+
+	if (likely(!d))
+		return 0;
+	run->kvm_dirty_regs = 0;
+	if ((d & KVM_SYNC_X86_REGS) &&
+	    KVM_IOCTL(v->fd, KVM_SET_REGS, &run->s.regs.regs) < 0)
+		r = LIBVM_EKVM;
+	if (!r && (d & KVM_SYNC_X86_SREGS) &&
+	    KVM_IOCTL(v->fd, KVM_SET_SREGS, &run->s.regs.sregs) < 0)
+		r = LIBVM_EKVM;
+	if (!r && (d & KVM_SYNC_X86_EVENTS) &&
+	    KVM_IOCTL(v->fd, KVM_SET_VCPU_EVENTS, &run->s.regs.events) < 0)
+		r = LIBVM_EKVM;
+	return r;
+}
+
 static int flush_regs(libvm_vcpu *v)
 {
-	if (!(v->run->kvm_dirty_regs & KVM_SYNC_X86_REGS))
+	return lvm_vcpu_sync_flush(v);
+}
+
+static bool sync_sregs_ok(libvm_vcpu *v)
+{
+	int r;
+
+	if (!v->sync_regs)
+		return false;
+	if (!v->sync_probed) {
+		r = lvm_ioctl_raw(v->vm->vm_fd, KVM_CHECK_EXTENSION,
+				  KVM_CAP_SYNC_REGS);
+		v->sync_fields = r > 0 ? (uint32_t)r : 0;
+		v->sync_probed = true;
+	}
+	return (v->sync_fields & KVM_SYNC_X86_SREGS) != 0;
+}
+
+bool lvm_vcpu_sync_all(libvm_vcpu *v)
+{
+	const uint32_t all = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS |
+			     KVM_SYNC_X86_EVENTS;
+
+	return sync_sregs_ok(v) && (v->sync_fields & all) == all;
+}
+
+int lvm_vcpu_put_sregs(libvm_vcpu *v, const libvm_sregs *s)
+{
+	int r;
+
+	if (sync_sregs_ok(v)) {
+		/* Handed to KVM on the next KVM_RUN, no ioctl now. */
+		memcpy(&v->run->s.regs.sregs, s, sizeof(*s));
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
 		return 0;
-	v->run->kvm_dirty_regs &= ~(uint64_t)KVM_SYNC_X86_REGS;
-	return KVM_IOCTL(v->fd, KVM_SET_REGS, &v->run->s.regs.regs) < 0
-		       ? LIBVM_EKVM : 0;
+	}
+	r = lvm_vcpu_sync_flush(v);
+	if (r < 0)
+		return r;
+	return KVM_IOCTL(v->fd, KVM_SET_SREGS, s) < 0 ? LIBVM_EKVM : 0;
+}
+
+LIBVM_API int libvm_vcpu_get_sregs(libvm_sregs *out, libvm_vcpu *v)
+{
+	CHECK_VCPU(v, "libvm_vcpu_get_sregs");
+	if (!out)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_sregs: out is NULL");
+	if (v->run->kvm_dirty_regs & KVM_SYNC_X86_SREGS) {
+		memcpy(out, &v->run->s.regs.sregs, sizeof(*out));
+		return 0;
+	}
+	return KVM_IOCTL(v->fd, KVM_GET_SREGS, out) < 0 ? LIBVM_EKVM : 0;
+}
+
+LIBVM_API int libvm_vcpu_set_sregs(libvm_vcpu *v, const libvm_sregs *in)
+{
+	int r;
+
+	CHECK_VCPU(v, "libvm_vcpu_set_sregs");
+	if (!in)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_set_sregs: in is NULL");
+	r = lvm_vcpu_sync_flush(v);
+	if (r < 0)
+		return r;
+	/* Any CPU mode, CPL or paging may follow: restores do it all. */
+	v->state_dirty = true;
+	return KVM_IOCTL(v->fd, KVM_SET_SREGS, in) < 0 ? LIBVM_EKVM : 0;
 }
 
 #define SIMPLE_STATE(name, type, getreq, setreq)                              \
@@ -218,7 +304,6 @@ static int flush_regs(libvm_vcpu *v)
 					 #setreq) < 0 ? LIBVM_EKVM : 0;       \
 	}
 
-SIMPLE_STATE(sregs, libvm_sregs, KVM_GET_SREGS, KVM_SET_SREGS)
 
 /*
  * KVM_GET_FPU and KVM_SET_FPU leave struct kvm_fpu's mxcsr alone (the
@@ -392,10 +477,15 @@ LIBVM_API int libvm_vcpu_set_xcr(libvm_vcpu *v, uint32_t index,
 				 uint64_t value)
 {
 	struct kvm_xcrs x;
+	int r;
 
 	CHECK_VCPU(v, "libvm_vcpu_set_xcr");
 	if (!(v->vm->caps & LIBVM_HOST_XCRS))
 		return lvm_err(LIBVM_ENOTSUP, "XCRs: KVM lacks KVM_CAP_XCRS");
+	r = lvm_vcpu_sync_flush(v);
+	if (r < 0)
+		return r;
+	v->state_dirty = true;
 	memset(&x, 0, sizeof(x));
 	x.nr_xcrs = 1;
 	x.xcrs[0].xcr = index;
@@ -439,6 +529,10 @@ LIBVM_API int libvm_vcpu_set_msr(libvm_vcpu *v, uint32_t index,
 	int r;
 
 	CHECK_VCPU(v, "libvm_vcpu_set_msr");
+	r = lvm_vcpu_sync_flush(v);
+	if (r < 0)
+		return r;
+	v->state_dirty = true;
 	memset(&m, 0, sizeof(m));
 	m.nmsrs = 1;
 	m.e.index = index;
@@ -501,6 +595,7 @@ LIBVM_API int libvm_vcpu_set_cpuid(libvm_vcpu *v,
 	c->nent = count;
 	if (count)
 		memcpy(c->entries, entries, count * sizeof(*entries));
+	v->state_dirty = true;
 	r = KVM_IOCTL(v->fd, KVM_SET_CPUID2, c);
 	free(c);
 	return r < 0 ? r : 0;
@@ -517,5 +612,8 @@ LIBVM_API int libvm_vcpu_interrupt(libvm_vcpu *v, uint32_t vector)
 	if (v->vm->flags & LIBVM_VM_IRQCHIP)
 		return lvm_err(LIBVM_ESTATE, "libvm_vcpu_interrupt: the VM has "
 			       "an in-kernel irqchip; use libvm_vm_irq_line");
+	if (lvm_vcpu_sync_flush(v) < 0)
+		return LIBVM_EKVM;
+	v->state_dirty = true;
 	return KVM_IOCTL(v->fd, KVM_INTERRUPT, &irq) < 0 ? LIBVM_EKVM : 0;
 }

@@ -8,15 +8,31 @@
  * dirty log, in manual-protect mode when the kernel has it) and libvm
  * marks pages the host writes through it.  A
  * restore to the snapshot the VM was last at copies back just those pages
- * and re-protects them; a restore to another snapshot copies everything.
+ * and re-protects them; a restore to another snapshot rewrites the whole
+ * region from the memfd's data extents (SEEK_DATA/SEEK_HOLE) and zeroes
+ * the holes without touching them where it can (MADV_DONTNEED).
  * A fork maps the memfds MAP_PRIVATE, so its pages are shared until
  * written.
+ *
+ * vCPU state: a restore always sets the general, segment and control
+ * registers, the events and the FPU/XSAVE state.  The rest (MSRs, XCRs,
+ * debug registers, MP state) it skips when it can prove nothing changed
+ * them since the vCPU was last at this snapshot: no host setter ran (see
+ * state_dirty), the snapshot has the vCPU at CPL3 in libvm's long-mode
+ * runtime with nothing that counts at CPL3 (performance counters, LBRs),
+ * the runtime's tables and code are as libvm wrote them (a keyed sum at
+ * snapshot time; its pages are out of user mode's reach, and the host
+ * wrote none since), and every run ended the way user-mode code ends.
+ * CPL3 code cannot reach CPL0 code of its own then (no SYSCALL/SYSENTER,
+ * every gate leads to libvm's exception stubs), so it cannot change them.
  */
 #define _GNU_SOURCE
 #include "snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -29,6 +45,136 @@ uint64_t lvm_snap_new_id(void)
 	static atomic_ullong next = 1;
 
 	return atomic_fetch_add(&next, 1);
+}
+
+/* ---- the long-mode runtime's system area ------------------------------- */
+
+uint64_t lvm_rt_sys_key(void)
+{
+	uint64_t k = 0;
+
+	if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		k = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
+		    (uint64_t)(uintptr_t)&k;
+	}
+	return k | 1;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+/*
+ * Everything the CPU and libvm's CPL0 code read, all but the exception
+ * stacks: GDT, IDT, TSSs, exception and dispatch code, page tables.  The
+ * key is secret to the host, so guest code cannot aim for a collision.
+ */
+uint64_t lvm_rt_sys_sum(const uint8_t *sys, uint64_t key)
+{
+	uint64_t h = 0, w, i;
+
+	for (i = 0; i < LIBVM_SYS_SIZE / 8; i++) {
+		if (i == LVM_SYS_STACKS / 8)
+			i = LVM_SYS_PT / 8;
+		memcpy(&w, sys + 8 * i, 8);
+		h += mix64(w ^ key ^ (i * 0x9e3779b97f4a7c15ull));
+	}
+	return h;
+}
+
+/* The region holding the runtime's tables; caller holds mem_lock. */
+static struct lvm_region *sys_region(libvm_vm *vm, uint64_t sys)
+{
+	uint32_t i;
+
+	for (i = 0; i < vm->nregions; i++) {
+		struct lvm_region *r = &vm->regions[i];
+
+		if (sys >= r->gpa && sys - r->gpa < r->size)
+			return LIBVM_SYS_SIZE <= r->size - (sys - r->gpa) ? r
+									   : NULL;
+	}
+	return NULL;
+}
+
+/* Whether the runtime's tables and code are libvm's; holds mem_lock. */
+static bool rt_trusted(libvm_vm *vm)
+{
+	const struct lvm_rt *rt = &vm->rt;
+	struct lvm_region *r;
+
+	if (!rt->active || (rt->flags & LIBVM_LONG_SUPERVISOR) ||
+	    !rt->sys_key || !rt->sys_guarded || (vm->flags & LIBVM_VM_IRQCHIP))
+		return false;
+	r = sys_region(vm, rt->sys_gpa);
+	if (!r || (r->flags & LIBVM_MEM_VOLATILE) || !r->host_writable)
+		return false;
+	return lvm_rt_sys_sum(r->host + (rt->sys_gpa - r->gpa), rt->sys_key) ==
+	       rt->sys_sum;
+}
+
+/*
+ * MSRs that make CPL3 code change MSRs or enter CPL0: enabled performance
+ * counters, LBRs/BTS, processor trace, SYSENTER (Intel, in 64-bit mode).
+ */
+static bool msrs_move(const struct lvm_vcpu_state *st)
+{
+	uint32_t i;
+
+	for (i = 0; i < st->nmsrs; i++) {
+		uint32_t x = st->msrs[i].index;
+		uint64_t d = st->msrs[i].data;
+		bool en = d & (1ull << 22);
+
+		if (((x == 0x1d9 || x == 0x38d) && d) ||	/* DEBUGCTL, FIXED */
+		    (x == 0x174 && (d & 0xfffc)) ||	/* SYSENTER_CS */
+		    (x == 0x570 && (d & 1)) ||		/* RTIT_CTL */
+		    (x >= 0x186 && x <= 0x18d && en) ||	/* P6 EVNTSEL */
+		    (x >= 0xc0010000 && x <= 0xc0010003 && en) ||
+		    (x >= 0xc0010200 && x <= 0xc001020b && !(x & 1) && en))
+			return true;
+	}
+	return false;
+}
+
+#define EFER_SCE 1ull
+
+/* Whether st has the vCPU at CPL3 in the runtime's environment. */
+static bool vcpu_user_only(const struct lvm_rt *rt,
+			   const struct lvm_vcpu_state *st)
+{
+	const struct kvm_sregs *k = &st->sregs;
+	const libvm_sregs *e = &st->rt_sregs;
+	uint64_t sys = rt->sys_gpa;
+
+	if (!st->rt_long || st->id >= LIBVM_LONG_MAX_VCPUS ||
+	    k->cs.dpl != 3 || e->cs.dpl != 3 || ((k->efer | e->efer) & EFER_SCE))
+		return false;
+	if (e->cr3 != sys + LVM_SYS_PML4 || e->gdt.base != sys + LVM_SYS_GDT ||
+	    e->idt.base != sys + LVM_SYS_IDT ||
+	    e->tr.base != sys + LVM_SYS_TSS + 128ull * st->id ||
+	    e->gdt.limit != LVM_SEL_TSS(LIBVM_LONG_MAX_VCPUS) - 1 ||
+	    e->idt.limit != 32 * 16 - 1 || e->tr.limit != 0x67)
+		return false;
+	if (k->cr0 != e->cr0 || k->cr3 != e->cr3 || k->cr4 != e->cr4 ||
+	    k->efer != e->efer || k->gdt.base != e->gdt.base ||
+	    k->gdt.limit != e->gdt.limit || k->idt.base != e->idt.base ||
+	    k->idt.limit != e->idt.limit || k->tr.base != e->tr.base ||
+	    k->tr.limit != e->tr.limit || k->tr.selector != e->tr.selector)
+		return false;
+	/* No LDT descriptor to reach (a call gate in guest RAM). */
+	if (!k->ldt.unusable && k->ldt.present && k->ldt.limit >= 7)
+		return false;
+	return !(st->debug.dr7 & 0xff) && !msrs_move(st);
 }
 
 static uint64_t bitmap_bytes(uint64_t size)
@@ -292,15 +438,19 @@ static int restore_msrs(const struct lvm_vcpu_state *st, libvm_vcpu *v)
 	return r;
 }
 
-static int save_vcpu(struct lvm_vcpu_state *st, libvm_vcpu *v)
+static int save_vcpu(struct lvm_vcpu_state *st, libvm_vcpu *v, uint64_t id)
 {
 	libvm_vm *vm = v->vm;
 	int r;
 
 	st->id = v->id;
 	r = lvm_vcpu_flush_io(v);
+	if (!r)
+		r = lvm_vcpu_sync_flush(v);
 	if (r < 0)
 		return r;
+	v->state_snap = id;
+	v->state_dirty = false;
 	if (libvm_vcpu_get_regs((libvm_regs *)&st->regs, v) < 0 ||
 	    KVM_IOCTL(v->fd, KVM_GET_SREGS, &st->sregs) < 0 ||
 	    KVM_IOCTL(v->fd, KVM_GET_FPU, &st->fpu) < 0 ||
@@ -334,12 +484,50 @@ static int save_vcpu(struct lvm_vcpu_state *st, libvm_vcpu *v)
 	return save_msrs(st, v);
 }
 
-static int restore_vcpu(libvm_vcpu *v, const struct lvm_vcpu_state *st)
+/*
+ * The fast restore: FPU/XSAVE by ioctl, registers, segment and control
+ * registers and events through the run area, applied by the next KVM_RUN
+ * (registers, then sregs, then events).
+ */
+static int restore_vcpu_fast(libvm_vcpu *v, const struct lvm_vcpu_state *st)
+{
+	struct kvm_run *run = v->run;
+	int r;
+
+	if (st->xsave_size) {
+		r = libvm_vcpu_set_xsave(v, st->xsave, st->xsave_size);
+		if (r < 0)
+			return r;
+	} else if (KVM_IOCTL(v->fd, KVM_SET_FPU, &st->fpu) < 0) {
+		return LIBVM_EKVM;
+	}
+	memcpy(&run->s.regs.regs, &st->regs, sizeof(st->regs));
+	memcpy(&run->s.regs.sregs, &st->sregs, sizeof(st->sregs));
+	memcpy(&run->s.regs.events, &st->events, sizeof(st->events));
+	run->kvm_dirty_regs |= KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS |
+			       KVM_SYNC_X86_EVENTS;
+	v->regs_cached = true;
+	return 0;
+}
+
+static int restore_vcpu(libvm_vcpu *v, const struct lvm_vcpu_state *st,
+			uint64_t id, bool fast)
 {
 	int r = lvm_vcpu_flush_io(v);
 
 	if (r < 0)
 		return r;
+	/* Whatever waits in the run area is overwritten below. */
+	v->run->kvm_dirty_regs = 0;
+	v->regs_cached = false;
+	fast = fast && st->user_only && v->state_snap == id &&
+	       !v->state_dirty && lvm_vcpu_sync_all(v);
+	if (fast) {
+		r = restore_vcpu_fast(v, st);
+		if (r < 0)
+			return r;
+		goto done;
+	}
 	/* MP state and events first: they may reset other state. */
 	if (KVM_IOCTL(v->fd, KVM_SET_MP_STATE, &st->mp) < 0 ||
 	    KVM_IOCTL(v->fd, KVM_SET_SREGS, &st->sregs) < 0)
@@ -365,6 +553,9 @@ static int restore_vcpu(libvm_vcpu *v, const struct lvm_vcpu_state *st)
 	r = libvm_vcpu_set_regs(v, (const libvm_regs *)&st->regs);
 	if (r < 0)
 		return r;
+done:
+	v->state_snap = id;
+	v->state_dirty = false;
 	atomic_store(&v->cancel, 0);
 	v->rt_long = st->rt_long;
 	v->rt_at_dispatch = st->rt_at_dispatch;
@@ -525,7 +716,8 @@ LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
 	r = s->vcpus ? 0 : lvm_err(LIBVM_ENOMEM, "vCPU snapshot");
 	for (i = 0; i < vm->nvcpus_alloc && !r; i++)
 		if (vm->vcpus[i])
-			r = save_vcpu(&s->vcpus[s->nvcpus++], vm->vcpus[i]);
+			r = save_vcpu(&s->vcpus[s->nvcpus++], vm->vcpus[i],
+				      s->id);
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	if (r < 0)
 		goto fail;
@@ -598,8 +790,13 @@ LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
 				memset(reg->kdirty, 0, bitmap_bytes(reg->size));
 		}
 	}
-	if (!r)
+	if (!r) {
 		vm->base_snap = s->id;
+		s->rt_trusted = rt_trusted(vm);
+		for (i = 0; i < s->nvcpus; i++)
+			s->vcpus[i].user_only = s->rt_trusted &&
+				vcpu_user_only(&s->rt, &s->vcpus[i]);
+	}
 	pthread_rwlock_unlock(&vm->mem_lock);
 	if (r < 0)
 		goto fail;
@@ -610,9 +807,125 @@ fail:
 	return r;
 }
 
-/* Copy back the pages of reg that differ from sr. */
+/* Zero the pages of [p, p+len) that are not zero, reading the rest. */
+static void zero_nonzero(uint8_t *p, uint64_t len)
+{
+	uint64_t o;
+
+	for (o = 0; o < len; o += PAGE)
+		if (!page_zero(p + o))
+			memset(p + o, 0, PAGE);
+}
+
+/* Drop [off, off+len) of reg so it reads zero again; false if refused. */
+static bool drop(struct lvm_region *reg, uint64_t off, uint64_t len)
+{
+	return !len || madvise(reg->host + off, len, MADV_DONTNEED) == 0;
+}
+
+/*
+ * Make [off, off+len) of reg zero without allocating memory for it where
+ * the kind of mapping allows:
+ * - private anonymous memory: MADV_DONTNEED (whole huge pages only, when
+ *   huge; the edges are written);
+ * - a fork's private mapping of a memfd: MADV_DONTNEED brings back the
+ *   memfd's contents, zero only in its holes; its data pages are written;
+ * - anything else (the caller's memory, files): pages not yet zero are
+ *   written.
+ */
+static void zero_range(struct lvm_region *reg, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len, lo, hi;
+	off_t d, h;
+
+	if (reg->sparse && reg->cow_fd < 0) {
+		if (!(reg->flags & LIBVM_MEM_HUGEPAGES)) {
+			if (drop(reg, off, len))
+				return;
+		} else {
+			lo = (off + LIBVM_HUGE_SIZE - 1) & ~(LIBVM_HUGE_SIZE - 1);
+			hi = end & ~(LIBVM_HUGE_SIZE - 1);
+			if (lo < hi && drop(reg, lo, hi - lo)) {
+				zero_nonzero(reg->host + off, lo - off);
+				zero_nonzero(reg->host + hi, end - hi);
+				return;
+			}
+		}
+		zero_nonzero(reg->host + off, len);
+		return;
+	}
+	if (reg->cow_fd < 0) {
+		zero_nonzero(reg->host + off, len);
+		return;
+	}
+	while (off < end) {
+		d = lseek(reg->cow_fd, (off_t)off, SEEK_DATA);
+		if (d < 0)
+			d = errno == ENXIO ? (off_t)end : (off_t)off;
+		if ((uint64_t)d > end)
+			d = (off_t)end;
+		d &= ~(off_t)(PAGE - 1);
+		if ((uint64_t)d > off && !drop(reg, off, (uint64_t)d - off))
+			zero_nonzero(reg->host + off, (uint64_t)d - off);
+		if ((uint64_t)d >= end)
+			break;
+		h = lseek(reg->cow_fd, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > end)
+			h = (off_t)end;
+		h = (h + (off_t)PAGE - 1) & ~(off_t)(PAGE - 1);
+		if ((uint64_t)h <= (uint64_t)d)
+			h = d + (off_t)PAGE;
+		zero_nonzero(reg->host + d, (uint64_t)h - (uint64_t)d);
+		off = (uint64_t)h;
+	}
+}
+
+/*
+ * Make reg's contents sr's: copy the memfd's data extents, zero its holes.
+ * Reading a hole of the memfd through its mapping would allocate a page
+ * for it, and so would writing zeros into anonymous memory.
+ */
+static void restore_whole(struct lvm_region *reg,
+			  const struct lvm_snap_region *sr)
+{
+	uint64_t pos = 0, size = reg->size;
+	off_t d, h;
+
+	while (pos < size) {
+		d = lseek(sr->memfd, (off_t)pos, SEEK_DATA);
+		if (d < 0 && errno != ENXIO) {
+			/* No extents to be had: copy what is left. */
+			memcpy(reg->host + pos, sr->copy + pos, size - pos);
+			return;
+		}
+		if (d < 0 || (uint64_t)d > size)
+			d = (off_t)size;
+		d &= ~(off_t)(PAGE - 1);
+		if ((uint64_t)d > pos)
+			zero_range(reg, pos, (uint64_t)d - pos);
+		if ((uint64_t)d >= size)
+			return;
+		h = lseek(sr->memfd, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > size)
+			h = (off_t)size;
+		h = (h + (off_t)PAGE - 1) & ~(off_t)(PAGE - 1);
+		if ((uint64_t)h <= (uint64_t)d)
+			h = d + (off_t)PAGE;
+		memcpy(reg->host + d, sr->copy + d, (uint64_t)h - (uint64_t)d);
+		pos = (uint64_t)h;
+	}
+}
+
+/*
+ * Copy back the pages of reg that differ from sr.  *sys_written is set if
+ * the host wrote a page of [sys_lo, sys_hi) (guest-physical) since.  The
+ * guest's writes there need no look: user mode cannot reach those pages,
+ * and the CPL0 code it can reach writes only the stacks.  (KVM may still
+ * log them: TCG's page walker, for one, writes page tables it walks.)
+ */
 static int restore_region(libvm_vm *vm, struct lvm_region *reg,
-			  const struct lvm_snap_region *sr, bool full)
+			  const struct lvm_snap_region *sr, bool full,
+			  uint64_t sys_lo, uint64_t sys_hi, bool *sys_written)
 {
 	uint64_t words = bitmap_bytes(reg->size) / 8, i;
 	int r;
@@ -623,7 +936,7 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 	 */
 	if (!reg->host_writable || full) {
 		if (reg->host_writable)
-			memcpy(reg->host, sr->copy, reg->size);
+			restore_whole(reg, sr);
 		r = fetch_dirty(vm, reg);
 		memset(reg->hdirty, 0, words * 8);
 		if (vm->ring_entries)
@@ -638,6 +951,19 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 
 		if (!w)
 			continue;
+		if (reg->hdirty[i] && reg->gpa + (i * 64 + 64) * PAGE > sys_lo &&
+		    reg->gpa + i * 64 * PAGE < sys_hi) {
+			uint64_t h = reg->hdirty[i];
+
+			while (h) {
+				uint64_t gpa = reg->gpa + (i * 64 +
+					(uint64_t)__builtin_ctzll(h)) * PAGE;
+
+				if (gpa >= sys_lo && gpa < sys_hi)
+					*sys_written = true;
+				h &= h - 1;
+			}
+		}
 		reg->hdirty[i] = 0;
 		if (vm->ring_entries)
 			reg->kdirty[i] = 0;
@@ -673,7 +999,8 @@ static int check_layout(libvm_vm *vm, const libvm_snapshot *s)
 
 LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 {
-	bool full;
+	uint64_t sys_lo = 0, sys_hi = 0;
+	bool full, sys_written = false;
 	uint32_t i, j;
 	int r = 0;
 
@@ -704,12 +1031,17 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 	if (!r)
 		r = start_tracking(vm);
 	full = vm->base_snap != s->id;
+	if (s->rt_trusted) {
+		sys_lo = s->rt.sys_gpa;
+		sys_hi = sys_lo + LIBVM_SYS_SIZE;
+	}
 	if (!r && vm->ring_entries)
 		r = lvm_ring_harvest(vm);
 	for (i = 0, j = 0; i < vm->nregions && !r; i++) {
 		if (vm->regions[i].flags & LIBVM_MEM_VOLATILE)
 			continue;
-		r = restore_region(vm, &vm->regions[i], &s->regions[j++], full);
+		r = restore_region(vm, &vm->regions[i], &s->regions[j++], full,
+				   sys_lo, sys_hi, &sys_written);
 	}
 	if (!r)
 		vm->base_snap = s->id;
@@ -717,8 +1049,13 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 	if (r < 0)
 		return r;
 
+	/*
+	 * Skipping state needs the runtime's tables untouched since the vCPUs
+	 * were last at s: the memory was at s, and no page of them written.
+	 */
 	for (i = 0; i < s->nvcpus; i++) {
-		r = restore_vcpu(vm->vcpus[s->vcpus[i].id], &s->vcpus[i]);
+		r = restore_vcpu(vm->vcpus[s->vcpus[i].id], &s->vcpus[i], s->id,
+				 s->rt_trusted && !full && !sys_written);
 		if (r < 0)
 			return r;
 	}
@@ -745,8 +1082,28 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 	vm->rt.scratch_gpa = s->rt.scratch_gpa;
 	vm->rt.scratch_size = s->rt.scratch_size;
 	vm->rt.scratch_used = s->rt.scratch_used;
+	vm->rt.sys_key = s->rt.sys_key;
+	vm->rt.sys_sum = s->rt.sys_sum;
+	vm->rt.sys_guarded = s->rt.sys_guarded;
 	atomic_store(&vm->needs_restore, 0);
 	return 0;
+}
+
+/* Give the fork's region at gpa the memfd it maps (full restores). */
+static void set_cow_fd(libvm_vm *vm, uint64_t gpa, int fd)
+{
+	uint32_t i;
+
+	pthread_rwlock_wrlock(&vm->mem_lock);
+	for (i = 0; i < vm->nregions; i++)
+		if (vm->regions[i].gpa == gpa) {
+			vm->regions[i].cow_fd = fd;
+			fd = -1;
+			break;
+		}
+	pthread_rwlock_unlock(&vm->mem_lock);
+	if (fd >= 0)
+		close(fd);
 }
 
 LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
@@ -776,13 +1133,23 @@ LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
 					  (unsigned long long)sr->size);
 			goto fail;
 		}
+		int fd = fcntl(sr->memfd, F_DUPFD_CLOEXEC, 0);
+
+		if (fd < 0) {
+			r = lvm_err_errno(LIBVM_EIO, errno, "fork: dup of a "
+					  "snapshot memfd");
+			munmap(p, sr->size);
+			goto fail;
+		}
 		r = lvm_add_region(vm, sr->gpa, sr->size, p,
 				   sr->flags & ~LIBVM_MEM_HUGEPAGES, true, true,
 				   true);
 		if (r < 0) {
+			close(fd);
 			munmap(p, sr->size);
 			goto fail;
 		}
+		set_cow_fd(vm, sr->gpa, fd);
 	}
 	vm->rt = s->rt;
 	pthread_rwlock_wrlock(&vm->trap_lock);

@@ -38,6 +38,8 @@ struct lvm_vcpu_state {
 	bool rt_long, rt_at_dispatch;
 	uint64_t rt_stack;
 	libvm_sregs rt_sregs;
+	/* at CPL3 in the runtime, nothing counting: restores may skip state */
+	bool user_only;
 };
 
 struct lvm_snap_dev {
@@ -60,6 +62,8 @@ struct libvm_snapshot {
 	uint32_t ndevs;
 	struct lvm_snap_dev *devs;
 	struct lvm_rt rt;
+	/* the runtime's system area is as libvm_long_mode_setup wrote it */
+	bool rt_trusted;
 	/* Registrations a fork copies (absent in snapshots from files). */
 	struct lvm_trap_table traps[3];
 	struct lvm_devstate *devregs;

@@ -180,12 +180,17 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 	map = (map + page - 1) & ~(page - 1);
 
 	memset(p, 0, LIBVM_SYS_SIZE);
-	/* GDT: null, kernel code/data, user data/code, one TSS per vCPU. */
+	/*
+	 * GDT: null, kernel code/data, user data/code, one TSS per vCPU.
+	 * Accessed bits (here) and page-table A/D bits (below) come preset,
+	 * so the CPU never writes these tables: snapshots then take any write
+	 * to them as the guest's (lib/snapshot/snapshot.c).
+	 */
 	{
-		uint64_t gdt[5] = { 0, 0x00af9a000000ffffull,
-				    0x00cf92000000ffffull,
-				    0x00cff2000000ffffull,
-				    0x00affa000000ffffull };
+		uint64_t gdt[5] = { 0, 0x00af9b000000ffffull,
+				    0x00cf93000000ffffull,
+				    0x00cff3000000ffffull,
+				    0x00affb000000ffffull };
 
 		memcpy(p + LVM_SYS_GDT, gdt, sizeof(gdt));
 	}
@@ -209,7 +214,7 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 	       (size_t)(lvm_rt_code_end - lvm_rt_code));
 	/* Identity map, user accessible, writable, executable. */
 	{
-		uint64_t e = (sys + LVM_SYS_PDPT) | 7;
+		uint64_t e = (sys + LVM_SYS_PDPT) | 0x27;
 
 		memcpy(p + LVM_SYS_PML4, &e, 8);
 	}
@@ -217,15 +222,48 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 		uint64_t e;
 
 		if (page == (1ull << 30)) {
-			e = (i << 30) | 0x87;
+			e = (i << 30) | 0xe7;
 			memcpy(p + LVM_SYS_PDPT + 8 * i, &e, 8);
 			continue;
 		}
-		e = (sys + LVM_SYS_PD + 4096 * i) | 7;
+		e = (sys + LVM_SYS_PD + 4096 * i) | 0x27;
 		memcpy(p + LVM_SYS_PDPT + 8 * i, &e, 8);
 		for (j = 0; j < 512 && (i << 30) + (j << 21) < map; j++) {
-			e = (i << 30) + (j << 21) + 0x87;
+			e = (i << 30) + (j << 21) + 0xe7;
 			memcpy(p + LVM_SYS_PD + 4096 * i + 8 * j, &e, 8);
+		}
+	}
+	/*
+	 * The system area's own 4 KiB pages: supervisor-only, but for the
+	 * code page, which user mode runs (the call dispatch) and may not
+	 * write.  User-mode code cannot touch libvm's tables then, and
+	 * reaches CPL0 only through them, into libvm's exception stubs.
+	 */
+	if (page == (2ull << 20)) {
+		uint64_t k, first = sys >> 21;
+		uint64_t last = (sys + LIBVM_SYS_SIZE - 1) >> 21;
+
+		for (k = first; k <= last && k < 64 * 512; k++) {
+			uint8_t *pde = p + LVM_SYS_PD + 8 * k;
+			uint64_t pt = sys + LVM_SYS_PT + 4096 * (k - first), e;
+
+			memcpy(&e, pde, 8);
+			if (!e)
+				continue;	/* not mapped at all */
+			for (j = 0; j < 512; j++) {
+				uint64_t pa = (k << 21) + (j << 12);
+				uint64_t f = 0x67;	/* P RW U A D */
+
+				if (pa == sys + LVM_SYS_CODE)
+					f = 0x25;	/* P U A */
+				else if (pa >= sys && pa < sys + LIBVM_SYS_SIZE)
+					f = 0x63;	/* P RW A D */
+				e = pa | f;
+				memcpy(p + LVM_SYS_PT + 4096 * (k - first) + 8 * j,
+				       &e, 8);
+			}
+			e = pt | 0x27;
+			memcpy(pde, &e, 8);
 		}
 	}
 	pthread_rwlock_wrlock(&vm->trap_lock);
@@ -248,6 +286,9 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 		vm->rt.sys_gpa = sys;
 		vm->rt.xcr0 = guest_xcr0(vm->kvm_fd);
 		vm->rt.active = true;
+		vm->rt.sys_guarded = page == (2ull << 20);
+		vm->rt.sys_key = lvm_rt_sys_key();
+		vm->rt.sys_sum = lvm_rt_sys_sum(p, vm->rt.sys_key);
 	}
 	pthread_rwlock_unlock(&vm->trap_lock);
 	return r;
@@ -296,7 +337,11 @@ LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 	s.cr3 = vm->rt.sys_gpa + LVM_SYS_PML4;
 	s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT |
 		(vm->rt.xcr0 ? CR4_OSXSAVE : 0);
-	s.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+	/*
+	 * No SYSCALL in user mode: with LSTAR unset it would run whatever is
+	 * at address 0 at CPL0.  It raises #UD, reported like any exception.
+	 */
+	s.efer = (user ? 0 : EFER_SCE) | EFER_LME | EFER_LMA | EFER_NXE;
 	r = libvm_vcpu_set_sregs(v, &s);
 	if (r < 0)
 		return r;

@@ -203,3 +203,48 @@ LIBVM_EXPORT uint64_t fuzz(const uint8_t *data, uint64_t len)
 	counter++;
 	return counter << 48 | len << 16 | (sum & 0xffff);
 }
+
+/* ---- user mode reaching CPL0: what restores must notice ---------------- */
+
+/* KERNEL_GS_BASE value for r0_wrmsr. */
+volatile uint64_t r0_val;
+
+/* #UD handler at CPL0: write KERNEL_GS_BASE, step over the ud2, return. */
+void r0_wrmsr(void);
+__asm__(".text\n"
+	".globl r0_wrmsr\n"
+	"r0_wrmsr:\n\t"
+	"push %rax\n\tpush %rcx\n\tpush %rdx\n\t"
+	"mov $0xc0000102, %ecx\n\t"
+	"mov r0_val(%rip), %rax\n\t"
+	"mov %rax, %rdx\n\t"
+	"shr $32, %rdx\n\t"
+	"wrmsr\n\t"
+	"pop %rdx\n\tpop %rcx\n\tpop %rax\n\t"
+	"addq $2, (%rsp)\n\t"
+	"iretq\n");
+
+/*
+ * From user mode: point the #UD gate of the IDT at idt (libvm's tables are
+ * user-writable) to r0_wrmsr and raise #UD, so KERNEL_GS_BASE = val is
+ * written at CPL0; returns 1 from user mode like any call.
+ */
+LIBVM_EXPORT uint64_t climb_wrmsr(uint64_t idt, uint64_t val)
+{
+	volatile uint64_t *g = (volatile uint64_t *)(idt + 16 * 6);
+	uint64_t off = (uint64_t)r0_wrmsr;
+
+	r0_val = val;
+	g[1] = off >> 32;
+	g[0] = (off & 0xffff) | (g[0] & 0x0000ffffffff0000ull) |
+	       (((off >> 16) & 0xffff) << 48);
+	__asm__ volatile("ud2" ::: "memory");
+	return 1;
+}
+
+/* SYSCALL from user mode (libvm's runtime raises #UD for it). */
+LIBVM_EXPORT uint64_t do_syscall(void)
+{
+	__asm__ volatile("syscall" ::: "rcx", "r11", "memory");
+	return 1;
+}
