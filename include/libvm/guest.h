@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <libvm/call.h>
+#include <libvm/cmplog.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -77,6 +78,22 @@ static inline void libvm_guest_report_bug(uint64_t code)
 extern uint8_t *volatile libvm_cov_map;
 extern volatile uint64_t libvm_cov_size;
 void __sanitizer_cov_trace_pc(void);
+
+/*
+ * Comparison feedback.  Guest code compiled with
+ * gcc -fsanitize-coverage=trace-cmp calls the runtime's trace-cmp hooks
+ * at every integer compare and switch.  They mark a slot in libvm_cov_map
+ * per compare and per number of operand bits that agree (progress towards
+ * a magic value shows as new coverage), and, while the host has set
+ * libvm_cmp_log, log the operands there (<libvm/cmplog.h>).
+ */
+extern struct libvm_cmp_log *volatile libvm_cmp_log;
+/*
+ * 1 (the default): the slots per compare and agreeing bits; the host
+ * writes 0 to keep them out of the map, e.g. for AFL++'s CMPLOG, whose
+ * colorization needs the compared input bytes not to change coverage.
+ */
+extern volatile uint64_t libvm_cov_cmp_slots;
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);

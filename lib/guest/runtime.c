@@ -73,15 +73,50 @@ static unsigned popcount64(uint64_t x)
 	return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
-static void cov_cmp(uint64_t a, uint64_t b, unsigned bits, uint64_t pc)
+/*
+ * The operands of compares that failed to match, for the host to hand to
+ * the fuzzer's compare-guided mutations (<libvm/cmplog.h>).
+ */
+__attribute__((used)) struct libvm_cmp_log *volatile libvm_cmp_log;
+/* 0: no value-profile slots in libvm_cov_map (set by the host). */
+__attribute__((used)) volatile uint64_t libvm_cov_cmp_slots = 1;
+
+static void cmp_log(uint64_t a, uint64_t b, unsigned bits, uint64_t pc,
+		    unsigned flags)
+{
+	struct libvm_cmp_log *log = libvm_cmp_log;
+	struct libvm_cmp_entry *e;
+	uint32_t i;
+
+	if (!log)
+		return;
+	i = log->count;
+	if (i < log->cap) {
+		e = &log->entries[i];
+		e->a = a;
+		e->b = b;
+		e->pc = (uint32_t)pc;
+		e->size = (uint8_t)(bits / 8);
+		e->flags = (uint8_t)flags;
+	}
+	log->count = i + 1;
+}
+
+static void cov_cmp(uint64_t a, uint64_t b, unsigned bits, uint64_t pc,
+		    unsigned flags)
 {
 	uint8_t *map = libvm_cov_map;
-	uint64_t size = libvm_cov_size, diff = a ^ b, same;
+	uint64_t size = libvm_cov_size, diff, same;
 
-	if (!map || !size)
+	if (bits < 64) {
+		a &= (1ull << bits) - 1;
+		b &= (1ull << bits) - 1;
+	}
+	diff = a ^ b;
+	if (diff)
+		cmp_log(a, b, bits, pc, flags);
+	if (!map || !size || !libvm_cov_cmp_slots)
 		return;
-	if (bits < 64)
-		diff &= (1ull << bits) - 1;
 	same = bits - popcount64(diff);
 	map[(((pc * 0x9e3779b97f4a7c15ull) >> 32) + same) & (size - 1)]++;
 }
@@ -92,11 +127,12 @@ static void cov_cmp(uint64_t a, uint64_t b, unsigned bits, uint64_t pc)
 	void __sanitizer_cov_trace_const_cmp##n(type a, type b);           \
 	void __sanitizer_cov_trace_cmp##n(type a, type b)                  \
 	{                                                                   \
-		cov_cmp(a, b, 8 * n, RET_PC);                               \
+		cov_cmp(a, b, 8 * n, RET_PC, 0);                            \
 	}                                                                   \
 	void __sanitizer_cov_trace_const_cmp##n(type a, type b)            \
 	{                                                                   \
-		cov_cmp(a, b, 8 * n, RET_PC);                               \
+		/* a is the constant */                                     \
+		cov_cmp(a, b, 8 * n, RET_PC, LIBVM_CMP_CONST);              \
 	}
 CMP_HOOKS(1, uint8_t)
 CMP_HOOKS(2, uint16_t)
@@ -110,7 +146,8 @@ void __sanitizer_cov_trace_switch(uint64_t val, uint64_t *cases)
 
 	/* cases[0]: number of cases, cases[1]: operand bits, then values */
 	for (i = 0; i < cases[0] && i < 256; i++)
-		cov_cmp(val, cases[2 + i], (unsigned)cases[1], pc + i);
+		cov_cmp(cases[2 + i], val, (unsigned)cases[1], pc + i,
+			LIBVM_CMP_CONST);
 }
 
 void __sanitizer_cov_trace_cmpf(float a, float b);
