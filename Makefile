@@ -124,7 +124,8 @@ $(AR_LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(GUEST_RT): lib/guest/runtime.c include/libvm/guest.h include/libvm/call.h
+$(GUEST_RT): lib/guest/runtime.c include/libvm/guest.h include/libvm/call.h \
+		include/libvm/cmplog.h
 	@mkdir -p $(B)/obj/guest $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -fno-builtin \
 		-fno-tree-loop-distribute-patterns -c $< \
@@ -271,13 +272,15 @@ fuzz-examples-smoke: $(FUZZ_EX_LF)
 		{ tail -30 $(B)/examples/fuzz/smoke.log; exit 1; }
 	@grep -E 'no usable KVM|Done 200 runs' $(B)/examples/fuzz/smoke.log
 
-# The libFuzzer example for up to FUZZ_DEMO_TIME s: is the bug found?
+# Both examples, each for up to FUZZ_DEMO_TIME s from examples/fuzz/seeds:
+# is the bug found, after how many executions and seconds?
 FUZZ_DEMO_TIME ?= 60
 fuzz-demo:
 	@if [ ! -e /dev/kvm ]; then \
 		echo "fuzz-demo: this host has no /dev/kvm: skipped"; exit 0; fi; \
-	$(MAKE) --no-print-directory $(FUZZ_EX_LF) && \
-	scripts/fuzz-demo.sh $(FUZZ_EX_LF) $(B)/fuzz-demo $(FUZZ_DEMO_TIME)
+	$(MAKE) --no-print-directory $(FUZZ_EX_LF) $(FUZZ_EX_AFL) && \
+	scripts/fuzz-demo.sh $(FUZZ_EX_LF) $(FUZZ_EX_AFL) $(B)/fuzz-demo \
+		$(FUZZ_DEMO_TIME) examples/fuzz/seeds
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -1,35 +1,92 @@
 #!/bin/sh
-# Run the libFuzzer example (examples/fuzz/libfuzzer_harness.c) for up to
-# SECONDS and say whether it found the bug planted in the guest.
-# Usage: scripts/fuzz-demo.sh HARNESS WORKDIR [SECONDS]
+# Run both fuzzing examples (examples/fuzz/) on the guest parser with the
+# planted bug, each for up to SECONDS from the seeds in SEEDS, and say for
+# each whether it found the bug, after how many executions and seconds,
+# and at how many executions per second.
+# Usage: scripts/fuzz-demo.sh LIBFUZZER_HARNESS AFL_HARNESS WORKDIR \
+#            [SECONDS] [SEEDS]
+# An empty AFL_HARNESS skips AFL++.  Exit status: 0 if every fuzzer that
+# ran found the bug, 1 otherwise.
 set -u
-h=$1 w=$2 t=${3:-60}
+lf=$1 afl=$2 w=$3 t=${4:-60} seeds=${5:-examples/fuzz/seeds}
 rm -rf "$w"
-mkdir -p "$w/corpus"
-echo "fuzz-demo: $h for up to $t s (log: $w/log)"
-start=$(date +%s.%N)
-"$h" -max_total_time="$t" -timeout=30 -print_final_stats=1 \
-	-artifact_prefix="$w/" "$w/corpus" >"$w/log" 2>&1
+mkdir -p "$w/libfuzzer/corpus" "$w/afl"
+status=0
+
+now() { date +%s.%N; }
+sub() { echo "$1 $2" | awk '{ printf "%.1f", $2 - $1 }'; }
+
+# libFuzzer: a crash ends the run, with the final stats.  -max_len: the
+# target's records are a few bytes each; -len_control=0: any length up to
+# it at once (libFuzzer otherwise grows the length limit slowly).
+echo "fuzz-demo: libFuzzer, up to $t s (log: $w/libfuzzer/log)"
+start=$(now)
+"$lf" -max_total_time="$t" -timeout=30 -print_final_stats=1 \
+	-max_len=64 -len_control=0 \
+	-artifact_prefix="$w/libfuzzer/" "$w/libfuzzer/corpus" "$seeds" \
+	>"$w/libfuzzer/log" 2>&1
 rc=$?
-end=$(date +%s.%N)
-secs=$(echo "$start $end" | awk '{ printf "%.1f", $2 - $1 }')
-grep -E '^#[0-9]+ +(INITED|NEW|REDUCE|DONE).*cov:' "$w/log" | tail -3
-if grep -q 'no usable KVM' "$w/log"; then
+end=$(now)
+if grep -q 'no usable KVM' "$w/libfuzzer/log"; then
 	echo "fuzz-demo: no usable KVM: skipped"
 	exit 0
 fi
-if grep -q '^==libvm== guest' "$w/log"; then
-	grep '^==libvm== guest' "$w/log"
-	runs=$(grep -Eo '^#[0-9]+' "$w/log" | tail -1 | tr -d '#')
-	echo "fuzz-demo: bug FOUND after ${secs} s (~${runs:-?} runs);" \
-		"input: $(ls "$w"/crash-* 2>/dev/null | head -1)"
-	exit 0
+execs=$(awk '/stat::number_of_executed_units/ { print $2 }' \
+	"$w/libfuzzer/log")
+eps=$(awk '/stat::average_exec_per_sec/ { print $2 }' "$w/libfuzzer/log")
+if grep -q '^==libvm== guest' "$w/libfuzzer/log"; then
+	grep '^==libvm== guest' "$w/libfuzzer/log"
+	echo "fuzz-demo: libFuzzer FOUND the bug after ${execs:-?}" \
+		"executions, $(sub "$start" "$end") s (${eps:-?} execs/s);" \
+		"input: $(ls "$w"/libfuzzer/crash-* 2>/dev/null | head -1)"
+elif [ $rc -ne 0 ]; then
+	tail -20 "$w/libfuzzer/log"
+	echo "fuzz-demo: libFuzzer failed (status $rc)"
+	status=1
+else
+	echo "fuzz-demo: libFuzzer did NOT find the bug in $t s" \
+		"(${execs:-?} executions, ${eps:-?} execs/s)"
+	status=1
 fi
-if [ $rc -ne 0 ]; then
-	tail -20 "$w/log"
-	echo "fuzz-demo: the harness failed (status $rc)"
-	exit 1
+
+if [ -z "$afl" ]; then
+	exit $status
 fi
-grep -E 'stat::number_of_executed_units' "$w/log"
-echo "fuzz-demo: bug NOT found within $t s"
-exit 1
+if ! command -v afl-fuzz >/dev/null; then
+	echo "fuzz-demo: afl-fuzz not installed: AFL++ skipped"
+	exit $status
+fi
+# AFL++ in persistent mode; -c 0: this harness is its own CMPLOG binary
+# (see afl_harness.c).  AFL_BENCH_UNTIL_CRASH: stop at the first crash.
+echo "fuzz-demo: AFL++, up to $t s (log: $w/afl/log)"
+start=$(now)
+AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+AFL_BENCH_UNTIL_CRASH=1 AFL_TRY_AFFINITY=1 \
+	afl-fuzz -V "$t" -i "$seeds" -o "$w/afl/out" -c 0 -- "$afl" \
+	>"$w/afl/log" 2>&1
+rc=$?
+end=$(now)
+st="$w/afl/out/default/fuzzer_stats"
+stat() { awk -v k="$1" '$1 == k { print $3 }' "$st" 2>/dev/null; }
+crash=$(ls "$w"/afl/out/default/crashes/id:* 2>/dev/null | head -1)
+if [ -n "$crash" ]; then
+	"$afl" <"$crash" 2>&1 | grep '^==libvm== guest'
+	# The file name says when: ...,time:MS,execs:N,...
+	ms=$(echo "$crash" | sed -n 's/.*,time:\([0-9]*\).*/\1/p')
+	execs=$(echo "$crash" | sed -n 's/.*,execs:\([0-9]*\).*/\1/p')
+	secs=$(echo "${ms:-0}" | awk '{ printf "%.1f", $1 / 1000 }')
+	[ -n "$ms" ] || secs=$(sub "$start" "$end")
+	echo "fuzz-demo: AFL++ FOUND the bug after ${execs:-$(stat execs_done)}" \
+		"executions, $secs s ($(stat execs_per_sec) execs/s);" \
+		"input: $crash"
+elif [ ! -s "$st" ]; then
+	tail -20 "$w/afl/log"
+	echo "fuzz-demo: afl-fuzz failed (status $rc)"
+	status=1
+else
+	echo "fuzz-demo: AFL++ did NOT find the bug in $t s" \
+		"($(stat execs_done) executions, $(stat execs_per_sec)" \
+		"execs/s, $(stat corpus_count) inputs in its queue)"
+	status=1
+fi
+exit $status

@@ -11,19 +11,26 @@
  *                      64 MiB
  *   64 MiB ..          the fuzzer's coverage map, LIBVM_MEM_VOLATILE: not
  *                      part of the snapshot, so restores leave it alone
+ *   65 MiB ..          the comparison log (<libvm/cmplog.h>), 16 KiB,
+ *                      volatile too: the operands of the compares the
+ *                      guest's last input failed, for the harness to hand
+ *                      to the fuzzer
  *
  * To fuzz your own guest, set LIBVM_FUZZ_GUEST (the ELF) and
  * LIBVM_FUZZ_FN (a function int64_t fn(const uint8_t *data, size_t len)
  * exported with LIBVM_EXPORT); LIBVM_FUZZ_TIMEOUT_MS is the time budget
- * of one input (default 1000).
+ * of one input (default 1000); LIBVM_FUZZ_CMP_SLOTS=0 or 1 turns the
+ * guest's value-profile slots in the coverage map off or on.
  */
 #ifndef LIBVM_EXAMPLES_FUZZ_VM_H
 #define LIBVM_EXAMPLES_FUZZ_VM_H
 
 #include <libvm/libvm.h>
+#include <libvm/cmplog.h>
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #ifndef LIBVM_GUEST_DIR
 #define LIBVM_GUEST_DIR "."
@@ -35,11 +42,15 @@
 #define FUZZ_INPUT_CAP	(1ull << 20)
 #define FUZZ_STACK_TOP	FUZZ_RAM_SIZE
 #define FUZZ_COV_GPA	FUZZ_RAM_SIZE
+#define FUZZ_CMP_GPA	(FUZZ_RAM_SIZE + (1ull << 20))
+#define FUZZ_CMP_SIZE	16384ull
 
 struct fuzz_vm {
 	libvm_vm *vm;
 	libvm_snapshot *snap;
 	uint64_t fn;			/* the guest function */
+	struct libvm_cmp_log *cmp;	/* NULL if the guest has no log */
+	int no_cmp_slots;		/* set before setup: edges only */
 	uint64_t timeout_ns;
 	const char *path, *fn_name;
 };
@@ -77,6 +88,7 @@ static inline int fuzz_vm_setup(struct fuzz_vm *f, void *cov, uint64_t cov_size)
 	const char *s;
 	int r;
 
+	f->cmp = NULL;
 	f->path = getenv("LIBVM_FUZZ_GUEST");
 	if (!f->path || !*f->path)
 		f->path = LIBVM_GUEST_DIR "/target.cov.elf";
@@ -114,6 +126,40 @@ static inline int fuzz_vm_setup(struct fuzz_vm *f, void *cov, uint64_t cov_size)
 					    r);
 		}
 	}
+	s = getenv("LIBVM_FUZZ_CMP_SLOTS");
+	if (s && *s)
+		f->no_cmp_slots = !atoi(s);
+	if (cov && f->no_cmp_slots) {
+		v = 0;
+		if ((r = libvm_image_symbol(&sym, img,
+					    "libvm_cov_cmp_slots")) < 0 ||
+		    (r = libvm_mem_write(f->vm, sym, &v, 8)) < 0) {
+			libvm_image_destroy(img);
+			return fuzz_vm_fail("libvm_cov_cmp_slots", r);
+		}
+	}
+	/* The comparison log, if the guest's runtime has one. */
+	if (cov && libvm_image_symbol(&sym, img, "libvm_cmp_log") == 0) {
+		void *p = mmap(NULL, FUZZ_CMP_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED) {
+			libvm_image_destroy(img);
+			return fuzz_vm_fail("mmap (comparison log)",
+					    LIBVM_ENOMEM);
+		}
+		f->cmp = p;
+		f->cmp->cap = (uint32_t)((FUZZ_CMP_SIZE - sizeof(*f->cmp)) /
+					 sizeof(f->cmp->entries[0]));
+		v = FUZZ_CMP_GPA;
+		if ((r = libvm_mem_map_host(f->vm, FUZZ_CMP_GPA, p,
+					    FUZZ_CMP_SIZE,
+					    LIBVM_MEM_VOLATILE)) < 0 ||
+		    (r = libvm_mem_write(f->vm, sym, &v, 8)) < 0) {
+			libvm_image_destroy(img);
+			return fuzz_vm_fail("mapping the comparison log", r);
+		}
+	}
 	if ((r = libvm_long_mode_setup(f->vm, &lm)) < 0 ||
 	    (r = libvm_vcpu_create(&vcpu, f->vm, 0)) < 0 ||
 	    (r = libvm_vcpu_set_long_mode(vcpu, libvm_image_entry(img),
@@ -130,20 +176,40 @@ static inline void fuzz_vm_destroy(struct fuzz_vm *f)
 {
 	libvm_snapshot_destroy(f->snap);
 	libvm_vm_destroy(f->vm);
+	if (f->cmp)
+		munmap(f->cmp, FUZZ_CMP_SIZE);
 	f->snap = NULL;
 	f->vm = NULL;
+	f->cmp = NULL;
 }
 
 /* One input; < 0 only when libvm itself failed (printed). */
 static inline int fuzz_vm_exec(libvm_fuzz_result *res, struct fuzz_vm *f,
 			const uint8_t *data, size_t len)
 {
-	int r = libvm_fuzz_exec(res, f->vm, f->snap, f->fn, FUZZ_INPUT_GPA,
-				FUZZ_INPUT_CAP, data, len, f->timeout_ns);
+	int r;
 
+	if (f->cmp)
+		f->cmp->count = 0;
+	r = libvm_fuzz_exec(res, f->vm, f->snap, f->fn, FUZZ_INPUT_GPA,
+			    FUZZ_INPUT_CAP, data, len, f->timeout_ns);
 	if (r < 0)
 		fuzz_vm_fail("libvm_fuzz_exec", r);
 	return r;
+}
+
+/*
+ * The compares the last input failed, as the guest logged them; *n is
+ * how many (the log keeps the first cap of them).
+ */
+static inline const struct libvm_cmp_entry *
+fuzz_vm_cmps(const struct fuzz_vm *f, uint32_t *n)
+{
+	*n = 0;
+	if (!f->cmp)
+		return NULL;
+	*n = f->cmp->count < f->cmp->cap ? f->cmp->count : f->cmp->cap;
+	return f->cmp->entries;
 }
 
 /* Say what a finding was, on stderr. */

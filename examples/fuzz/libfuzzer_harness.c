@@ -14,6 +14,17 @@
  * which libFuzzer reads after each input and clears before the next, like
  * its own counters: the guest's edges are coverage feedback with no copy.
  *
+ * Guest compares: the guest's trace-cmp hooks also mark a slot per
+ * compare and per number of operand bits that agree (value profile, in
+ * the same counters), and log the operands of the compares that failed
+ * (<libvm/cmplog.h>).  After each input the harness hands those to
+ * libFuzzer's table of recent compares, which its CMP mutation draws
+ * from: 4- and 8-byte operands through __sanitizer_cov_trace_cmp4/8, as
+ * compiled code would; 1- and 2-byte operands (libFuzzer's own hooks keep
+ * none of those) as a memcmp of two words, the input bytes around each
+ * place the guest's operand occurs in the input, and the same bytes with
+ * the operand replaced by the value it was compared with.
+ *
  * Outcomes: OK is a normal run.  CRASH (guest exception), TRIPLE_FAULT,
  * BUG (libvm_guest_report_bug) and TIMEOUT (the guest ran past
  * LIBVM_FUZZ_TIMEOUT_MS, default 1000: a hang) and STOPPED (anything
@@ -30,6 +41,7 @@
 #include "fuzz_vm.h"
 
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #define COV_SIZE 65536
@@ -41,6 +53,91 @@ static struct fuzz_vm fz;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* libFuzzer's hooks (compiled code calls them; so may we). */
+void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b);
+void __sanitizer_cov_trace_cmp8(uint64_t a, uint64_t b);
+void __sanitizer_weak_hook_memcmp(void *caller_pc, const void *s1,
+				  const void *s2, size_t n, int result);
+
+#define CMP_WORDS_MAX	32	/* words handed over per input */
+#define CMP_POS_MAX	8	/* places per operand */
+
+struct cmp_word {
+	uint32_t pc;
+	uint8_t have[2], want[2];
+};
+
+/*
+ * A 1- or 2-byte compare of operand `have` (found in the input) with
+ * `want`: for each place (up to CMP_POS_MAX) `have` occurs in data, a word
+ * of the input around it and the same word with `want` instead.
+ */
+static unsigned cmp_small(struct cmp_word *w, unsigned room,
+			  const uint8_t *data, size_t size, uint64_t have,
+			  uint64_t want, unsigned n, uint32_t pc)
+{
+	unsigned found = 0;
+	size_t i, at;
+
+	if (size < 2)
+		return 0;
+	for (i = 0; i + n <= size && found < CMP_POS_MAX && found < room;
+	     i++) {
+		if (data[i] != (uint8_t)have ||
+		    (n == 2 && data[i + 1] != (uint8_t)(have >> 8)))
+			continue;
+		/* a 2-byte operand is its own word; a byte takes a neighbour */
+		at = n == 2 || i + 1 < size ? i : i - 1;
+		w[found].pc = pc;
+		memcpy(w[found].have, data + at, 2);
+		memcpy(w[found].want, data + at, 2);
+		w[found].want[i - at] = (uint8_t)want;
+		if (n == 2)
+			w[found].want[1] = (uint8_t)(want >> 8);
+		found++;
+	}
+	return found;
+}
+
+/*
+ * The log runs in execution order, so its end is where the input stopped
+ * getting further: collect from the end backwards, and hand the last
+ * compare over last, so that it stays in libFuzzer's tables longest.
+ */
+static void cmps_forward(const uint8_t *data, size_t size)
+{
+	struct cmp_word w[CMP_WORDS_MAX];
+	const struct libvm_cmp_entry *log, *e;
+	unsigned nw = 0;
+	uint32_t n, i;
+
+	log = fuzz_vm_cmps(&fz, &n);
+	for (i = n; i-- > 0 && nw < CMP_WORDS_MAX;) {
+		e = &log[i];
+		switch (e->size) {
+		case 8:
+			__sanitizer_cov_trace_cmp8(e->a, e->b);
+			break;
+		case 4:
+			__sanitizer_cov_trace_cmp4((uint32_t)e->a,
+						   (uint32_t)e->b);
+			break;
+		case 1:
+		case 2:
+			nw += cmp_small(w + nw, CMP_WORDS_MAX - nw, data, size,
+					e->b, e->a, e->size, e->pc);
+			if (!(e->flags & LIBVM_CMP_CONST))
+				nw += cmp_small(w + nw, CMP_WORDS_MAX - nw,
+						data, size, e->a, e->b,
+						e->size, e->pc);
+			break;
+		}
+	}
+	while (nw-- > 0)
+		__sanitizer_weak_hook_memcmp((void *)(uintptr_t)w[nw].pc,
+					     w[nw].have, w[nw].want, 2, 1);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -67,6 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fuzz_vm_exec(&res, &fz, data, size) < 0)
 		_exit(2);
+	cmps_forward(data, size);
 	if (res.outcome == LIBVM_FUZZ_OK)
 		return 0;
 	fuzz_vm_print(&res, size);

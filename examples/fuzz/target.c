@@ -17,8 +17,16 @@
  * its canary, as a stack protector would, and reports a smashed one with
  * libvm_guest_report_bug(1): the harnesses see LIBVM_FUZZ_BUG.  So the bug
  * needs the magic 'K' 'F' 'Z' 'W' and a copy that crosses the end of buf.
- * (The fuzzers see no comparison operands of guest code, only edges, so
- * each magic byte costs them about 256 tries per position: keep it short.)
+ *
+ * What the fuzzers see of it: its edges (trace-pc), and its compares
+ * (trace-cmp, the runtime in lib/guest/runtime.c): each compare marks a
+ * coverage slot per number of operand bits that agree, so getting closer
+ * to 'F' is progress, and the operands of the compares that failed go to
+ * the harness, which hands them to the fuzzer's compare-guided mutations
+ * (libFuzzer's table of recent compares, AFL++'s CMPLOG): "the guest
+ * compared input byte 'A' with 'F'" becomes "try 'F' there".  Neither
+ * fuzzer is told the magic bytes; the seeds in seeds/ are plain valid
+ * inputs (register commands, a locked write).
  */
 #include <libvm/guest.h>
 
