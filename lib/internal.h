@@ -61,6 +61,7 @@ struct lvm_region {
 	/* dirty tracking (lib/snapshot/), once the VM has a snapshot */
 	uint64_t *hdirty;	/* pages the host wrote through libvm */
 	uint64_t *kdirty;	/* buffer for KVM_GET_DIRTY_LOG */
+	uint64_t *dsum;		/* a bit per word of hdirty/kdirty with bits */
 };
 
 struct lvm_trap {

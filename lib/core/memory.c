@@ -95,9 +95,12 @@ void lvm_mark_dirty(libvm_vm *vm, struct lvm_region *r, uint64_t gpa,
 		return;
 	first = (gpa - r->gpa) / LIBVM_PAGE_SIZE;
 	last = (gpa - r->gpa + len - 1) / LIBVM_PAGE_SIZE;
-	for (p = first; p <= last; p++)
+	for (p = first; p <= last; p++) {
 		__atomic_fetch_or(&r->hdirty[p / 64], 1ull << (p % 64),
 				  __ATOMIC_RELAXED);
+		__atomic_fetch_or(&r->dsum[p / 4096], 1ull << (p / 64 % 64),
+				  __ATOMIC_RELAXED);
+	}
 }
 
 void *lvm_gpa_ptr(libvm_vm *vm, uint64_t gpa, uint64_t len, bool write)

@@ -88,9 +88,13 @@ uint32_t lvm_ring_collect(libvm_vcpu *v)
 			break;
 		r = slot_region(vm, e->slot & 0xffff);
 		page = e->offset;
-		if (r && r->kdirty && page < r->size / LIBVM_PAGE_SIZE)
+		if (r && r->kdirty && page < r->size / LIBVM_PAGE_SIZE) {
 			__atomic_fetch_or(&r->kdirty[page / 64],
 					  1ull << (page % 64), __ATOMIC_RELAXED);
+			__atomic_fetch_or(&r->dsum[page / 4096],
+					  1ull << (page / 64 % 64),
+					  __ATOMIC_RELAXED);
+		}
 		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,
 				 __ATOMIC_RELEASE);
 		v->ring_next++;

@@ -208,7 +208,8 @@ int lvm_region_track(libvm_vm *vm, struct lvm_region *r)
 		return 0;
 	r->hdirty = calloc(1, n);
 	r->kdirty = calloc(1, n);
-	if (!r->hdirty || !r->kdirty) {
+	r->dsum = calloc(1, bitmap_bytes(n / 8 * PAGE));
+	if (!r->hdirty || !r->kdirty || !r->dsum) {
 		lvm_region_untrack(r);
 		return lvm_err(LIBVM_ENOMEM, "dirty bitmaps for %#llx+%#llx",
 			       (unsigned long long)r->gpa,
@@ -225,7 +226,8 @@ void lvm_region_untrack(struct lvm_region *r)
 {
 	free(r->hdirty);
 	free(r->kdirty);
-	r->hdirty = r->kdirty = NULL;
+	free(r->dsum);
+	r->hdirty = r->kdirty = r->dsum = NULL;
 }
 
 /* Fetch KVM's dirty bitmap of r into r->kdirty (and reset it in KVM). */
@@ -788,6 +790,8 @@ LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
 			memset(reg->hdirty, 0, bitmap_bytes(reg->size));
 			if (vm->ring_entries)
 				memset(reg->kdirty, 0, bitmap_bytes(reg->size));
+			memset(reg->dsum, 0, bitmap_bytes(bitmap_bytes(
+						     reg->size) / 8 * PAGE));
 		}
 	}
 	if (!r) {
@@ -916,6 +920,32 @@ static void restore_whole(struct lvm_region *reg,
 	}
 }
 
+/* Copy back the dirty pages of word i of reg's bitmaps. */
+static void restore_word(libvm_vm *vm, struct lvm_region *reg,
+			 const struct lvm_snap_region *sr, uint64_t i,
+			 uint64_t sys_lo, uint64_t sys_hi, bool *sys_written)
+{
+	uint64_t w = reg->kdirty[i] | reg->hdirty[i], h = reg->hdirty[i];
+
+	if (!w)
+		return;
+	for (; h; h &= h - 1) {
+		uint64_t gpa = reg->gpa +
+			       (i * 64 + (uint64_t)__builtin_ctzll(h)) * PAGE;
+
+		if (gpa >= sys_lo && gpa < sys_hi)
+			*sys_written = true;
+	}
+	reg->hdirty[i] = 0;
+	if (vm->ring_entries)
+		reg->kdirty[i] = 0;
+	for (; w; w &= w - 1) {
+		uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
+
+		memcpy(reg->host + p * PAGE, sr->copy + p * PAGE, PAGE);
+	}
+}
+
 /*
  * Copy back the pages of reg that differ from sr.  *sys_written is set if
  * the host wrote a page of [sys_lo, sys_hi) (guest-physical) since.  The
@@ -927,7 +957,8 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 			  const struct lvm_snap_region *sr, bool full,
 			  uint64_t sys_lo, uint64_t sys_hi, bool *sys_written)
 {
-	uint64_t words = bitmap_bytes(reg->size) / 8, i;
+	uint64_t words = bitmap_bytes(reg->size) / 8, i, si;
+	uint64_t sum_words = bitmap_bytes(words * PAGE) / 8;
 	int r;
 
 	/*
@@ -941,37 +972,26 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 		memset(reg->hdirty, 0, words * 8);
 		if (vm->ring_entries)
 			memset(reg->kdirty, 0, words * 8);
+		memset(reg->dsum, 0, sum_words * 8);
 		return r;
 	}
 	r = fetch_dirty(vm, reg);
 	if (r < 0)
 		return r;
-	for (i = 0; i < words; i++) {
-		uint64_t w = reg->kdirty[i] | reg->hdirty[i];
+	/*
+	 * With a dirty ring, the summary has a bit for every word with a
+	 * dirty page (the dirty log rewrites kdirty whole: look at all).
+	 */
+	for (si = 0; si < sum_words; si++) {
+		uint64_t sw = vm->ring_entries ? reg->dsum[si] : ~0ull;
 
-		if (!w)
-			continue;
-		if (reg->hdirty[i] && reg->gpa + (i * 64 + 64) * PAGE > sys_lo &&
-		    reg->gpa + i * 64 * PAGE < sys_hi) {
-			uint64_t h = reg->hdirty[i];
-
-			while (h) {
-				uint64_t gpa = reg->gpa + (i * 64 +
-					(uint64_t)__builtin_ctzll(h)) * PAGE;
-
-				if (gpa >= sys_lo && gpa < sys_hi)
-					*sys_written = true;
-				h &= h - 1;
-			}
-		}
-		reg->hdirty[i] = 0;
-		if (vm->ring_entries)
-			reg->kdirty[i] = 0;
-		while (w) {
-			uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
-
-			memcpy(reg->host + p * PAGE, sr->copy + p * PAGE, PAGE);
-			w &= w - 1;
+		reg->dsum[si] = 0;
+		for (; sw; sw &= sw - 1) {
+			i = si * 64 + (uint64_t)__builtin_ctzll(sw);
+			if (i >= words)
+				break;
+			restore_word(vm, reg, sr, i, sys_lo, sys_hi,
+				     sys_written);
 		}
 	}
 	return 0;
