@@ -251,7 +251,8 @@ fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
 # The fuzzing examples: examples/fuzz/{libfuzzer,afl}_harness.c.
 FUZZ_EX_LF := $(B)/examples/fuzz/libfuzzer_harness
 FUZZ_EX_AFL := $(B)/examples/fuzz/afl_harness
-FUZZ_EX_DEPS := examples/fuzz/fuzz_vm.h lib $(COV_GUESTS)
+FUZZ_EX_MUT := $(B)/examples/fuzz/afl_mutator.so
+FUZZ_EX_DEPS := examples/fuzz/fuzz_vm.h examples/fuzz/i2s.h lib $(COV_GUESTS)
 FUZZ_EX_FLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Iinclude $(PROG_DEFS)
 FUZZ_EX_LIBS := -Wl,-rpath,'$$ORIGIN/../../lib' $(PROG_LIBS)
 
@@ -264,10 +265,15 @@ $(FUZZ_EX_AFL): examples/fuzz/afl_harness.c $(FUZZ_EX_DEPS)
 	@mkdir -p $(@D)
 	AFL_QUIET=1 afl-clang-fast $(FUZZ_EX_FLAGS) -o $@ $< $(FUZZ_EX_LIBS)
 
-fuzz-examples: $(FUZZ_EX_LF) $(FUZZ_EX_AFL)
+# AFL++'s custom mutator: input-to-state from the guest's compares.
+$(FUZZ_EX_MUT): examples/fuzz/afl_mutator.c $(FUZZ_EX_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_EX_FLAGS) -fPIC -shared -o $@ $< $(FUZZ_EX_LIBS)
+
+fuzz-examples: $(FUZZ_EX_LF) $(FUZZ_EX_AFL) $(FUZZ_EX_MUT)
 
 # 200 inputs through the libFuzzer example (it exits 0 without KVM).
-fuzz-examples-smoke: $(FUZZ_EX_LF)
+fuzz-examples-smoke: $(FUZZ_EX_LF) $(FUZZ_EX_MUT)
 	$(FUZZ_EX_LF) -runs=200 -seed=1 >$(B)/examples/fuzz/smoke.log 2>&1 || \
 		{ tail -30 $(B)/examples/fuzz/smoke.log; exit 1; }
 	@grep -E 'no usable KVM|Done 200 runs' $(B)/examples/fuzz/smoke.log
@@ -278,7 +284,9 @@ FUZZ_DEMO_TIME ?= 60
 fuzz-demo:
 	@if [ ! -e /dev/kvm ]; then \
 		echo "fuzz-demo: this host has no /dev/kvm: skipped"; exit 0; fi; \
-	$(MAKE) --no-print-directory $(FUZZ_EX_LF) $(FUZZ_EX_AFL) && \
+	$(MAKE) --no-print-directory $(FUZZ_EX_LF) $(FUZZ_EX_AFL) \
+		$(FUZZ_EX_MUT) && \
+	FUZZ_AFL_MUTATOR=$(abspath $(FUZZ_EX_MUT)) \
 	scripts/fuzz-demo.sh $(FUZZ_EX_LF) $(FUZZ_EX_AFL) $(B)/fuzz-demo \
 		$(FUZZ_DEMO_TIME) examples/fuzz/seeds
 

@@ -56,13 +56,17 @@ if ! command -v afl-fuzz >/dev/null; then
 	echo "fuzz-demo: afl-fuzz not installed: AFL++ skipped"
 	exit $status
 fi
-# AFL++ in persistent mode; -c 0: this harness is its own CMPLOG binary
-# (see afl_harness.c).  AFL_BENCH_UNTIL_CRASH: stop at the first crash.
+# AFL++ in persistent mode, with the input-to-state custom mutator
+# ($FUZZ_AFL_MUTATOR, see afl_mutator.c) when given.
+# AFL_BENCH_UNTIL_CRASH: stop at the first crash.
 echo "fuzz-demo: AFL++, up to $t s (log: $w/afl/log)"
+mut=
+[ -z "${FUZZ_AFL_MUTATOR:-}" ] ||
+	mut="AFL_CUSTOM_MUTATOR_LIBRARY=$FUZZ_AFL_MUTATOR"
 start=$(now)
-AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+env $mut AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 AFL_BENCH_UNTIL_CRASH=1 AFL_TRY_AFFINITY=1 \
-	afl-fuzz -V "$t" -i "$seeds" -o "$w/afl/out" -c 0 -- "$afl" \
+	afl-fuzz -V "$t" -i "$seeds" -o "$w/afl/out" -- "$afl" \
 	>"$w/afl/log" 2>&1
 rc=$?
 end=$(now)

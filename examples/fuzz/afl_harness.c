@@ -27,27 +27,16 @@
  * size of AFL's shared memory segment, at most 64 KiB.
  *
  * Only edges go into AFL's map, not the guest's value-profile slots
- * (fuzz_vm.h, no_cmp_slots): AFL++ gets its compare feedback from CMPLOG.
+ * (fuzz_vm.h, no_cmp_slots): they would fill AFL's queue with inputs
+ * that differ only in how close a byte came to a wanted value.
  *
- * Guest compares (CMPLOG): run afl-fuzz with -c 0 and it runs this same
- * program a second time, as its CMPLOG binary, with __afl_cmp_map set.
- * The guest logs the operands of the compares that failed
- * (<libvm/cmplog.h>) and the harness passes each to AFL++'s own hook for
- * its size, __cmplog_ins_hook1/2/4/8, which writes AFL++'s map in
- * whatever layout the installed AFL++ uses.  The hooks file a compare
- * under a hash of their return address, so the harness calls them from
- * one of CMPLOG_SITES small functions picked by the guest's compare
- * address: different guest compares land in different slots, as they
- * would in a compiled program, for redqueen's input-to-state replacement.
+ * Guest compares reach AFL++ through the custom mutator in
+ * afl_mutator.c (AFL_CUSTOM_MUTATOR_LIBRARY): it runs each queue entry in
+ * a VM of its own, reads the compares the guest logged and writes the
+ * wanted values into the input (input-to-state, i2s.h).
  *
- * The VM is created after the fork server forked (KVM file descriptors
- * belong to the process that created the VM), once per child, which then
- * runs up to 10000 inputs.
- *
- * Outcomes: anything but OK (guest exception, triple fault, a bug the
- * guest reported, a guest time-out = hang) prints the details and
- * abort()s, which afl-fuzz records as a crash.  Outside afl-fuzz the
- * harness runs one input from stdin: `afl_harness < out/default/crashes/id...`.
+ * Outcomes other than OK print their details and abort(): afl-fuzz files
+ * the input under crashes/.  Without KVM the harness says so and exits 0.
  */
 #include "fuzz_vm.h"
 
@@ -60,67 +49,6 @@
 __AFL_FUZZ_INIT();
 
 extern uint32_t __afl_map_size;
-extern void *__afl_cmp_map;
-
-/* AFL++'s CMPLOG hooks (afl-compiler-rt). */
-void __cmplog_ins_hook1(uint8_t a, uint8_t b, uint8_t attr);
-void __cmplog_ins_hook2(uint16_t a, uint16_t b, uint8_t attr);
-void __cmplog_ins_hook4(uint32_t a, uint32_t b, uint8_t attr);
-void __cmplog_ins_hook8(uint64_t a, uint64_t b, uint8_t attr);
-
-/*
- * 64 functions, one hook call site each: each a different return address
- * for the hook.  Each function's own volatile counter makes its code
- * differ, so no compiler or linker folds them into one.
- */
-typedef void cmplog_site_fn(unsigned size, uint64_t a, uint64_t b);
-
-#define CMPLOG_SITE(k)                                                     \
-	static __attribute__((noinline)) void cmplog_site##k(              \
-		unsigned size, uint64_t a, uint64_t b)                      \
-	{                                                                   \
-		static volatile unsigned calls;                             \
-                                                                            \
-		calls++;                                                    \
-		switch (size) {                                             \
-		case 1:                                                     \
-			__cmplog_ins_hook1((uint8_t)a, (uint8_t)b, 0);      \
-			break;                                              \
-		case 2:                                                     \
-			__cmplog_ins_hook2((uint16_t)a, (uint16_t)b, 0);    \
-			break;                                              \
-		case 4:                                                     \
-			__cmplog_ins_hook4((uint32_t)a, (uint32_t)b, 0);    \
-			break;                                              \
-		default:                                                    \
-			__cmplog_ins_hook8(a, b, 0);                        \
-		}                                                           \
-		calls++;                                                    \
-	}
-/* Sites named in base 4, 1000 to 1333: 64 of them. */
-#define X4(m, k) m(k##0) m(k##1) m(k##2) m(k##3)
-#define X16(m, k) X4(m, k##0) X4(m, k##1) X4(m, k##2) X4(m, k##3)
-#define X64(m) X16(m, 10) X16(m, 11) X16(m, 12) X16(m, 13)
-X64(CMPLOG_SITE)
-#define CMPLOG_SITE_REF(k) cmplog_site##k,
-static cmplog_site_fn *const cmplog_sites[] = { X64(CMPLOG_SITE_REF) };
-#define CMPLOG_SITES (sizeof(cmplog_sites) / sizeof(cmplog_sites[0]))
-
-/* Hand the compares the last input failed to AFL++'s CMPLOG map. */
-static void cmps_forward(const struct fuzz_vm *f)
-{
-	const struct libvm_cmp_entry *e;
-	uint32_t n, i, h;
-
-	if (!__afl_cmp_map)
-		return;
-	e = fuzz_vm_cmps(f, &n);
-	for (i = 0; i < n; i++, e++) {
-		h = e->pc * 0x9e3779b1u;
-		cmplog_sites[(h >> 16) % CMPLOG_SITES](e->size, e->a, e->b);
-	}
-}
-
 #define COV_MAX 65536u
 #define PAGE 4096u
 
@@ -170,12 +98,7 @@ int main(void)
 			return 2;
 		}
 	}
-	/*
-	 * Edges only in AFL's map: redqueen's colorization looks for input
-	 * bytes it may change without changing coverage, and the
-	 * value-profile slots would make every compared byte count.
-	 */
-	fz.no_cmp_slots = 1;
+	fz.no_cmp_slots = 1;	/* edges only in AFL's map (see above) */
 	r = fuzz_vm_setup(&fz, cov, cov_size);
 	if (r == LIBVM_ENOKVM) {
 		fprintf(stderr, "afl_harness: no usable KVM, nothing to fuzz\n");
@@ -190,7 +113,6 @@ int main(void)
 
 		if (fuzz_vm_exec(&res, &fz, buf, len) < 0)
 			return 2;
-		cmps_forward(&fz);
 		if (res.outcome != LIBVM_FUZZ_OK) {
 			fuzz_vm_print(&res, len);
 			abort();

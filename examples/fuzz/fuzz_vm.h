@@ -51,6 +51,8 @@ struct fuzz_vm {
 	uint64_t fn;			/* the guest function */
 	struct libvm_cmp_log *cmp;	/* NULL if the guest has no log */
 	int no_cmp_slots;		/* set before setup: edges only */
+	int cmp_log;			/* set before setup: the comparison
+					   log even without a coverage map */
 	uint64_t timeout_ns;
 	const char *path, *fn_name;
 };
@@ -139,7 +141,8 @@ static inline int fuzz_vm_setup(struct fuzz_vm *f, void *cov, uint64_t cov_size)
 		}
 	}
 	/* The comparison log, if the guest's runtime has one. */
-	if (cov && libvm_image_symbol(&sym, img, "libvm_cmp_log") == 0) {
+	if ((cov || f->cmp_log) &&
+	    libvm_image_symbol(&sym, img, "libvm_cmp_log") == 0) {
 		void *p = mmap(NULL, FUZZ_CMP_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 

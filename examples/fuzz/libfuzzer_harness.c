@@ -39,6 +39,7 @@
  * start-up: there is nothing to fuzz.
  */
 #include "fuzz_vm.h"
+#include "i2s.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -139,6 +140,43 @@ static void cmps_forward(const uint8_t *data, size_t size)
 					     w[nw].have, w[nw].want, 2, 1);
 }
 
+/*
+ * Input-to-state (i2s.h): the compares of the input last run, kept by
+ * TestOneInput.  libFuzzer mutates an input several times in a row, each
+ * time the one it just ran, so the log is usually at hand; else the
+ * mutator runs the input once more to get it.
+ */
+static struct i2s_log last;
+
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+			       unsigned int seed);
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+			       unsigned int seed)
+{
+	uint64_t rng = ((uint64_t)seed << 1) | 1;
+	libvm_fuzz_result res;
+	int r;
+
+	if (fz.cmp && size && size <= max_size && i2s_rand(&rng) % 2 == 0) {
+		if (last.hash != i2s_hash(data, size)) {
+			if (fuzz_vm_exec(&res, &fz, data, size) < 0)
+				_exit(2);
+			i2s_capture(&last, &fz, data, size);
+		}
+		r = i2s_chain(&fz, data, size, &last, &rng,
+			      1 + (unsigned)(i2s_rand(&rng) % 3));
+		/* the mutator's runs: not coverage of the next input */
+		memset(libvm_guest_counters, 0, sizeof(libvm_guest_counters));
+		if (r < 0)
+			_exit(2);
+		if (r > 0)
+			return size;
+	}
+	return LLVMFuzzerMutate(data, size, max_size);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	int r;
@@ -165,6 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_vm_exec(&res, &fz, data, size) < 0)
 		_exit(2);
 	cmps_forward(data, size);
+	i2s_capture(&last, &fz, data, size);
 	if (res.outcome == LIBVM_FUZZ_OK)
 		return 0;
 	fuzz_vm_print(&res, size);
