@@ -13,15 +13,41 @@
 #ifndef LIBVM_BENCH_H
 #define LIBVM_BENCH_H
 
+#include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* Each program defines BENCH_PROG ("bench/core", ...) before this file. */
+#ifndef BENCH_PROG
+#define BENCH_PROG "bench"
+#endif
+
 #define BENCH_DEFAULT_ROUNDS 15
 #define BENCH_MAX_ROUNDS 1001
+
+/* A bench program that cannot measure says why and ends with status 1. */
+static inline void bench_die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+static inline void bench_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(BENCH_PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+#define bench_die_errno(what) bench_die("%s: %s", (what), strerror(errno))
+#define bench_die_libvm(what, r)                                             \
+	bench_die("%s: %s: %s", (what), libvm_strerror(r), libvm_last_error())
 
 static inline uint64_t bench_now_ns(void)
 {

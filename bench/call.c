@@ -32,6 +32,7 @@
  */
 #include <libvm/libvm.h>
 
+#define BENCH_PROG "bench/call"
 #include "bench.h"
 #include "work_fns.h"
 
@@ -67,26 +68,6 @@
 
 #define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-						     noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench/call: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void die_libvm(const char *what, int r)
-{
-	die("%s: %s: %s", what, libvm_strerror(r), libvm_last_error());
-}
-
 /* ---- the guest image, read by hand for Unicorn ----------------------------- */
 
 struct image {
@@ -103,11 +84,11 @@ static void image_read(struct image *im, const char *path)
 	uint16_t i;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
-		die("%s: %s", path, strerror(errno));
+		bench_die("%s: %s", path, strerror(errno));
 	im->size = (size_t)st.st_size;
 	im->file = malloc(im->size);
 	if (!im->file || read(fd, im->file, im->size) != (ssize_t)im->size)
-		die("read %s", path);
+		bench_die("read %s", path);
 	close(fd);
 	im->eh = (const Elf64_Ehdr *)(void *)im->file;
 	if (im->size < sizeof(*im->eh) ||
@@ -117,7 +98,7 @@ static void image_read(struct image *im, const char *path)
 		    im->size ||
 	    im->eh->e_shoff + (uint64_t)im->eh->e_shnum * sizeof(Elf64_Shdr) >
 		    im->size)
-		die("%s: not the ELF64 image this program expects", path);
+		bench_die("%s: not the ELF64 image this program expects", path);
 	im->lo = UINT64_MAX;
 	im->hi = 0;
 	for (i = 0; i < im->eh->e_phnum; i++) {
@@ -127,14 +108,14 @@ static void image_read(struct image *im, const char *path)
 		if (ph->p_type != PT_LOAD)
 			continue;
 		if (ph->p_offset + ph->p_filesz > im->size)
-			die("%s: segment %u outside the file", path, i);
+			bench_die("%s: segment %u outside the file", path, i);
 		if (ph->p_vaddr < im->lo)
 			im->lo = ph->p_vaddr;
 		if (ph->p_vaddr + ph->p_memsz > im->hi)
 			im->hi = ph->p_vaddr + ph->p_memsz;
 	}
 	if (im->lo >= im->hi)
-		die("%s: no PT_LOAD segment", path);
+		bench_die("%s: no PT_LOAD segment", path);
 	im->lo &= ~0xfffull;
 	im->hi = ALIGN_UP(im->hi, 0x1000);
 }
@@ -167,7 +148,7 @@ static uint64_t image_symbol(const struct image *im, const char *name)
 				     name, str->sh_size - sym[k].st_name))
 				return sym[k].st_value;
 	}
-	die("guest image has no symbol %s", name);
+	bench_die("guest image has no symbol %s", name);
 }
 
 /* ---- the workloads and their inputs ------------------------------------------ */
@@ -208,7 +189,7 @@ static void inputs_make(struct inputs *in)
 	in->sort_in = malloc(in->sort_n * 4);
 	in->sort_ref = malloc(in->sort_n * 4);
 	if (!in->fnv_buf || !in->sort_in || !in->sort_ref)
-		die("out of memory");
+		bench_die("out of memory");
 	for (i = 0; i < in->fnv_len; i++)
 		in->fnv_buf[i] = (uint8_t)(xorshift(&s) >> 32);
 	for (i = 0; i < in->sort_n; i++)
@@ -224,7 +205,7 @@ static void inputs_make(struct inputs *in)
 	work_shell_sort(in->sort_ref, in->sort_n);
 	for (i = 1; i < in->sort_n; i++)
 		if (in->sort_ref[i - 1] > in->sort_ref[i])
-			die("native shell sort left the input unsorted");
+			bench_die("native shell sort left the input unsorted");
 	in->madd_ref = work_madd(in->madd_n, in->madd_seed);
 }
 
@@ -248,7 +229,7 @@ static double native_fnv(void *arg)
 	h = work_fnv1a(c->in->fnv_buf, c->in->fnv_len);
 	t0 = bench_now_ns() - t0;
 	if (h != c->in->fnv_ref)
-		die("native fnv1a changed its mind");
+		bench_die("native fnv1a changed its mind");
 	return (double)t0 / 1e6;
 }
 
@@ -262,7 +243,7 @@ static double native_sort(void *arg)
 	work_shell_sort(c->sort_buf, c->in->sort_n);
 	t0 = bench_now_ns() - t0;
 	if (memcmp(c->sort_buf, c->in->sort_ref, c->in->sort_n * 4))
-		die("native sort changed its mind");
+		bench_die("native sort changed its mind");
 	return (double)t0 / 1e6;
 }
 
@@ -274,7 +255,7 @@ static double native_madd(void *arg)
 	r = work_madd(c->in->madd_n, c->in->madd_seed);
 	t0 = bench_now_ns() - t0;
 	if (r != c->in->madd_ref)
-		die("native madd changed its mind");
+		bench_die("native madd changed its mind");
 	return (double)t0 / 1e6;
 }
 
@@ -298,7 +279,7 @@ static uint64_t lv_call(struct lv_ctx *c, uint64_t fn, uint64_t a0,
 	int r = libvm_call(&ret, &ex, c->vcpu, fn, args, 2, timeout_ns);
 
 	if (r < 0)
-		die_libvm("libvm_call", r);
+		bench_die_libvm("libvm_call", r);
 	return ret;
 }
 
@@ -312,31 +293,31 @@ static void lv_setup(struct lv_ctx *c, struct inputs *in, const char *path)
 	c->in = in;
 	lm.sys_gpa = SYS_GPA;
 	if ((r = libvm_mem_map_anon(c->vm, 0, ram_end(in), 0)) < 0)
-		die_libvm("libvm_mem_map_anon", r);
+		bench_die_libvm("libvm_mem_map_anon", r);
 	if ((r = libvm_image_load_file(&c->img, c->vm, path, 0)) < 0)
-		die_libvm(path, r);
+		bench_die_libvm(path, r);
 	if ((r = libvm_long_mode_setup(c->vm, &lm)) < 0)
-		die_libvm("libvm_long_mode_setup", r);
+		bench_die_libvm("libvm_long_mode_setup", r);
 	if ((r = libvm_scratch_set(c->vm, DATA_GPA, in->data_size)) < 0)
-		die_libvm("libvm_scratch_set", r);
+		bench_die_libvm("libvm_scratch_set", r);
 	if ((r = libvm_vcpu_create(&c->vcpu, c->vm, 0)) < 0)
-		die_libvm("libvm_vcpu_create", r);
+		bench_die_libvm("libvm_vcpu_create", r);
 	if ((r = libvm_vcpu_set_long_mode(c->vcpu, libvm_image_entry(c->img),
 					  ram_end(in))) < 0)
-		die_libvm("libvm_vcpu_set_long_mode", r);
+		bench_die_libvm("libvm_vcpu_set_long_mode", r);
 	for (w = 0; w < NWORK; w++)
 		if ((r = libvm_image_symbol(&c->fn[w], c->img,
 					    work_sym[w])) < 0)
-			die_libvm(work_sym[w], r);
+			bench_die_libvm(work_sym[w], r);
 	if ((r = libvm_image_symbol(&c->noop, c->img, "work_noop")) < 0)
-		die_libvm("work_noop", r);
+		bench_die_libvm("work_noop", r);
 	if ((r = libvm_scratch_push(&in->fnv_gva, c->vm, in->fnv_buf,
 				    in->fnv_len)) < 0 ||
 	    (r = libvm_scratch_push(&in->sort_gva, c->vm, in->sort_in,
 				    in->sort_n * 4)) < 0)
-		die_libvm("libvm_scratch_push", r);
+		bench_die_libvm("libvm_scratch_push", r);
 	if ((r = libvm_mem_ptr(&p, c->vm, in->sort_gva, in->sort_n * 4)) < 0)
-		die_libvm("libvm_mem_ptr", r);
+		bench_die_libvm("libvm_mem_ptr", r);
 	c->sort_view = p;
 }
 
@@ -349,7 +330,7 @@ static double lv_fnv(void *arg)
 		    CALL_TIMEOUT_NS);
 	t0 = bench_now_ns() - t0;
 	if (h != c->in->fnv_ref)
-		die("libvm fnv1a: %#llx, native %#llx", (unsigned long long)h,
+		bench_die("libvm fnv1a: %#llx, native %#llx", (unsigned long long)h,
 		    (unsigned long long)c->in->fnv_ref);
 	return (double)t0 / 1e6;
 }
@@ -363,13 +344,13 @@ static double lv_sort(void *arg)
 	r = libvm_mem_write(c->vm, c->in->sort_gva, c->in->sort_in,
 			    c->in->sort_n * 4);
 	if (r < 0)
-		die_libvm("libvm_mem_write", r);
+		bench_die_libvm("libvm_mem_write", r);
 	t0 = bench_now_ns();
 	lv_call(c, c->fn[W_SORT], c->in->sort_gva, c->in->sort_n,
 		CALL_TIMEOUT_NS);
 	t0 = bench_now_ns() - t0;
 	if (memcmp(c->sort_view, c->in->sort_ref, c->in->sort_n * 4))
-		die("libvm sort: result differs from native");
+		bench_die("libvm sort: result differs from native");
 	return (double)t0 / 1e6;
 }
 
@@ -382,7 +363,7 @@ static double lv_madd(void *arg)
 		    CALL_TIMEOUT_NS);
 	t0 = bench_now_ns() - t0;
 	if (r != c->in->madd_ref)
-		die("libvm madd: result differs from native");
+		bench_die("libvm madd: result differs from native");
 	return (double)t0 / 1e6;
 }
 
@@ -397,7 +378,7 @@ static double lv_noop(void *arg)
 		r = libvm_call(&ret, NULL, c->vcpu, c->noop, NULL, 0,
 			       c->timeout_ns);
 		if (r < 0)
-			die_libvm("libvm_call work_noop", r);
+			bench_die_libvm("libvm_call work_noop", r);
 	}
 	return (double)(bench_now_ns() - t0) / (double)c->calls;
 }
@@ -432,7 +413,7 @@ struct uc_ctx {
 static void uc_check(uc_err e, const char *what)
 {
 	if (e != UC_ERR_OK)
-		die("unicorn %s: %s", what, ucf.strerror(e));
+		bench_die("unicorn %s: %s", what, ucf.strerror(e));
 }
 
 /* False, with the reason in why, when Unicorn cannot be loaded. */
@@ -481,7 +462,7 @@ static void uc_setup(struct uc_ctx *c, const struct inputs *in,
 	uc_check(ucf.mem_write(c->uc, UC_RET_ADDR, hlt_page,
 			       sizeof(hlt_page)), "write return page");
 	if (im->lo < UC_RET_ADDR + 0x1000 || im->hi > DATA_GPA)
-		die("guest image at %#llx-%#llx overlaps the layout",
+		bench_die("guest image at %#llx-%#llx overlaps the layout",
 		    (unsigned long long)im->lo, (unsigned long long)im->hi);
 	uc_check(ucf.mem_map(c->uc, im->lo, im->hi - im->lo, UC_PROT_ALL),
 		 "map image");
@@ -504,7 +485,7 @@ static void uc_setup(struct uc_ctx *c, const struct inputs *in,
 	c->noop = image_symbol(im, "work_noop");
 	c->sort_out = malloc(in->sort_n * 4);
 	if (!c->sort_out)
-		die("out of memory");
+		bench_die("out of memory");
 }
 
 /* Run fn(a0, a1) to its return to UC_RET_ADDR; returns RAX. */
@@ -520,7 +501,7 @@ static uint64_t uc_call(struct uc_ctx *c, uint64_t fn, uint64_t a0,
 	uc_check(ucf.emu_start(c->uc, fn, UC_RET_ADDR, 0, 0), "uc_emu_start");
 	uc_check(ucf.reg_read(c->uc, UC_X86_REG_RIP, &ret), "read rip");
 	if (ret != UC_RET_ADDR)
-		die("unicorn stopped at %#llx, not at the return address",
+		bench_die("unicorn stopped at %#llx, not at the return address",
 		    (unsigned long long)ret);
 	uc_check(ucf.reg_read(c->uc, UC_X86_REG_RAX, &rax), "read rax");
 	return rax;
@@ -534,7 +515,7 @@ static double uc_fnv(void *arg)
 	h = uc_call(c, c->fn[W_FNV], c->in->fnv_gva, c->in->fnv_len);
 	t0 = bench_now_ns() - t0;
 	if (h != c->in->fnv_ref)
-		die("unicorn fnv1a: %#llx, native %#llx",
+		bench_die("unicorn fnv1a: %#llx, native %#llx",
 		    (unsigned long long)h, (unsigned long long)c->in->fnv_ref);
 	return (double)t0 / 1e6;
 }
@@ -552,7 +533,7 @@ static double uc_sort(void *arg)
 	uc_check(ucf.mem_read(c->uc, c->in->sort_gva, c->sort_out,
 			      c->in->sort_n * 4), "read sort output");
 	if (memcmp(c->sort_out, c->in->sort_ref, c->in->sort_n * 4))
-		die("unicorn sort: result differs from native");
+		bench_die("unicorn sort: result differs from native");
 	return (double)t0 / 1e6;
 }
 
@@ -564,7 +545,7 @@ static double uc_madd(void *arg)
 	r = uc_call(c, c->fn[W_MADD], c->in->madd_n, c->in->madd_seed);
 	t0 = bench_now_ns() - t0;
 	if (r != c->in->madd_ref)
-		die("unicorn madd: result differs from native");
+		bench_die("unicorn madd: result differs from native");
 	return (double)t0 / 1e6;
 }
 
@@ -639,7 +620,7 @@ int main(void)
 	image_read(&im, path);
 	nc.sort_buf = malloc(in.sort_n * 4);
 	if (!nc.sort_buf)
-		die("out of memory");
+		bench_die("out of memory");
 
 	r = libvm_vm_create(&lv.vm, NULL);
 	have_lv = r == 0;
@@ -647,7 +628,7 @@ int main(void)
 		snprintf(lv_why, sizeof(lv_why), "no usable KVM (%s)",
 			 libvm_last_error());
 	else if (r < 0)
-		die_libvm("libvm_vm_create", r);
+		bench_die_libvm("libvm_vm_create", r);
 	if (have_lv)
 		lv_setup(&lv, &in, path);
 	else

@@ -20,6 +20,7 @@
  */
 #include <libvm/libvm.h>
 
+#define BENCH_PROG "bench/core"
 #include "bench.h"
 
 #include <errno.h>
@@ -61,25 +62,6 @@ static const char *const figure_names[] = {
 	"raw_vm_rss_per_vm", "vm_rss_per_vm", NULL,
 };
 
-static void die(const char *what)
-{
-	fprintf(stderr, "bench/core: %s\n", what);
-	exit(1);
-}
-
-static void die_errno(const char *what)
-{
-	fprintf(stderr, "bench/core: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void die_libvm(const char *what, int r)
-{
-	fprintf(stderr, "bench/core: %s: %s: %s\n", what, libvm_strerror(r),
-		libvm_last_error());
-	exit(1);
-}
-
 /* ---- raw KVM: the baseline ----------------------------------------------- */
 
 static int kvm_fd = -1;
@@ -99,10 +81,10 @@ static void raw_open(void)
 
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
-		die_errno("open /dev/kvm");
+		bench_die_errno("open /dev/kvm");
 	r = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (r < 0)
-		die_errno("KVM_GET_VCPU_MMAP_SIZE");
+		bench_die_errno("KVM_GET_VCPU_MMAP_SIZE");
 	run_size = (size_t)r;
 	have_sync_regs = ioctl(kvm_fd, KVM_CHECK_EXTENSION,
 			       KVM_CAP_SYNC_REGS) > 0;
@@ -114,7 +96,7 @@ static void raw_set_regs(struct raw_vm *m, const struct kvm_regs *regs)
 		m->run->s.regs.regs = *regs;
 		m->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
 	} else if (ioctl(m->vcpu_fd, KVM_SET_REGS, regs) < 0) {
-		die_errno("KVM_SET_REGS");
+		bench_die_errno("KVM_SET_REGS");
 	}
 }
 
@@ -129,11 +111,11 @@ static void raw_vm_create(struct raw_vm *m, size_t mem_size,
 
 	m->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (m->vm_fd < 0)
-		die_errno("KVM_CREATE_VM");
+		bench_die_errno("KVM_CREATE_VM");
 	p = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
-		die_errno("mmap guest memory");
+		bench_die_errno("mmap guest memory");
 	m->mem = p;
 	m->mem_size = mem_size;
 	memcpy(m->mem + GUEST_GPA, code, len);
@@ -144,21 +126,21 @@ static void raw_vm_create(struct raw_vm *m, size_t mem_size,
 		.userspace_addr = (uint64_t)(uintptr_t)p,
 	};
 	if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-		die_errno("KVM_SET_USER_MEMORY_REGION");
+		bench_die_errno("KVM_SET_USER_MEMORY_REGION");
 	m->vcpu_fd = ioctl(m->vm_fd, KVM_CREATE_VCPU, 0);
 	if (m->vcpu_fd < 0)
-		die_errno("KVM_CREATE_VCPU");
+		bench_die_errno("KVM_CREATE_VCPU");
 	p = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 m->vcpu_fd, 0);
 	if (p == MAP_FAILED)
-		die_errno("mmap kvm_run");
+		bench_die_errno("mmap kvm_run");
 	m->run = p;
 	if (ioctl(m->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		die_errno("KVM_GET_SREGS");
+		bench_die_errno("KVM_GET_SREGS");
 	sregs.cs.base = 0;
 	sregs.cs.selector = 0;
 	if (ioctl(m->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-		die_errno("KVM_SET_SREGS");
+		bench_die_errno("KVM_SET_SREGS");
 	raw_set_regs(m, regs);
 }
 
@@ -173,7 +155,7 @@ static void raw_vm_destroy(struct raw_vm *m)
 static void raw_expect_hlt(struct raw_vm *m)
 {
 	if (ioctl(m->vcpu_fd, KVM_RUN, 0) < 0)
-		die_errno("KVM_RUN");
+		bench_die_errno("KVM_RUN");
 	if (m->run->exit_reason != KVM_EXIT_HLT) {
 		fprintf(stderr, "bench/core: raw guest exited with reason %u, "
 			"not HLT\n", m->run->exit_reason);
@@ -193,21 +175,21 @@ static void lv_vm_create(libvm_vm **vmp, libvm_vcpu **vcpup, size_t mem_size,
 	int r;
 
 	if ((r = libvm_vm_create(&vm, NULL)) < 0)
-		die_libvm("libvm_vm_create", r);
+		bench_die_libvm("libvm_vm_create", r);
 	if ((r = libvm_mem_map_anon(vm, 0, mem_size, 0)) < 0)
-		die_libvm("libvm_mem_map_anon", r);
+		bench_die_libvm("libvm_mem_map_anon", r);
 	if ((r = libvm_mem_write(vm, GUEST_GPA, code, len)) < 0)
-		die_libvm("libvm_mem_write", r);
+		bench_die_libvm("libvm_mem_write", r);
 	if ((r = libvm_vcpu_create(&vcpu, vm, 0)) < 0)
-		die_libvm("libvm_vcpu_create", r);
+		bench_die_libvm("libvm_vcpu_create", r);
 	if ((r = libvm_vcpu_get_sregs(&sregs, vcpu)) < 0)
-		die_libvm("libvm_vcpu_get_sregs", r);
+		bench_die_libvm("libvm_vcpu_get_sregs", r);
 	sregs.cs.base = 0;
 	sregs.cs.selector = 0;
 	if ((r = libvm_vcpu_set_sregs(vcpu, &sregs)) < 0)
-		die_libvm("libvm_vcpu_set_sregs", r);
+		bench_die_libvm("libvm_vcpu_set_sregs", r);
 	if ((r = libvm_vcpu_set_regs(vcpu, regs)) < 0)
-		die_libvm("libvm_vcpu_set_regs", r);
+		bench_die_libvm("libvm_vcpu_set_regs", r);
 	*vmp = vm;
 	*vcpup = vcpu;
 }
@@ -218,7 +200,7 @@ static void lv_expect_hlt(libvm_vcpu *vcpu)
 	int r = libvm_vcpu_run(&ex, vcpu, 0);
 
 	if (r < 0)
-		die_libvm("libvm_vcpu_run", r);
+		bench_die_libvm("libvm_vcpu_run", r);
 	if (ex.reason != LIBVM_EXIT_HLT) {
 		fprintf(stderr, "bench/core: libvm guest stopped: %s (KVM exit "
 			"%u), not HLT\n", libvm_exit_reason_name(ex.reason),
@@ -303,7 +285,7 @@ static double pio_round_raw(void *arg)
 		if (ioctl(c->raw.vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR)
 				continue;
-			die_errno("KVM_RUN");
+			bench_die_errno("KVM_RUN");
 		}
 		if (run->exit_reason == KVM_EXIT_IO) {
 			uint8_t *d = (uint8_t *)run + run->io.data_offset;
@@ -338,7 +320,7 @@ static double pio_round_libvm(void *arg)
 	pio_regs(&kr, c->exits);
 	memcpy(&regs, &kr, sizeof(regs));
 	if ((r = libvm_vcpu_set_regs(c->vcpu, &regs)) < 0)
-		die_libvm("libvm_vcpu_set_regs", r);
+		bench_die_libvm("libvm_vcpu_set_regs", r);
 	c->sink.calls = 0;
 	t0 = bench_now_ns();
 	lv_expect_hlt(c->vcpu);
@@ -367,7 +349,7 @@ static void bench_pio_exit(int rounds)
 	r = libvm_trap_register(lv.vm, LIBVM_TRAP_PIO, PIO_PORT, 1,
 				lv_pio_handler, &lv.sink);
 	if (r < 0)
-		die_libvm("libvm_trap_register", r);
+		bench_die_libvm("libvm_trap_register", r);
 	/* Warm up: fault in guest memory, the vCPU's first entry. */
 	pio_round_raw(&raw);
 	pio_round_libvm(&lv);
@@ -466,7 +448,7 @@ static long kib_field(const char *path, const char *key)
 	FILE *f = fopen(path, "re");
 
 	if (!f)
-		die_errno(path);
+		bench_die_errno(path);
 	while (fgets(line, sizeof(line), f))
 		if (!strncmp(line, key, n) && line[n] == ':') {
 			v = strtol(line + n + 1, NULL, 10);
@@ -573,11 +555,11 @@ static void bench_vm_rss(void)
 	/* libvm holds 3 fds per VM (its own /dev/kvm, VM, vCPU). */
 	need = (rlim_t)c.n * 3 + 64;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die_errno("getrlimit");
+		bench_die_errno("getrlimit");
 	if (rl.rlim_cur < need) {
 		rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			die_errno("setrlimit RLIMIT_NOFILE");
+			bench_die_errno("setrlimit RLIMIT_NOFILE");
 		if (rl.rlim_cur < need) {
 			char why[128];
 
@@ -593,7 +575,7 @@ static void bench_vm_rss(void)
 	c.raw = calloc(c.n, sizeof(*c.raw));
 	c.vms = calloc(c.n, sizeof(*c.vms));
 	if (!c.raw || !c.vms)
-		die("out of memory");
+		bench_die("%s", "out of memory");
 	bench_header("vm_rss_per_vm: %lu VMs alive at once, each 64 KiB RAM + "
 		     "1 vCPU, real mode (16-bit) guest run once to HLT; "
 		     "(Rss after - before) / %lu from /proc/self/smaps_rollup, "

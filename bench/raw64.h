@@ -45,7 +45,7 @@ struct raw_ctx {
 static void raw_ioctl(int fd, unsigned long req, void *arg, const char *name)
 {
 	if (ioctl(fd, req, arg) < 0)
-		die("%s: %s", name, strerror(errno));
+		bench_die("%s: %s", name, strerror(errno));
 }
 
 static struct kvm_segment raw_seg(uint16_t sel, uint8_t type, bool code64)
@@ -74,18 +74,18 @@ static void raw_setup(struct raw_ctx *c)
 
 	c->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (c->kvm_fd < 0)
-		die("open /dev/kvm: %s", strerror(errno));
+		bench_die("open /dev/kvm: %s", strerror(errno));
 	r = ioctl(c->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (r < 0)
-		die("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		bench_die("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 	c->run_size = (size_t)r;
 	c->vm_fd = ioctl(c->kvm_fd, KVM_CREATE_VM, 0);
 	if (c->vm_fd < 0)
-		die("KVM_CREATE_VM: %s", strerror(errno));
+		bench_die("KVM_CREATE_VM: %s", strerror(errno));
 	p = mmap(NULL, RAW_MEM, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
+		bench_die("mmap: %s", strerror(errno));
 	c->mem = p;
 	e = RAW_PDPT | 7;
 	memcpy(c->mem + RAW_PML4, &e, 8);
@@ -113,16 +113,16 @@ static void raw_setup(struct raw_ctx *c)
 		  "KVM_SET_USER_MEMORY_REGION");
 	c->vcpu_fd = ioctl(c->vm_fd, KVM_CREATE_VCPU, 0);
 	if (c->vcpu_fd < 0)
-		die("KVM_CREATE_VCPU: %s", strerror(errno));
+		bench_die("KVM_CREATE_VCPU: %s", strerror(errno));
 	p = mmap(NULL, c->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 c->vcpu_fd, 0);
 	if (p == MAP_FAILED)
-		die("mmap kvm_run: %s", strerror(errno));
+		bench_die("mmap kvm_run: %s", strerror(errno));
 	c->run = p;
 
 	cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
 	if (!cpuid)
-		die("out of memory");
+		bench_die("out of memory");
 	cpuid->nent = 256;
 	raw_ioctl(c->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid,
 		  "KVM_GET_SUPPORTED_CPUID");
@@ -193,12 +193,12 @@ static double raw_exits(void *arg)
 				i--;
 				continue;
 			}
-			die("KVM_RUN: %s", strerror(errno));
+			bench_die("KVM_RUN: %s", strerror(errno));
 		}
 		if (run->exit_reason != KVM_EXIT_IO ||
 		    run->io.port != RAW_PORT ||
 		    run->io.direction != KVM_EXIT_IO_OUT)
-			die("raw guest: exit reason %u (port %#x), want OUT to "
+			bench_die("raw guest: exit reason %u (port %#x), want OUT to "
 			    "%#x", run->exit_reason,
 			    run->exit_reason == KVM_EXIT_IO ? run->io.port : 0,
 			    RAW_PORT);

@@ -37,6 +37,7 @@
  */
 #include <libvm/libvm.h>
 
+#define BENCH_PROG "bench/reset"
 #include "bench.h"
 #include "../examples/fuzz/fuzz_vm.h"
 
@@ -60,26 +61,6 @@
 #define DIRTY_PAGES	4
 #define CALL_TIMEOUT_NS	60000000000ull	/* a safety net only */
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-						     noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench/reset: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void die_libvm(const char *what, int r)
-{
-	die("%s: %s: %s", what, libvm_strerror(r), libvm_last_error());
-}
-
 /* ---- libvm: a VM at its snapshot, reset and called ----------------------- */
 
 struct lv_ctx {
@@ -101,20 +82,20 @@ static void lv_build(struct lv_ctx *c)
 
 	lm.sys_gpa = SYS_GPA;
 	if ((r = libvm_vm_create(&c->vm, NULL)) < 0)
-		die_libvm("libvm_vm_create", r);
+		bench_die_libvm("libvm_vm_create", r);
 	if ((r = libvm_mem_map_anon(c->vm, 0, c->ram, 0)) < 0)
-		die_libvm("libvm_mem_map_anon", r);
+		bench_die_libvm("libvm_mem_map_anon", r);
 	if ((r = libvm_image_load_file(&img, c->vm, c->path, 0)) < 0)
-		die_libvm(c->path, r);
+		bench_die_libvm(c->path, r);
 	if ((r = libvm_image_symbol(&c->fn, img, "dirty_pages")) < 0)
-		die_libvm("dirty_pages", r);
+		bench_die_libvm("dirty_pages", r);
 	libvm_image_destroy(img);
 	if ((r = libvm_long_mode_setup(c->vm, &lm)) < 0)
-		die_libvm("libvm_long_mode_setup", r);
+		bench_die_libvm("libvm_long_mode_setup", r);
 	if ((r = libvm_vcpu_create(&c->vcpu, c->vm, 0)) < 0)
-		die_libvm("libvm_vcpu_create", r);
+		bench_die_libvm("libvm_vcpu_create", r);
 	if ((r = libvm_vcpu_set_long_mode(c->vcpu, 0, STACK_TOP)) < 0)
-		die_libvm("libvm_vcpu_set_long_mode", r);
+		bench_die_libvm("libvm_vcpu_set_long_mode", r);
 }
 
 static void lv_call(struct lv_ctx *c, uint64_t v)
@@ -125,9 +106,9 @@ static void lv_call(struct lv_ctx *c, uint64_t v)
 			   CALL_TIMEOUT_NS);
 
 	if (r < 0)
-		die_libvm("libvm_call dirty_pages", r);
+		bench_die_libvm("libvm_call dirty_pages", r);
 	if (ret != DIRTY_PAGES)
-		die("dirty_pages returned %llu", (unsigned long long)ret);
+		bench_die("dirty_pages returned %llu", (unsigned long long)ret);
 }
 
 static void lv_setup(struct lv_ctx *c)
@@ -136,7 +117,7 @@ static void lv_setup(struct lv_ctx *c)
 
 	lv_build(c);
 	if ((r = libvm_snapshot_take(&c->snap, c->vm)) < 0)
-		die_libvm("libvm_snapshot_take", r);
+		bench_die_libvm("libvm_snapshot_take", r);
 }
 
 static void lv_teardown(struct lv_ctx *c)
@@ -154,7 +135,7 @@ static double lv_reset_run(void *arg)
 
 	for (i = 0; i < c->iters; i++) {
 		if ((r = libvm_snapshot_restore(c->vm, c->snap)) < 0)
-			die_libvm("libvm_snapshot_restore", r);
+			bench_die_libvm("libvm_snapshot_restore", r);
 		lv_call(c, i);
 	}
 	return (double)(bench_now_ns() - t0) / (double)c->iters;
@@ -214,7 +195,7 @@ static double fz_round(void *arg)
 			c->bugs++;
 		else if (res.outcome != LIBVM_FUZZ_OK) {
 			fuzz_vm_print(&res, len);
-			die("unexpected outcome");
+			bench_die("unexpected outcome");
 		}
 	}
 	return (double)c->execs * 1e9 / (double)(bench_now_ns() - t0);
@@ -329,7 +310,7 @@ int main(void)
 
 	cov = aligned_alloc(4096, 65536);
 	if (!cov)
-		die("out of memory");
+		bench_die("out of memory");
 	memset(cov, 0, 65536);
 	if (fuzz_vm_setup(&fz.f, cov, 65536) < 0)
 		exit(1);

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <libvm/libvm.h>
 
+#define BENCH_PROG "bench/snapshot_file"
 #include "bench.h"
 #include "../tests/snapbuild.h"
 
@@ -24,13 +25,6 @@
 #include <unistd.h>
 
 #define PAGE 4096ull
-
-static void die(const char *what, int r)
-{
-	fprintf(stderr, "bench/snapshot_file: %s: %s: %s\n", what,
-		libvm_strerror(r), libvm_last_error());
-	exit(1);
-}
 
 /* A page of lower-case words and spaces from a small vocabulary. */
 static void text_page(uint8_t *p, uint64_t *seed)
@@ -67,7 +61,7 @@ static double save_round(void *opaque)
 	int r = libvm_snapshot_save(c->snap, c->path);
 
 	if (r < 0)
-		die("libvm_snapshot_save", r);
+		bench_die_libvm("libvm_snapshot_save", r);
 	return (double)c->ram / 1e6 / ((double)(bench_now_ns() - t) / 1e9);
 }
 
@@ -80,7 +74,7 @@ static double load_round(void *opaque)
 	int r = libvm_snapshot_load(&s, c->path);
 
 	if (r < 0)
-		die("libvm_snapshot_load", r);
+		bench_die_libvm("libvm_snapshot_load", r);
 	v = (double)c->ram / 1e6 / ((double)(bench_now_ns() - t) / 1e9);
 	libvm_snapshot_destroy(s);
 	return v;
@@ -115,25 +109,25 @@ int main(void)
 	r = libvm_vm_create(&vm, NULL);
 	real = r == 0;
 	if (r < 0 && r != LIBVM_ENOKVM)
-		die("libvm_vm_create", r);
+		bench_die_libvm("libvm_vm_create", r);
 	if (real) {
 		if ((r = libvm_mem_map_anon(vm, 0, c.ram, 0)) < 0 ||
 		    (r = libvm_vcpu_create(&vcpu, vm, 0)) < 0)
-			die("VM setup", r);
+			bench_die_libvm("VM setup", r);
 	} else {
 		c.snap = sb_new();
 		if (!c.snap || !(mem = sb_add_region(c.snap, 0, c.ram, 0)))
-			die("snapshot by hand", LIBVM_ENOMEM);
+			bench_die_libvm("snapshot by hand", LIBVM_ENOMEM);
 	}
 	for (p = 0; p < pages; p += 16) {
 		text_page(page, &seed);
 		if (real && (r = libvm_mem_write(vm, p * PAGE, page, PAGE)) < 0)
-			die("libvm_mem_write", r);
+			bench_die_libvm("libvm_mem_write", r);
 		if (!real)
 			memcpy(mem + p * PAGE, page, PAGE);
 	}
 	if (real && (r = libvm_snapshot_take(&c.snap, vm)) < 0)
-		die("libvm_snapshot_take", r);
+		bench_die_libvm("libvm_snapshot_take", r);
 	if (!real)
 		sb_seal(c.snap);
 
@@ -148,7 +142,7 @@ int main(void)
 	bench_report("snapshot_load", median_of(load_round, &c, rounds),
 		     "MB/s");
 	if (stat(c.path, &st) < 0)
-		die("stat", LIBVM_EIO);
+		bench_die_libvm("stat", LIBVM_EIO);
 	bench_report("snapshot_file_size", (double)st.st_size / 1048576.0,
 		     "MiB");
 	unlink(c.path);
