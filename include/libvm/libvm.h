@@ -12,5 +12,6 @@
 #include <libvm/mode.h>
 #include <libvm/call.h>
 #include <libvm/snapshot.h>
+#include <libvm/cmplog.h>
 
 #endif

@@ -8,12 +8,18 @@
  *
  * Add a constant or struct here when a header gains one; the binding tests
  * also parse the headers and fail on any name missing from this dump.
+ * Structs without a typedef (<libvm/cmplog.h>'s, shared with the guest) go
+ * through SS/FS, under their tag name.
  */
 #include <libvm/libvm.h>
 #if defined(__has_include)
 #if __has_include(<libvm/snapshot.h>)
 #include <libvm/snapshot.h>
 #define HAVE_SNAPSHOT_H 1
+#endif
+#if __has_include(<libvm/cmplog.h>)
+#include <libvm/cmplog.h>
+#define HAVE_CMPLOG_H 1
 #endif
 #endif
 
@@ -41,6 +47,13 @@ static void field(const char *name, size_t off, size_t size)
 #define S(T) (ffirst = 1, struct_begin(#T, sizeof(T), alignof(T)))
 #define F(T, f) field(#f, offsetof(T, f), sizeof(((T *)0)->f))
 #define END() printf("\n    }}")
+/* The same for a struct known only by its tag (struct T, no typedef). */
+#define SS(T) (ffirst = 1, struct_begin(#T, sizeof(struct T), \
+					alignof(struct T)))
+#define FS(T, f) field(#f, offsetof(struct T, f), sizeof(((struct T *)0)->f))
+/* A flexible array member: its offset, and size 0 (it adds nothing to
+ * sizeof; a binding declares it as a zero-length array). */
+#define FA(T, f) field(#f, offsetof(struct T, f), 0)
 
 static void constant(const char *name, long long v)
 {
@@ -159,6 +172,19 @@ int main(void)
 	END();
 #endif
 
+#ifdef HAVE_CMPLOG_H
+	SS(libvm_cmp_entry);
+	FS(libvm_cmp_entry, a); FS(libvm_cmp_entry, b);
+	FS(libvm_cmp_entry, pc); FS(libvm_cmp_entry, size);
+	FS(libvm_cmp_entry, flags); FS(libvm_cmp_entry, reserved);
+	END();
+
+	SS(libvm_cmp_log);
+	FS(libvm_cmp_log, count); FS(libvm_cmp_log, cap);
+	FS(libvm_cmp_log, reserved); FA(libvm_cmp_log, entries);
+	END();
+#endif
+
 	printf("\n  },\n  \"constants\": {");
 	first = 1;
 	/* common.h */
@@ -210,6 +236,10 @@ int main(void)
 	C(LIBVM_MEM_VOLATILE);
 	C(LIBVM_FUZZ_OK); C(LIBVM_FUZZ_CRASH); C(LIBVM_FUZZ_TRIPLE_FAULT);
 	C(LIBVM_FUZZ_TIMEOUT); C(LIBVM_FUZZ_BUG); C(LIBVM_FUZZ_STOPPED);
+#endif
+#ifdef HAVE_CMPLOG_H
+	/* cmplog.h */
+	C(LIBVM_CMP_CONST);
 #endif
 	printf("\n  },\n  \"strings\": {\n    \"LIBVM_VERSION_STRING\": \"%s\"\n  }\n}\n",
 	       LIBVM_VERSION_STRING);

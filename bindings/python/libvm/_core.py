@@ -23,6 +23,7 @@ __all__ = [
     "IoExit", "MmioExit", "StopInfo", "GuestException", "HostInfo",
     "Translation", "FuzzResult", "StopRun", "version", "version_num",
     "host_query", "guest_dir", "TrapHandler", "HypercallHandler",
+    "CmpEntry", "CmpLog", "cmp_log_entries",
 ]
 
 Buffer = Union[bytes, bytearray, memoryview]
@@ -329,6 +330,32 @@ class FuzzResult:
     @property
     def ok(self) -> bool:
         return self.outcome == _ffi.LIBVM_FUZZ_OK
+
+
+# ---- the guest's comparison log (<libvm/cmplog.h>) ---------------------------
+
+#: ``struct libvm_cmp_entry``: one failed compare (``a``, ``b``, ``pc``,
+#: ``size``, ``flags``: ``CMP_CONST`` when ``a`` is the constant).
+CmpEntry = _ffi.libvm_cmp_entry
+#: ``struct libvm_cmp_log``: the log's header (``count``, ``cap``); its
+#: ``cap`` entries follow it in guest memory.
+CmpLog = _ffi.libvm_cmp_log
+
+
+def cmp_log_entries(buf: Buffer) -> List[CmpEntry]:
+    """Copies of the entries stored in a comparison log: ``buf`` holds a
+    ``struct libvm_cmp_log`` and its entries (e.g. a view of the guest
+    memory the host placed it in).  That is ``min(count, cap)`` entries,
+    fewer if ``buf`` ends first; ``count`` may exceed ``cap``."""
+    mv = memoryview(buf).cast("B")
+    hdr = ctypes.sizeof(CmpLog)
+    if len(mv) < hdr:
+        raise InvalidArgumentError(
+            _ffi.LIBVM_EINVAL, f"a comparison log needs {hdr} bytes, "
+            f"got {len(mv)}", "cmp_log_entries")
+    log = CmpLog.from_buffer_copy(mv[:hdr])
+    n = min(log.count, log.cap, (len(mv) - hdr) // ctypes.sizeof(CmpEntry))
+    return list((CmpEntry * n).from_buffer_copy(mv, hdr)) if n else []
 
 
 # ---- memory -----------------------------------------------------------------

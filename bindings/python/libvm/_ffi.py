@@ -143,6 +143,10 @@ LIBVM_FUZZ_TIMEOUT = 3
 LIBVM_FUZZ_BUG = 4
 LIBVM_FUZZ_STOPPED = 5
 
+# ---- cmplog.h -------------------------------------------------------------
+
+LIBVM_CMP_CONST = 1
+
 # ---- structs ----------------------------------------------------------------
 
 
@@ -278,12 +282,28 @@ class libvm_fuzz_result(Structure):
                 ("exit", libvm_exit)]
 
 
+# cmplog.h: the comparison log a coverage-instrumented guest fills in (in
+# guest memory; read it with from_buffer on a view of that memory).
+
+
+class libvm_cmp_entry(Structure):
+    _fields_ = [("a", c_uint64), ("b", c_uint64), ("pc", c_uint32),
+                ("size", c_uint8), ("flags", c_uint8),
+                ("reserved", c_uint16)]
+
+
+class libvm_cmp_log(Structure):
+    # entries[] is C's flexible array member: cap entries follow the header.
+    _fields_ = [("count", c_uint32), ("cap", c_uint32),
+                ("reserved", c_uint64), ("entries", libvm_cmp_entry * 0)]
+
+
 # Every public struct, by its C name (the ABI test walks this).
 STRUCTS: Dict[str, type] = {
     t.__name__: t for t in (
         libvm_vm_config, libvm_host_info, libvm_regs, libvm_segment,
         libvm_dtable, libvm_sregs, libvm_fpu, libvm_cpuid_entry, libvm_exit,
-        libvm_long_mode, libvm_fuzz_result)}
+        libvm_long_mode, libvm_fuzz_result, libvm_cmp_entry, libvm_cmp_log)}
 
 # ---- callbacks ----------------------------------------------------------------
 

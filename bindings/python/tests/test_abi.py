@@ -65,9 +65,11 @@ def header_constants() -> List[str]:
 
 
 def header_structs() -> List[str]:
+    """Structs the headers define: typedef'd ones and those known only by
+    their tag (cmplog.h's, shared with the guest)."""
     names = []
     for h in HEADERS:
-        names += re.findall(r"typedef\s+struct\s+(libvm_\w+)\s*\{",
+        names += re.findall(r"\bstruct\s+(libvm_\w+)\s*\{",
                             _strip_comments(h.read_text()))
     return names
 

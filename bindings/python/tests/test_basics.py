@@ -185,5 +185,35 @@ class ArgumentTest(unittest.TestCase):
         self.assertIsInstance(e.name, str)
 
 
+class CmpLogTest(unittest.TestCase):
+    def test_layout_names(self) -> None:
+        self.assertEqual(libvm.CMP_CONST, _ffi.LIBVM_CMP_CONST)
+        self.assertIs(libvm.CmpEntry, _ffi.libvm_cmp_entry)
+        self.assertIs(libvm.CmpLog, _ffi.libvm_cmp_log)
+
+    def test_entries(self) -> None:
+        import ctypes
+        hdr, esz = ctypes.sizeof(libvm.CmpLog), ctypes.sizeof(libvm.CmpEntry)
+        buf = bytearray(hdr + 3 * esz)
+        log = libvm.CmpLog.from_buffer(buf)
+        log.cap, log.count = 3, 2
+        ents = (libvm.CmpEntry * 3).from_buffer(buf, hdr)
+        ents[0].a, ents[0].b, ents[0].size = 0x41, 0x7a, 1
+        ents[1].a, ents[1].b, ents[1].pc = 0xdead, 0xbeef, 0x1234
+        ents[1].flags = libvm.CMP_CONST
+        del log, ents   # release the exports of buf
+        got = libvm.cmp_log_entries(buf)
+        self.assertEqual([(e.a, e.b, e.pc, e.size, e.flags) for e in got],
+                         [(0x41, 0x7a, 0, 1, 0),
+                          (0xdead, 0xbeef, 0x1234, 0, libvm.CMP_CONST)])
+        # count past cap: only cap entries are stored; a short buffer cuts.
+        libvm.CmpLog.from_buffer(buf).count = 10
+        self.assertEqual(len(libvm.cmp_log_entries(buf)), 3)
+        self.assertEqual(len(libvm.cmp_log_entries(bytes(buf[:-1]))), 2)
+        self.assertEqual(libvm.cmp_log_entries(bytes(hdr)), [])
+        with self.assertRaises(libvm.InvalidArgumentError):
+            libvm.cmp_log_entries(b"\0" * (hdr - 1))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,4 +1,5 @@
-//! Raw FFI declarations for libvm (`<libvm/libvm.h>` and `<libvm/snapshot.h>`), written by hand to
+//! Raw FFI declarations for libvm (`<libvm/libvm.h>`, with `<libvm/snapshot.h>` and the guest/host
+//! comparison-log layout `<libvm/cmplog.h>`), written by hand to
 //! match the C headers.  `tests/abi.rs` checks them against the headers:
 //! every `LIBVM_API` function (name and argument count), every `LIBVM_*`
 //! constant (name and value, through a C program) and the size and field
@@ -496,6 +497,39 @@ pub struct libvm_fuzz_result {
     pub exit: libvm_exit,
 }
 
+// ---- cmplog.h -------------------------------------------------------------
+
+/// [`libvm_cmp_entry::flags`]: `a` is a compile-time constant, `b` the variable.
+pub const LIBVM_CMP_CONST: u32 = 1;
+
+/// One compare whose operands differed, as the guest runtime logs it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_cmp_entry {
+    /// The operands, zero-extended.
+    pub a: u64,
+    pub b: u64,
+    /// Low 32 bits of the compare's address.
+    pub pc: u32,
+    /// Operand size in bytes: 1, 2, 4 or 8.
+    pub size: u8,
+    /// `LIBVM_CMP_*`.
+    pub flags: u8,
+    pub reserved: u16,
+}
+
+/// The comparison log's header, in guest memory; `cap` entries follow it
+/// (`entries` is C's flexible array member, zero-sized here).  The guest
+/// stores the first `cap` compares; `count` keeps counting past it.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct libvm_cmp_log {
+    pub count: u32,
+    pub cap: u32,
+    pub reserved: u64,
+    pub entries: [libvm_cmp_entry; 0],
+}
+
 // ---- functions ------------------------------------------------------------
 
 /// Declares the `extern "C"` functions and, from the same list, the table
@@ -703,6 +737,12 @@ layouts! {
     "libvm_fuzz_result" => libvm_fuzz_result {
         "outcome": outcome, "pad": pad, "ret": ret, "exit": exit,
     }
+    "libvm_cmp_entry" => libvm_cmp_entry {
+        "a": a, "b": b, "pc": pc, "size": size, "flags": flags, "reserved": reserved,
+    }
+    "libvm_cmp_log" => libvm_cmp_log {
+        "count": count, "cap": cap, "reserved": reserved, "entries": entries,
+    }
 }
 
 /// Every `LIBVM_*` integer constant: (name, value as i64).  Strings
@@ -742,4 +782,5 @@ constants_table! {
     LIBVM_HC_EXIT, LIBVM_HC_CONSOLE, LIBVM_HC_BUG, LIBVM_HC_USER, LIBVM_TRAP_HYPERCALL,
     LIBVM_MEM_VOLATILE, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
     LIBVM_FUZZ_TIMEOUT, LIBVM_FUZZ_BUG, LIBVM_FUZZ_STOPPED,
+    LIBVM_CMP_CONST,
 }

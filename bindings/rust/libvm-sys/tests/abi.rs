@@ -127,11 +127,15 @@ fn parse() -> Parsed {
             }
             rest = &after[close.max(1)..];
         }
-        // structs
-        for (i, _) in code.match_indices("typedef struct ") {
-            let after = &code[i + "typedef struct ".len()..];
+        // structs: `struct libvm_x {`, typedef'd or known only by the tag
+        // (cmplog.h's, shared with the guest)
+        for (i, _) in code.match_indices("struct ") {
+            if code[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let after = &code[i + "struct ".len()..];
             let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-            if after[name.len()..].trim_start().starts_with('{') {
+            if name.starts_with("libvm_") && after[name.len()..].trim_start().starts_with('{') {
                 p.structs.insert(name);
             }
         }
