@@ -9,9 +9,12 @@
  * compare whose operands differed (<libvm/cmplog.h>).  This mutation
  * picks one such compare, finds the bytes of the input operand in the
  * input (as they stand, or narrower when the value fits: a byte the guest
- * widened to size_t), and writes the wanted value there, or one more or
- * one less for a < or > compare.  The compares the guest made last are
- * where it stopped reading, so they are picked most often.  That is the
+ * widened to size_t), and writes the wanted value there (or one more or
+ * one less, for a < or > compare), over those bytes or before them; or,
+ * for a value the guest computed as input plus a small constant, finds
+ * have - k and writes want - k.  The
+ * compares the guest made last are where it stopped reading, so they are
+ * picked most often.  That is the
  * idea of Redqueen (NDSS 2019): one guided guess instead of 256 blind
  * ones per byte.
  */
@@ -25,7 +28,7 @@
 #include <string.h>
 
 #define I2S_MAX		256	/* compares kept: the last ones made */
-#define I2S_FRONTIER	8	/* the most recent ones, picked half the time */
+#define I2S_FRONTIER	8	/* the most recent ones, picked more often */
 #define I2S_TRIES	16
 
 struct i2s_log {
@@ -99,25 +102,31 @@ static inline unsigned i2s_width(uint64_t v, unsigned size)
 }
 
 /*
- * Replace, in d, one place where the input-side operand of a logged
- * compare stands with the other operand.  Returns 1 if d changed.
+ * Write the other operand of one logged compare where the input-side
+ * operand stands in d (size bytes, room for max): over it, or, one time
+ * in four, before it (an inserted command or magic keeps the record that
+ * followed).  Returns d's new size, 0 if no guess fit.
  */
-static inline int i2s_mutate(uint8_t *d, size_t size, const struct i2s_log *l,
-			     uint64_t *rng)
+static inline size_t i2s_mutate(uint8_t *d, size_t size, size_t max,
+				const struct i2s_log *l, uint64_t *rng)
 {
 	const struct libvm_cmp_entry *e;
 	uint64_t have, want, r;
 	size_t at[16], nat, i;
 	unsigned t, w, k;
+	int insert;
 
 	if (!l->n || !size)
 		return 0;
 	for (t = 0; t < I2S_TRIES; t++) {
+		/* the last compare, one of the last few, or any */
 		r = i2s_rand(rng);
-		if ((r & 1) && l->n > I2S_FRONTIER)
-			e = &l->e[l->n - 1 - (r >> 1) % I2S_FRONTIER];
+		if ((r & 3) == 0)
+			e = &l->e[l->n - 1];
+		else if ((r & 3) == 1 && l->n > I2S_FRONTIER)
+			e = &l->e[l->n - 1 - (r >> 2) % I2S_FRONTIER];
 		else
-			e = &l->e[(r >> 1) % l->n];
+			e = &l->e[(r >> 2) % l->n];
 		r = i2s_rand(rng);
 		/* b is the input side of a compare against a constant. */
 		if ((e->flags & LIBVM_CMP_CONST) || (r & 1)) {
@@ -127,9 +136,31 @@ static inline int i2s_mutate(uint8_t *d, size_t size, const struct i2s_log *l,
 			have = e->a;
 			want = e->b;
 		}
-		want += (r >> 1) % 3 == 1 ? 1 : (r >> 1) % 3 == 2 ? -1ull : 0;
+		/* the value, or one past it either way for < and > */
+		switch ((r >> 1) & 7) {
+		case 0:
+			want++;
+			break;
+		case 1:
+			want--;
+			break;
+		}
+		/*
+		 * Sometimes the guest compared not the input's value but that
+		 * value plus a small constant (a length plus a header): look
+		 * for have - k and write want - k.
+		 */
+		if (((r >> 6) & 3) == 0) {
+			uint64_t k = 1 + ((r >> 8) & 3);
+
+			if ((r >> 10) & 1)
+				k = -k;
+			have -= k;
+			want -= k;
+		}
+		insert = ((r >> 4) & 3) == 0;
 		w = i2s_width(have, e->size);
-		if (w > size)
+		if (w > size || (insert && size + w > max))
 			continue;
 		for (nat = 0, i = 0; i + w <= size && nat < 16; i++) {
 			for (k = 0; k < w && d[i + k] == (uint8_t)(have >> 8 * k);
@@ -141,9 +172,13 @@ static inline int i2s_mutate(uint8_t *d, size_t size, const struct i2s_log *l,
 		if (!nat)
 			continue;
 		i = at[i2s_rand(rng) % nat];
+		if (insert) {
+			memmove(d + i + w, d + i, size - i);
+			size += w;
+		}
 		for (k = 0; k < w; k++)
 			d[i + k] = (uint8_t)(want >> 8 * k);
-		return 1;
+		return size;
 	}
 	return 0;
 }
@@ -154,29 +189,32 @@ static inline int i2s_mutate(uint8_t *d, size_t size, const struct i2s_log *l,
  * clears): a parser that wants a magic, then a command, then a bound
  * gets all three in one go, not one per round of the fuzzer.  l holds
  * d's compares on entry and those of the last input run on return (the
- * result itself is left for the fuzzer to run).  Stops early
- * at an input the guest did not finish normally, so that input reaches
- * the fuzzer as it is.  Returns how many guesses were made, or -1 if
- * libvm failed.
+ * result itself is left for the fuzzer to run).  Stops early at an input
+ * the guest did not finish normally, so that input reaches the fuzzer as
+ * it is.  Returns d's new size, 0 if no guess fit, or -1 if libvm failed.
  */
-static inline int i2s_chain(struct fuzz_vm *f, uint8_t *d, size_t size,
-			    struct i2s_log *l, uint64_t *rng, unsigned steps)
+static inline long i2s_chain(struct fuzz_vm *f, uint8_t *d, size_t size,
+			     size_t max, struct i2s_log *l, uint64_t *rng,
+			     unsigned steps)
 {
 	libvm_fuzz_result res;
+	size_t n, done = 0;
 	unsigned s;
 
 	for (s = 0; s < steps; s++) {
-		if (!i2s_mutate(d, size, l, rng))
+		n = i2s_mutate(d, size, max, l, rng);
+		if (!n)
 			break;
+		done = size = n;
 		if (s + 1 == steps)
-			return (int)s + 1;	/* the fuzzer runs the last */
+			break;		/* the fuzzer runs the last */
 		if (fuzz_vm_exec(&res, f, d, size) < 0)
 			return -1;
 		i2s_capture(l, f, d, size);
 		if (res.outcome != LIBVM_FUZZ_OK)
-			return (int)s + 1;
+			break;
 	}
-	return (int)s;
+	return (long)done;
 }
 
 #endif

@@ -157,7 +157,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 {
 	uint64_t rng = ((uint64_t)seed << 1) | 1;
 	libvm_fuzz_result res;
-	int r;
+	long r;
 
 	if (fz.cmp && size && size <= max_size && i2s_rand(&rng) % 2 == 0) {
 		if (last.hash != i2s_hash(data, size)) {
@@ -165,14 +165,14 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 				_exit(2);
 			i2s_capture(&last, &fz, data, size);
 		}
-		r = i2s_chain(&fz, data, size, &last, &rng,
-			      1 + (unsigned)(i2s_rand(&rng) % 3));
+		r = i2s_chain(&fz, data, size, max_size, &last, &rng,
+			      1 + (unsigned)(i2s_rand(&rng) % 4));
 		/* the mutator's runs: not coverage of the next input */
 		memset(libvm_guest_counters, 0, sizeof(libvm_guest_counters));
 		if (r < 0)
 			_exit(2);
 		if (r > 0)
-			return size;
+			return (size_t)r;
 	}
 	return LLVMFuzzerMutate(data, size, max_size);
 }

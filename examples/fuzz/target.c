@@ -22,9 +22,9 @@
  * (trace-cmp, the runtime in lib/guest/runtime.c): each compare marks a
  * coverage slot per number of operand bits that agree, so getting closer
  * to 'F' is progress, and the operands of the compares that failed go to
- * the harness, which hands them to the fuzzer's compare-guided mutations
- * (libFuzzer's table of recent compares, AFL++'s CMPLOG): "the guest
- * compared input byte 'A' with 'F'" becomes "try 'F' there".  Neither
+ * the harness, whose input-to-state mutations (i2s.h: libFuzzer's custom
+ * mutator, AFL++'s afl_mutator.so) turn "the guest compared input byte
+ * 'A' with 'F'" into "try 'F' there, or before it".  Neither
  * fuzzer is told the magic bytes; the seeds in seeds/ are plain valid
  * inputs (register commands, a locked write).
  */
