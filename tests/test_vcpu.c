@@ -21,6 +21,12 @@ Test(vcpu, create_several)
 		cr_assert_eq(libvm_vcpu_vm(v[i]), g_vm);
 	}
 	libvm_vcpu_destroy(v[2]);
+	/* KVM keeps vCPU 2: the id cannot come back, and says why. */
+	FAILS(libvm_vcpu_create(&v[2], g_vm, 2), LIBVM_EBUSY);
+	cr_assert_null(v[2]);
+	cr_assert_not_null(strstr(libvm_last_error(), "twice"), "detail: %s",
+			   libvm_last_error());
+	FAILS(libvm_vcpu_create(&v[2], g_vm, 2), LIBVM_EBUSY);
 	libvm_vcpu_destroy(NULL);
 	cr_assert_null(libvm_vcpu_vm(NULL));
 	/* The VM destroys the rest. */

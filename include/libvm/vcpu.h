@@ -160,7 +160,11 @@ LIBVM_API const char *libvm_exit_reason_name(uint32_t reason);
  * supports.  The vCPU starts in real mode at f000:fff0 as on reset.
  */
 LIBVM_API int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id);
-/* Destroy a vCPU that is not running.  NULL is a no-op. */
+/*
+ * Destroy a vCPU that is not running.  NULL is a no-op.  KVM keeps the
+ * vCPU itself until the VM is destroyed, so its id cannot be created
+ * again in this VM (LIBVM_EBUSY).
+ */
 LIBVM_API void libvm_vcpu_destroy(libvm_vcpu *vcpu);
 LIBVM_API libvm_vm *libvm_vcpu_vm(libvm_vcpu *vcpu);
 LIBVM_API uint32_t libvm_vcpu_id(libvm_vcpu *vcpu);

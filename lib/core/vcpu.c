@@ -70,9 +70,14 @@ LIBVM_API int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 	vm->vcpus[id] = v;	/* reserve the id */
 	pthread_mutex_unlock(&vm->vcpu_lock);
 
-	v->fd = KVM_IOCTL(vm->vm_fd, KVM_CREATE_VCPU, id);
+	v->fd = lvm_ioctl_raw(vm->vm_fd, KVM_CREATE_VCPU, id);
 	if (v->fd < 0) {
-		r = v->fd;
+		if (errno == EEXIST)	/* KVM keeps a vCPU until the VM goes */
+			r = lvm_err(LIBVM_EBUSY, "libvm_vcpu_create: vCPU %u was "
+				    "created in this VM before; KVM cannot "
+				    "create an id twice", id);
+		else
+			r = lvm_err_errno(LIBVM_EKVM, errno, "KVM_CREATE_VCPU");
 		goto err_slot;
 	}
 	run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE,

@@ -486,6 +486,14 @@ static int save_vcpu(struct lvm_vcpu_state *st, libvm_vcpu *v, uint64_t id)
 	return save_msrs(st, v);
 }
 
+/* FPU and SSE state: the whole XSAVE area where KVM has it. */
+static int restore_fpu(libvm_vcpu *v, const struct lvm_vcpu_state *st)
+{
+	if (st->xsave_size)
+		return libvm_vcpu_set_xsave(v, st->xsave, st->xsave_size);
+	return KVM_IOCTL(v->fd, KVM_SET_FPU, &st->fpu) < 0 ? LIBVM_EKVM : 0;
+}
+
 /*
  * The fast restore: FPU/XSAVE by ioctl, registers, segment and control
  * registers and events through the run area, applied by the next KVM_RUN
@@ -496,13 +504,9 @@ static int restore_vcpu_fast(libvm_vcpu *v, const struct lvm_vcpu_state *st)
 	struct kvm_run *run = v->run;
 	int r;
 
-	if (st->xsave_size) {
-		r = libvm_vcpu_set_xsave(v, st->xsave, st->xsave_size);
-		if (r < 0)
-			return r;
-	} else if (KVM_IOCTL(v->fd, KVM_SET_FPU, &st->fpu) < 0) {
-		return LIBVM_EKVM;
-	}
+	r = restore_fpu(v, st);
+	if (r < 0)
+		return r;
 	memcpy(&run->s.regs.regs, &st->regs, sizeof(st->regs));
 	memcpy(&run->s.regs.sregs, &st->sregs, sizeof(st->sregs));
 	memcpy(&run->s.regs.events, &st->events, sizeof(st->events));
@@ -536,13 +540,9 @@ static int restore_vcpu(libvm_vcpu *v, const struct lvm_vcpu_state *st,
 		return LIBVM_EKVM;
 	if (st->has_lapic && KVM_IOCTL(v->fd, KVM_SET_LAPIC, &st->lapic) < 0)
 		return LIBVM_EKVM;
-	if (st->xsave_size) {
-		r = libvm_vcpu_set_xsave(v, st->xsave, st->xsave_size);
-		if (r < 0)
-			return r;
-	} else if (KVM_IOCTL(v->fd, KVM_SET_FPU, &st->fpu) < 0) {
-		return LIBVM_EKVM;
-	}
+	r = restore_fpu(v, st);
+	if (r < 0)
+		return r;
 	if (st->has_xcrs && KVM_IOCTL(v->fd, KVM_SET_XCRS, &st->xcrs) < 0)
 		return LIBVM_EKVM;
 	if (KVM_IOCTL(v->fd, KVM_SET_DEBUGREGS, &st->debug) < 0)
