@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vCPU lifetime, register state and the run loop. */
 #include "../internal.h"
+#include "one_msr.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -498,17 +499,10 @@ LIBVM_API int libvm_vcpu_set_xcr(libvm_vcpu *v, uint32_t index,
 	return KVM_IOCTL(v->fd, KVM_SET_XCRS, &x) < 0 ? LIBVM_EKVM : 0;
 }
 
-/* struct kvm_msrs with one entry, spelled flat (no FAM struct inside). */
-struct one_msr {
-	uint32_t nmsrs, pad;
-	struct kvm_msr_entry e;
-};
-_Static_assert(offsetof(struct kvm_msrs, entries) ==
-	       offsetof(struct one_msr, e), "kvm_msrs layout");
 
 LIBVM_API int libvm_vcpu_get_msr(uint64_t *out, libvm_vcpu *v, uint32_t index)
 {
-	struct one_msr m;
+	struct lvm_one_msr m;
 	int r;
 
 	CHECK_VCPU(v, "libvm_vcpu_get_msr");
@@ -530,7 +524,7 @@ LIBVM_API int libvm_vcpu_get_msr(uint64_t *out, libvm_vcpu *v, uint32_t index)
 LIBVM_API int libvm_vcpu_set_msr(libvm_vcpu *v, uint32_t index,
 				 uint64_t value)
 {
-	struct one_msr m;
+	struct lvm_one_msr m;
 	int r;
 
 	CHECK_VCPU(v, "libvm_vcpu_set_msr");

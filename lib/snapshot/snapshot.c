@@ -28,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include "snapshot.h"
+#include "../core/one_msr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -345,10 +346,7 @@ LIBVM_API int libvm_device_state_unregister(libvm_vm *vm, const char *name)
 static int msr_list(libvm_vm *vm, int vcpu_fd)
 {
 	struct kvm_msr_list probe = { .nmsrs = 0 }, *l;
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} one;
+	struct lvm_one_msr one;
 	uint32_t i, n = 0;
 
 	if (vm->msr_list_known)
@@ -368,7 +366,7 @@ static int msr_list(libvm_vm *vm, int vcpu_fd)
 	}
 	for (i = 0; i < l->nmsrs; i++) {
 		memset(&one, 0, sizeof(one));
-		one.hdr.nmsrs = 1;
+		one.nmsrs = 1;
 		one.e.index = l->indices[i];
 		if (lvm_ioctl_raw(vcpu_fd, KVM_GET_MSRS,
 				  (unsigned long)&one) == 1)
