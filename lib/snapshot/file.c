@@ -819,6 +819,24 @@ static int rd_payload(struct rd *r, const struct sec *s, uint64_t min,
 	return 0;
 }
 
+/*
+ * The next section, which must be want, with its whole payload of min to
+ * max bytes read and checked into *b (the caller frees it), and *c a
+ * cursor over it.
+ */
+static int rd_section(struct rd *r, struct sec *s, uint32_t want,
+		      uint64_t min, uint64_t max, uint8_t **b, struct cur *c)
+{
+	int ret = rd_sec(r, s, want);
+
+	if (!ret)
+		ret = rd_payload(r, s, min, max, b);
+	if (ret < 0)
+		return ret;
+	*c = (struct cur){ *b, s->disk_len, 0 };
+	return 0;
+}
+
 static int load_header(struct rd *r)
 {
 	uint8_t h[SF_HDR_SIZE];
@@ -862,12 +880,9 @@ static int load_vm(struct rd *r, libvm_snapshot *s, struct vm_info *vi)
 	uint8_t *b;
 	int ret;
 
-	ret = rd_sec(r, &sec, SEC_VM);
-	if (!ret)
-		ret = rd_payload(r, &sec, VM_PAYLOAD, VM_PAYLOAD, &b);
+	ret = rd_section(r, &sec, SEC_VM, VM_PAYLOAD, VM_PAYLOAD, &b, &c);
 	if (ret < 0)
 		return ret;
-	c = (struct cur){ b, sec.disk_len, 0 };
 	s->vm_flags = cur_u32(&c);
 	s->kick_signal = (int32_t)cur_u32(&c);
 	vi->nregions = cur_u32(&c);
@@ -919,13 +934,10 @@ static int load_vcpu(struct rd *r, libvm_snapshot *s)
 	uint8_t *b;
 	int ret;
 
-	ret = rd_sec(r, &sec, SEC_VCPU);
-	if (!ret)
-		ret = rd_payload(r, &sec, fixed,
-				 fixed + MAX_XSAVE + 16ull * MAX_MSRS, &b);
+	ret = rd_section(r, &sec, SEC_VCPU, fixed,
+			 fixed + MAX_XSAVE + 16ull * MAX_MSRS, &b, &c);
 	if (ret < 0)
 		return ret;
-	c = (struct cur){ b, sec.disk_len, 0 };
 	memset(v, 0, sizeof(*v));
 	s->nvcpus++;		/* so that lvm_snap_free frees what follows */
 	v->id = cur_u32(&c);
@@ -1006,12 +1018,9 @@ static int load_chips(struct rd *r, libvm_snapshot *s, uint32_t has)
 	if (has & VM_HAS_IRQCHIP) {
 		uint64_t len = 8 + sizeof(s->chips);
 
-		ret = rd_sec(r, &sec, SEC_IRQCHIP);
-		if (!ret)
-			ret = rd_payload(r, &sec, len, len, &b);
+		ret = rd_section(r, &sec, SEC_IRQCHIP, len, len, &b, &c);
 		if (ret < 0)
 			return ret;
-		c = (struct cur){ b, sec.disk_len, 0 };
 		if (cur_u32(&c) != 3 || cur_u32(&c) != sizeof(s->chips[0])) {
 			free(b);
 			return bad(&sec, "want 3 chips of %zu bytes",
@@ -1024,12 +1033,9 @@ static int load_chips(struct rd *r, libvm_snapshot *s, uint32_t has)
 	if (has & VM_HAS_PIT) {
 		uint64_t len = 8 + sizeof(s->pit);
 
-		ret = rd_sec(r, &sec, SEC_PIT);
-		if (!ret)
-			ret = rd_payload(r, &sec, len, len, &b);
+		ret = rd_section(r, &sec, SEC_PIT, len, len, &b, &c);
 		if (ret < 0)
 			return ret;
-		c = (struct cur){ b, sec.disk_len, 0 };
 		if (cur_u32(&c) != sizeof(s->pit) || cur_u32(&c)) {
 			free(b);
 			return bad(&sec, "want a PIT state of %zu bytes",
@@ -1053,13 +1059,10 @@ static int load_dev(struct rd *r, libvm_snapshot *s)
 	uint8_t *b;
 	int ret;
 
-	ret = rd_sec(r, &sec, SEC_DEVICE);
-	if (!ret)
-		ret = rd_payload(r, &sec, DEVICE_FIXED,
-				 DEVICE_FIXED + (uint64_t)MAX_DEV_LEN, &b);
+	ret = rd_section(r, &sec, SEC_DEVICE, DEVICE_FIXED,
+			 DEVICE_FIXED + (uint64_t)MAX_DEV_LEN, &b, &c);
 	if (ret < 0)
 		return ret;
-	c = (struct cur){ b, sec.disk_len, 0 };
 	cur_get(&c, name, sizeof(name));
 	len = cur_u32(&c);
 	nl = strnlen(name, sizeof(name));
@@ -1216,13 +1219,11 @@ static int load_region(struct rd *r, libvm_snapshot *s)
 	uint8_t *b;
 	int ret;
 
-	ret = rd_sec(r, &sec, SEC_REGION);
-	if (!ret)
-		ret = rd_payload(r, &sec, REGION_FIXED + 8, REGION_FIXED +
-				 bitmap_words(MAX_REGION_SIZE) * 8, &b);
+	ret = rd_section(r, &sec, SEC_REGION, REGION_FIXED + 8,
+			 REGION_FIXED + bitmap_words(MAX_REGION_SIZE) * 8, &b,
+			 &c);
 	if (ret < 0)
 		return ret;
-	c = (struct cur){ b, sec.disk_len, 0 };
 	gpa = cur_u64(&c);
 	size = cur_u64(&c);
 	flags = cur_u32(&c);
