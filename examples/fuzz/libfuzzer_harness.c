@@ -23,7 +23,9 @@
  * compiled code would; 1- and 2-byte operands (libFuzzer's own hooks keep
  * none of those) as a memcmp of two words, the input bytes around each
  * place the guest's operand occurs in the input, and the same bytes with
- * the operand replaced by the value it was compared with.
+ * the operand replaced by the value it was compared with.  Half of the
+ * mutations are input-to-state guesses made from the same log
+ * (LLVMFuzzerCustomMutator, i2s.h).
  *
  * Outcomes: OK is a normal run.  CRASH (guest exception), TRIPLE_FAULT,
  * BUG (libvm_guest_report_bug) and TIMEOUT (the guest ran past
@@ -147,6 +149,7 @@ static void cmps_forward(const uint8_t *data, size_t size)
  * mutator runs the input once more to get it.
  */
 static struct i2s_log last;
+static uint64_t ran_hash;	/* of the input the guest's log is from */
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
@@ -160,13 +163,18 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 	long r;
 
 	if (fz.cmp && size && size <= max_size && i2s_rand(&rng) % 2 == 0) {
-		if (last.hash != i2s_hash(data, size)) {
-			if (fuzz_vm_exec(&res, &fz, data, size) < 0)
+		uint64_t h = i2s_hash(data, size);
+
+		if (last.hash != h) {
+			/* the log in guest memory, or the input run again */
+			if (ran_hash != h &&
+			    fuzz_vm_exec(&res, &fz, data, size) < 0)
 				_exit(2);
 			i2s_capture(&last, &fz, data, size);
 		}
 		r = i2s_chain(&fz, data, size, max_size, &last, &rng,
 			      1 + (unsigned)(i2s_rand(&rng) % 4));
+		ran_hash = 0;	/* the chain ran other inputs */
 		/* the mutator's runs: not coverage of the next input */
 		memset(libvm_guest_counters, 0, sizeof(libvm_guest_counters));
 		if (r < 0)
@@ -203,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_vm_exec(&res, &fz, data, size) < 0)
 		_exit(2);
 	cmps_forward(data, size);
-	i2s_capture(&last, &fz, data, size);
+	ran_hash = i2s_hash(data, size);	/* the log is read if needed */
 	if (res.outcome == LIBVM_FUZZ_OK)
 		return 0;
 	fuzz_vm_print(&res, size);

@@ -10,10 +10,9 @@
  * __sanitizer_cov_trace_cmp*, trace_const_cmp* and trace_switch hooks
  * (gcc -fsanitize-coverage=trace-cmp) then append one entry per compare
  * whose operands differ: the first cap of them are stored, count keeps
- * counting.  A fuzzer harness hands the operands to the fuzzer's
- * compare-guided mutations (libFuzzer's table of recent compares, AFL++'s
- * CMPLOG map), so it can replace the bytes the guest compared with the
- * value it compared them against.
+ * counting.  A fuzzer harness turns the operands into mutations that
+ * replace the bytes the guest compared with the value it compared them
+ * against (input-to-state: examples/fuzz/i2s.h).
  *
  * Plain fixed-width types only: the same header serves both sides.
  */

@@ -90,8 +90,8 @@ void __sanitizer_cov_trace_pc(void);
 extern struct libvm_cmp_log *volatile libvm_cmp_log;
 /*
  * 1 (the default): the slots per compare and agreeing bits; the host
- * writes 0 to keep them out of the map, e.g. for AFL++'s CMPLOG, whose
- * colorization needs the compared input bytes not to change coverage.
+ * writes 0 to keep them out of the map, e.g. for AFL++, whose queue they
+ * would fill with inputs that differ only in how close a byte came.
  */
 extern volatile uint64_t libvm_cov_cmp_slots;
 
