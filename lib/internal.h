@@ -60,7 +60,12 @@ struct lvm_region {
 	int cow_fd;
 	/* dirty tracking (lib/snapshot/), once the VM has a snapshot */
 	uint64_t *hdirty;	/* pages the host wrote through libvm */
-	uint64_t *kdirty;	/* buffer for KVM_GET_DIRTY_LOG */
+	/*
+	 * Pages KVM reported written: the dirty log's bitmap, or what the
+	 * dirty ring gave.  With a ring or a manual-protect log, a page stays
+	 * set (and writable in KVM) across restores until protect_hot.
+	 */
+	uint64_t *kdirty;
 	uint64_t *dsum;		/* a bit per word of hdirty/kdirty with bits */
 };
 
@@ -139,6 +144,7 @@ struct libvm_vm {
 	bool manual_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 on */
 	bool tracking;		/* dirty logging on for all regions */
 	uint64_t base_snap;	/* id of the snapshot memory was last at */
+	uint64_t hot_idle;	/* unchanged hot pages compared, see protect_hot */
 	atomic_int needs_restore;
 	struct lvm_devstate *devs;
 	uint32_t ndevs;
@@ -250,7 +256,8 @@ void lvm_ring_enable(libvm_vm *vm);
 int lvm_ring_map(libvm_vcpu *vcpu);
 void lvm_ring_unmap(libvm_vcpu *vcpu);
 uint32_t lvm_ring_collect(libvm_vcpu *vcpu);
-int lvm_ring_harvest(libvm_vm *vm);
+void lvm_ring_harvest(libvm_vm *vm);
+int lvm_ring_reset(libvm_vm *vm);
 int lvm_ring_full(libvm_vcpu *vcpu);
 /* Region table insert (lib/core/memory.c). */
 int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,

@@ -235,6 +235,95 @@ Test(snapshot, memory_bit_identical)
 	libvm_snapshot_destroy(s);
 }
 
+/* snapguest.c's pattern: page i, qword j of seed s. */
+static uint64_t guest_pat(uint64_t s, uint64_t i, uint64_t j)
+{
+	return (s * 0x9e3779b97f4a7c15ull) ^ (i << 20) ^ j;
+}
+
+/* Assert [gpa, gpa + len) of vm equals the same range of want. */
+static void range_expect(libvm_vm *vm, const uint8_t *want, uint64_t gpa,
+			 uint64_t len, const char *what, uint64_t round)
+{
+	uint8_t *now = malloc(len);
+
+	cr_assert_not_null(now);
+	OK(libvm_mem_read(now, vm, gpa, len));
+	for (uint64_t a = 0; a < len; a += PG)
+		if (memcmp(now + a, want + gpa + a, PG)) {
+			free(now);
+			cr_assert_fail("%s, round %llu: page at gpa %#llx "
+				       "differs", what,
+				       (unsigned long long)round,
+				       (unsigned long long)(gpa + a));
+		}
+	free(now);
+}
+
+/*
+ * The hot set: pages the guest writes stay writable in KVM across
+ * restores, with no new dirty record when the guest writes them again, so
+ * every restore must find them by comparing.  The rounds write the same
+ * few pages again and again (one with the snapshot's own bytes), one page
+ * among 60 hot ones (unchanged compares pile up until the pages are
+ * protected again), 400 pages at once (protected again by the restore
+ * after), and pages through the host; after each, a restore must bring
+ * back the snapshot's bytes.
+ */
+static void hot_set_rounds(const char *mode)
+{
+	const uint64_t window = 420 * PG;
+	libvm_snapshot *s;
+	uint8_t *before;
+
+	host_fill(g_vm, SN_BUF, 64, 7);
+	before = ram_copy(g_vm);
+	s = snap(g_vm);
+	for (uint64_t round = 0; round < 240; round++) {
+		uint64_t n = round == 0 || round == 130 ? 60
+			   : round % 50 == 25 ? 400 : 1 + round % 4;
+		uint64_t seed = round + 1;
+
+		cr_assert_eq(CALL("dirty_pages", SN_BUF, n, seed), n);
+		cr_assert_eq(rd64(g_vm, SN_BUF + (n - 1) * PG + 8),
+			     guest_pat(seed, n - 1, 1),
+			     "%s, round %llu: the guest's write is not there",
+			     mode, (unsigned long long)round);
+		if (round % 11 == 5) {
+			/* The snapshot's own bytes: nothing to copy back. */
+			uint64_t old;
+
+			memcpy(&old, before + SN_BUF + 3 * PG, 8);
+			CALL("store", SN_BUF + 3 * PG, old);
+		}
+		if (round % 7 == 3)
+			wr64(g_vm, SN_BUF + 2 * PG + 16, round);
+		OK(libvm_snapshot_restore(g_vm, s));
+		range_expect(g_vm, before, SN_BUF, window, mode, round);
+		if (round % 40 == 39)
+			ram_expect(g_vm, before, mode);
+	}
+	ram_expect(g_vm, before, mode);
+	free(before);
+	libvm_snapshot_destroy(s);
+}
+
+Test(snapshot, hot_set_restored)
+{
+	hot_set_rounds("dirty ring (where KVM has it)");
+}
+
+static void sn_user_dirty_log(void)
+{
+	setenv("LIBVM_DIRTY_RING", "0", 1);
+	sn_user();
+}
+
+Test(snapshot, hot_set_restored_dirty_log, .init = sn_user_dirty_log)
+{
+	hot_set_rounds("dirty log");
+}
+
 Test(snapshot, host_pointer_writes_restored)
 {
 	libvm_snapshot *s = snap(g_vm);

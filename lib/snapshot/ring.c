@@ -10,18 +10,22 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define RING_ENTRIES 4096u
 
 void lvm_ring_enable(libvm_vm *vm)
 {
+	const char *env = getenv("LIBVM_DIRTY_RING");
 	int max = lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
 				KVM_CAP_DIRTY_LOG_RING);
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_DIRTY_LOG_RING };
 	uint32_t bytes = RING_ENTRIES * sizeof(struct kvm_dirty_gfn);
 
-	if (max <= 0 || (uint32_t)max < bytes)
+	/* LIBVM_DIRTY_RING=0: the dirty log even so (ABI.md). */
+	if (max <= 0 || (uint32_t)max < bytes || (env && !strcmp(env, "0")))
 		return;
 	cap.args[0] = bytes;
 	/* Without it the dirty log in manual-protect mode serves. */
@@ -103,19 +107,28 @@ uint32_t lvm_ring_collect(libvm_vcpu *v)
 	return n;
 }
 
-/* Harvest every vCPU's ring (no vCPU running); caller holds mem_lock. */
-int lvm_ring_harvest(libvm_vm *vm)
+/*
+ * Harvest every vCPU's ring into the kdirty bitmaps (no vCPU running;
+ * caller holds mem_lock).  KVM leaves the pages writable until
+ * lvm_ring_reset: a restore keeps the pages the guest writes every time
+ * writable, and compares them instead of taking a fault on each.
+ */
+void lvm_ring_harvest(libvm_vm *vm)
 {
-	uint32_t i, n = 0;
+	uint32_t i;
 
 	pthread_mutex_lock(&vm->vcpu_lock);
 	for (i = 0; i < vm->nvcpus_alloc; i++)
 		if (vm->vcpus[i])
-			n += lvm_ring_collect(vm->vcpus[i]);
+			lvm_ring_collect(vm->vcpus[i]);
 	pthread_mutex_unlock(&vm->vcpu_lock);
-	if (n && KVM_IOCTL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
-		return LIBVM_EKVM;
-	return 0;
+}
+
+/* Write-protect again every page harvested so far (KVM_RESET_DIRTY_RINGS). */
+int lvm_ring_reset(libvm_vm *vm)
+{
+	return KVM_IOCTL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0 ? LIBVM_EKVM
+								  : 0;
 }
 
 /* KVM_EXIT_DIRTY_RING_FULL: empty this vCPU's ring and go on. */

@@ -7,8 +7,9 @@
  * pages from then on (KVM's dirty ring, lib/snapshot/ring.c, or else its
  * dirty log, in manual-protect mode when the kernel has it) and libvm
  * marks pages the host writes through it.  A
- * restore to the snapshot the VM was last at copies back just those pages
- * and re-protects them; a restore to another snapshot rewrites the whole
+ * restore to the snapshot the VM was last at copies back those of these
+ * pages that differ, leaving the ones the guest keeps writing writable
+ * (the hot set, see protect_hot); a restore to another snapshot rewrites the whole
  * region from the memfd's data extents (SEEK_DATA/SEEK_HOLE) and zeroes
  * the holes without touching them where it can (MADV_DONTNEED).
  * A fork maps the memfds MAP_PRIVATE, so its pages are shared until
@@ -231,11 +232,26 @@ void lvm_region_untrack(struct lvm_region *r)
 	r->hdirty = r->kdirty = r->dsum = NULL;
 }
 
-/* Fetch KVM's dirty bitmap of r into r->kdirty (and reset it in KVM). */
+/*
+ * Fetch KVM's dirty bitmap of r into r->kdirty.  In manual-protect mode
+ * that leaves the pages writable and set in KVM's bitmap until
+ * clear_dirty; without it, KVM has protected them again already.
+ */
 static int fetch_dirty(libvm_vm *vm, struct lvm_region *r)
 {
 	struct kvm_dirty_log log = { .slot = r->slot,
 				     .dirty_bitmap = r->kdirty };
+
+	/* With a dirty ring, lvm_ring_harvest has filled kdirty already. */
+	if (vm->ring_entries)
+		return 0;
+	return KVM_IOCTL(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? LIBVM_EKVM
+								 : 0;
+}
+
+/* Manual-protect mode: protect the pages set in r->kdirty again. */
+static int clear_dirty(libvm_vm *vm, struct lvm_region *r)
+{
 	struct kvm_clear_dirty_log clr = {
 		.slot = r->slot, .first_page = 0,
 		.num_pages = (uint32_t)(r->size / PAGE),
@@ -244,18 +260,56 @@ static int fetch_dirty(libvm_vm *vm, struct lvm_region *r)
 	uint64_t n = bitmap_bytes(r->size) / 8, i;
 	bool any = false;
 
-	/* With a dirty ring, lvm_ring_harvest has filled kdirty already. */
-	if (vm->ring_entries)
-		return 0;
-	if (KVM_IOCTL(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
-		return LIBVM_EKVM;
-	if (!vm->manual_protect)
-		return 0;	/* GET_DIRTY_LOG already reset and protected */
 	for (i = 0; i < n && !any; i++)
 		any = r->kdirty[i] != 0;
 	if (any && KVM_IOCTL(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &clr) < 0)
 		return LIBVM_EKVM;
 	return 0;
+}
+
+/*
+ * The hot set: pages the guest wrote since they were last protected stay
+ * writable in KVM (a dirty ring's pages until KVM_RESET_DIRTY_RINGS, a
+ * manual-protect log's until KVM_CLEAR_DIRTY_LOG), and kdirty keeps them,
+ * so every restore compares them with the snapshot and copies back those
+ * that differ.  A fuzz target writes the same few pages (stack, globals,
+ * page tables' accessed bits) for every input: they cost a compare, not a
+ * write-protection fault each.  protect_hot protects them all again and
+ * forgets them once the compares stop paying, ski-rental style: when the
+ * compares that found no change since the last time pass HOT_IDLE_FACTOR
+ * times the pages that changed (about what the faults after protecting
+ * cost: a fault costs tens of compares, hundreds on PVM), or one restore
+ * compares more than HOT_SLACK + 4x the pages that changed.  Pages
+ * written with what they held (a stack) count as unchanged.
+ */
+#define HOT_SLACK	16
+#define HOT_IDLE_FACTOR	64
+
+struct hot_count {
+	uint64_t kept;		/* pages compared that KVM reported */
+	uint64_t changed;	/* of them, those that differed */
+};
+
+static int protect_hot(libvm_vm *vm)
+{
+	uint32_t i;
+	int r = 0;
+
+	if (vm->ring_entries)
+		r = lvm_ring_reset(vm);
+	for (i = 0; i < vm->nregions; i++) {
+		struct lvm_region *reg = &vm->regions[i];
+
+		if (!reg->kdirty)
+			continue;
+		if (!r && !vm->ring_entries && vm->manual_protect)
+			r = clear_dirty(vm, reg);
+		memset(reg->kdirty, 0, bitmap_bytes(reg->size));
+		memset(reg->dsum, 0, bitmap_bytes(bitmap_bytes(reg->size) / 8 *
+						  PAGE));
+	}
+	vm->hot_idle = 0;
+	return r;
 }
 
 /* Turn on tracking for every region; with nothing dirty afterwards. */
@@ -770,7 +824,7 @@ LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
 	pthread_rwlock_wrlock(&vm->mem_lock);
 	r = start_tracking(vm);
 	if (!r && vm->ring_entries)
-		r = lvm_ring_harvest(vm);
+		lvm_ring_harvest(vm);
 	s->regions = calloc(vm->nregions + 1, sizeof(*s->regions));
 	if (!r && !s->regions)
 		r = lvm_err(LIBVM_ENOMEM, "region snapshot");
@@ -781,17 +835,14 @@ LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
 			continue;
 		s->regions[s->nregions].memfd = -1;
 		r = snap_region(&s->regions[s->nregions++], reg);
-		/* From here on, dirty means "differs from this snapshot". */
 		if (!r)
 			r = fetch_dirty(vm, reg);
-		if (!r) {
+		if (!r)
 			memset(reg->hdirty, 0, bitmap_bytes(reg->size));
-			if (vm->ring_entries)
-				memset(reg->kdirty, 0, bitmap_bytes(reg->size));
-			memset(reg->dsum, 0, bitmap_bytes(bitmap_bytes(
-						     reg->size) / 8 * PAGE));
-		}
 	}
+	/* From here on, dirty means "differs from this snapshot". */
+	if (!r)
+		r = protect_hot(vm);
 	if (!r) {
 		vm->base_snap = s->id;
 		s->rt_trusted = rt_trusted(vm);
@@ -918,12 +969,17 @@ static void restore_whole(struct lvm_region *reg,
 	}
 }
 
-/* Copy back the dirty pages of word i of reg's bitmaps. */
-static void restore_word(libvm_vm *vm, struct lvm_region *reg,
+/*
+ * Copy back the pages of word i of reg's bitmaps that differ from the
+ * snapshot; count the pages KVM reported in *hc.
+ */
+static void restore_word(struct lvm_region *reg,
 			 const struct lvm_snap_region *sr, uint64_t i,
-			 uint64_t sys_lo, uint64_t sys_hi, bool *sys_written)
+			 struct hot_count *hc, uint64_t sys_lo, uint64_t sys_hi,
+			 bool *sys_written)
 {
-	uint64_t w = reg->kdirty[i] | reg->hdirty[i], h = reg->hdirty[i];
+	uint64_t k = reg->kdirty[i], w = k | reg->hdirty[i];
+	uint64_t h = reg->hdirty[i];
 
 	if (!w)
 		return;
@@ -935,12 +991,16 @@ static void restore_word(libvm_vm *vm, struct lvm_region *reg,
 			*sys_written = true;
 	}
 	reg->hdirty[i] = 0;
-	if (vm->ring_entries)
-		reg->kdirty[i] = 0;
+	hc->kept += (uint64_t)__builtin_popcountll(k);
 	for (; w; w &= w - 1) {
 		uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
+		uint8_t *dst = reg->host + p * PAGE;
+		const uint8_t *src = sr->copy + p * PAGE;
 
-		memcpy(reg->host + p * PAGE, sr->copy + p * PAGE, PAGE);
+		if (memcmp(dst, src, PAGE)) {
+			memcpy(dst, src, PAGE);
+			hc->changed += (k & w & -w) != 0;
+		}
 	}
 }
 
@@ -953,7 +1013,8 @@ static void restore_word(libvm_vm *vm, struct lvm_region *reg,
  */
 static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 			  const struct lvm_snap_region *sr, bool full,
-			  uint64_t sys_lo, uint64_t sys_hi, bool *sys_written)
+			  struct hot_count *hc, uint64_t sys_lo,
+			  uint64_t sys_hi, bool *sys_written)
 {
 	uint64_t words = bitmap_bytes(reg->size) / 8, i, si;
 	uint64_t sum_words = bitmap_bytes(words * PAGE) / 8;
@@ -961,16 +1022,14 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 
 	/*
 	 * Mapped read-only on the host (a read-only file): neither the guest
-	 * nor libvm can have written it, and it cannot be written back.
+	 * nor libvm can have written it, and it cannot be written back.  A
+	 * full restore leaves kdirty to protect_hot.
 	 */
 	if (!reg->host_writable || full) {
 		if (reg->host_writable)
 			restore_whole(reg, sr);
 		r = fetch_dirty(vm, reg);
 		memset(reg->hdirty, 0, words * 8);
-		if (vm->ring_entries)
-			memset(reg->kdirty, 0, words * 8);
-		memset(reg->dsum, 0, sum_words * 8);
 		return r;
 	}
 	r = fetch_dirty(vm, reg);
@@ -979,17 +1038,19 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 	/*
 	 * With a dirty ring, the summary has a bit for every word with a
 	 * dirty page (the dirty log rewrites kdirty whole: look at all).
+	 * Words with hot pages keep theirs.
 	 */
 	for (si = 0; si < sum_words; si++) {
 		uint64_t sw = vm->ring_entries ? reg->dsum[si] : ~0ull;
 
-		reg->dsum[si] = 0;
 		for (; sw; sw &= sw - 1) {
 			i = si * 64 + (uint64_t)__builtin_ctzll(sw);
 			if (i >= words)
 				break;
-			restore_word(vm, reg, sr, i, sys_lo, sys_hi,
+			restore_word(reg, sr, i, hc, sys_lo, sys_hi,
 				     sys_written);
+			if (!reg->kdirty[i])
+				reg->dsum[si] &= ~(1ull << (i % 64));
 		}
 	}
 	return 0;
@@ -1018,6 +1079,7 @@ static int check_layout(libvm_vm *vm, const libvm_snapshot *s)
 LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 {
 	uint64_t sys_lo = 0, sys_hi = 0;
+	struct hot_count hc = { 0, 0 };
 	bool full, sys_written = false;
 	uint32_t i, j;
 	int r = 0;
@@ -1054,12 +1116,18 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 		sys_hi = sys_lo + LIBVM_SYS_SIZE;
 	}
 	if (!r && vm->ring_entries)
-		r = lvm_ring_harvest(vm);
+		lvm_ring_harvest(vm);
 	for (i = 0, j = 0; i < vm->nregions && !r; i++) {
 		if (vm->regions[i].flags & LIBVM_MEM_VOLATILE)
 			continue;
 		r = restore_region(vm, &vm->regions[i], &s->regions[j++], full,
-				   sys_lo, sys_hi, &sys_written);
+				   &hc, sys_lo, sys_hi, &sys_written);
+	}
+	if (!r && (vm->ring_entries || vm->manual_protect)) {
+		vm->hot_idle += hc.kept - hc.changed;
+		if (full || hc.kept > HOT_SLACK + 4 * hc.changed ||
+		    vm->hot_idle > HOT_IDLE_FACTOR * (hc.changed + 1))
+			r = protect_hot(vm);
 	}
 	if (!r)
 		vm->base_snap = s->id;
