@@ -119,6 +119,15 @@ struct lvm_trap_table {
 
 struct lvm_cpuid_cache;
 
+/* Run timeouts (lib/core/watchdog.c). */
+struct lvm_watchdog {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool started, stop;
+	_Atomic uint64_t next;	/* the deadline it sleeps until */
+};
+
 struct libvm_vm {
 	int kvm_fd, vm_fd;
 	uint32_t flags;
@@ -152,6 +161,7 @@ struct libvm_vm {
 	uint32_t nmsrs;
 	bool msr_list_known;
 	uint32_t ring_entries;	/* dirty ring size per vCPU, 0: none */
+	struct lvm_watchdog wd;
 };
 
 struct lvm_devstate {
@@ -178,9 +188,8 @@ struct libvm_vcpu {
 	bool running;
 	pthread_t thread;
 	atomic_int cancel;
-	bool timer_ok;
-	timer_t timer;
-	pid_t timer_tid;
+	_Atomic uint64_t deadline;	/* of the run, CLOCK_MONOTONIC ns; 0: none */
+	uint64_t kicked;	/* the deadline the watchdog kicked for */
 	pthread_t mask_thread;	/* thread the KVM signal mask was set for */
 	bool mask_known;
 	bool mask_set;		/* a KVM_SET_SIGNAL_MASK mask is in force */
@@ -259,6 +268,11 @@ uint32_t lvm_ring_collect(libvm_vcpu *vcpu);
 void lvm_ring_harvest(libvm_vm *vm);
 int lvm_ring_reset(libvm_vm *vm);
 int lvm_ring_full(libvm_vcpu *vcpu);
+
+int lvm_watchdog_init(libvm_vm *vm);
+void lvm_watchdog_fini(libvm_vm *vm);
+int lvm_watchdog_arm(libvm_vcpu *vcpu, uint64_t deadline);
+void lvm_watchdog_disarm(libvm_vcpu *vcpu);
 /* Region table insert (lib/core/memory.c). */
 int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 		   uint32_t flags, bool owned, bool host_writable,

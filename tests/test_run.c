@@ -2,6 +2,7 @@
 /* The run loop: exits, cancel, timeouts. */
 #include "guests.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -152,6 +153,7 @@ struct runner {
 	int rc;
 	libvm_exit ex;
 	uint64_t timeout_ns;
+	uint64_t done_ns;	/* h_now_ns() when the run returned */
 };
 
 static void *run_thread(void *arg)
@@ -160,6 +162,7 @@ static void *run_thread(void *arg)
 
 	atomic_store(&t->started, 1);
 	t->rc = libvm_vcpu_run(&t->ex, t->vcpu, t->timeout_ns);
+	t->done_ns = h_now_ns();
 	return NULL;
 }
 
@@ -299,6 +302,80 @@ Test(run, timeout_from_other_thread, .timeout = VCPU_TIMEOUT)
 	pthread_join(th, NULL);
 	OK(t.rc);
 	cr_assert_eq(t.ex.reason, LIBVM_EXIT_TIMEOUT);
+}
+
+/*
+ * Timeouts come from the VM's watchdog thread, which signals only a thread
+ * inside a run: a sleep after a run with a timeout, well past that
+ * timeout, is not cut short.
+ */
+Test(run, timeout_never_kicks_between_runs, .timeout = VCPU_TIMEOUT)
+{
+	struct timespec ts = { 0, 400000000L }, rem = { 0, 0 };
+	libvm_exit ex;
+	int r;
+
+	h_load(g_vm, g_hlt);
+	OK(libvm_vcpu_run(&ex, g_vcpu, 20000000ull));	/* 20 ms */
+	cr_assert_eq(ex.reason, LIBVM_EXIT_HLT, "exit %s",
+		     libvm_exit_reason_name(ex.reason));
+	r = nanosleep(&ts, &rem);
+	cr_assert_eq(r, 0, "the sleep was interrupted (errno %d, %ld ns left)",
+		     errno, (long)rem.tv_nsec);
+}
+
+/* A deadline before the one the watchdog sleeps for wakes it. */
+Test(run, timeout_shorter_than_the_last, .timeout = VCPU_TIMEOUT)
+{
+	libvm_exit ex;
+	libvm_regs r;
+	uint64_t t0, dt;
+
+	h_load(g_vm, g_hlt);
+	OK(libvm_vcpu_run(&ex, g_vcpu, 600000000000ull));	/* 10 min */
+	cr_assert_eq(ex.reason, LIBVM_EXIT_HLT);
+	h_load(g_vm, g_loop);
+	h_get_regs(&r, g_vcpu);
+	r.rip = GUEST_LOAD;
+	h_set_regs(g_vcpu, &r);
+	t0 = h_now_ns();
+	OK(libvm_vcpu_run(&ex, g_vcpu, 100000000ull));	/* 100 ms */
+	dt = h_now_ns() - t0;
+	cr_assert_eq(ex.reason, LIBVM_EXIT_TIMEOUT, "exit %s",
+		     libvm_exit_reason_name(ex.reason));
+	cr_assert_geq(dt, 100000000ull);
+	cr_assert_lt(dt, 60000000000ull, "timed out after %llu ns",
+		     (unsigned long long)dt);
+}
+
+/* Two vCPUs running at once, each timed out at its own deadline. */
+Test(run, timeouts_of_two_vcpus, .timeout = VCPU_TIMEOUT)
+{
+	struct runner t[2];
+	uint64_t t0, dt[2];
+	pthread_t th[2];
+	int i;
+
+	h_load(g_vm, g_loop);
+	memset(t, 0, sizeof(t));
+	t[0].vcpu = g_vcpu;
+	t[0].timeout_ns = 600000000ull;
+	t[1].vcpu = h_vcpu(g_vm, 1);
+	t[1].timeout_ns = 150000000ull;
+	t0 = h_now_ns();
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, run_thread, &t[i]),
+			     0);
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		dt[i] = t[i].done_ns - t0;
+		OK(t[i].rc);
+		cr_assert_eq(t[i].ex.reason, LIBVM_EXIT_TIMEOUT,
+			     "vCPU %d: exit %s", i,
+			     libvm_exit_reason_name(t[i].ex.reason));
+		cr_assert_geq(dt[i], t[i].timeout_ns);
+	}
+	cr_assert_lt(dt[1], dt[0], "the 150 ms run ended after the 600 ms one");
 }
 
 /*

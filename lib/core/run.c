@@ -6,9 +6,8 @@
  * Cancel and timeout: libvm_vcpu_cancel sets vcpu->cancel and
  * run->immediate_exit, then sends the kick signal to the running thread;
  * immediate_exit closes the race with a thread about to enter KVM_RUN.  A
- * timeout arms a per-vCPU POSIX timer that sends the kick signal to this
- * thread at the deadline and every millisecond after, so a signal that
- * lands outside KVM_RUN is followed by another.
+ * timeout is the VM's watchdog thread doing the same at the run's deadline
+ * (lib/core/watchdog.c); the loop checks the clock after every exit.
  */
 #include "../internal.h"
 
@@ -17,12 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef sigev_notify_thread_id
-#define sigev_notify_thread_id _sigev_un._tid
-#endif
 
 static const char *const reason_names[] = {
 	[LIBVM_EXIT_NONE] = "none",
@@ -94,41 +88,6 @@ static int adopt_thread(libvm_vcpu *v, pthread_t self)
 	v->mask_thread = self;
 	v->mask_known = true;
 	return 0;
-}
-
-static int arm_timer(libvm_vcpu *v, uint64_t timeout_ns)
-{
-	pid_t tid = (pid_t)syscall(SYS_gettid);
-	struct itimerspec its = { { 0, 1000000 }, { 0, 0 } };
-
-	if (!v->timer_ok || v->timer_tid != tid) {
-		struct sigevent sev;
-
-		if (v->timer_ok)
-			timer_delete(v->timer);
-		v->timer_ok = false;
-		memset(&sev, 0, sizeof(sev));
-		sev.sigev_notify = SIGEV_THREAD_ID;
-		sev.sigev_signo = v->vm->kick_signal;
-		sev.sigev_notify_thread_id = tid;
-		if (timer_create(CLOCK_MONOTONIC, &sev, &v->timer) < 0)
-			return lvm_err_errno(LIBVM_EIO, errno,
-					     "timer_create for vCPU %u", v->id);
-		v->timer_ok = true;
-		v->timer_tid = tid;
-	}
-	its.it_value.tv_sec = (time_t)(timeout_ns / 1000000000ull);
-	its.it_value.tv_nsec = (long)(timeout_ns % 1000000000ull);
-	if (timer_settime(v->timer, 0, &its, NULL) < 0)
-		return lvm_err_errno(LIBVM_EIO, errno, "timer_settime");
-	return 0;
-}
-
-static void disarm_timer(libvm_vcpu *v)
-{
-	static const struct itimerspec off;
-
-	timer_settime(v->timer, 0, &off, NULL);
 }
 
 static void set_running(libvm_vcpu *v, bool on)
@@ -381,7 +340,7 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 	set_running(v, true);
 	if (timeout_ns) {
 		deadline = now_ns() + timeout_ns;
-		r = arm_timer(v, timeout_ns);
+		r = lvm_watchdog_arm(v, deadline);
 		if (r < 0)
 			goto out;
 	}
@@ -417,7 +376,7 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 		}
 	}
 	if (timeout_ns)
-		disarm_timer(v);
+		lvm_watchdog_disarm(v);
 out:
 	v->io_pending = v->run->exit_reason == KVM_EXIT_IO ||
 			v->run->exit_reason == KVM_EXIT_MMIO;

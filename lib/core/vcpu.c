@@ -133,8 +133,6 @@ LIBVM_API void libvm_vcpu_destroy(libvm_vcpu *v)
 	pthread_mutex_lock(&vm->vcpu_lock);
 	vm->vcpus[v->id] = NULL;
 	pthread_mutex_unlock(&vm->vcpu_lock);
-	if (v->timer_ok)
-		timer_delete(v->timer);
 	lvm_ring_unmap(v);
 	munmap(v->run, (size_t)vm->run_size);
 	close(v->fd);

@@ -95,6 +95,12 @@ static int kick_up(libvm_vm *vm, const libvm_vm_config *cfg)
 	return lvm_kick_setup(vm->kick_signal);
 }
 
+static int watchdog_up(libvm_vm *vm, const libvm_vm_config *cfg)
+{
+	(void)cfg;
+	return lvm_watchdog_init(vm);
+}
+
 static const struct {
 	const char *name;
 	int (*up)(libvm_vm *vm, const libvm_vm_config *cfg);
@@ -107,6 +113,8 @@ static const struct {
 	{ "traps", trap_up, lvm_trap_fini },
 	{ "kick", kick_up, NULL },
 	{ "vcpus", vcpus_up, vcpus_down },
+	/* After the vCPUs: it must be gone before they are. */
+	{ "watchdog", watchdog_up, lvm_watchdog_fini },
 };
 
 static void take_down(libvm_vm *vm)
