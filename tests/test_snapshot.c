@@ -1867,9 +1867,10 @@ static void fk_report(const char *what, long rss0, long rss1, long long fd0,
 /*
  * A fork maps the snapshot's memfd only over its data: reading RAM nobody
  * wrote (a hole of the memfd) costs the fork nothing and leaves alone the
- * memfd every fork shares.  Likewise for forks of forks and of snapshots
- * loaded from a file.  Writes stay in the fork that made them, and full
- * restores of a fork bring back either snapshot.
+ * memfd every fork shares, and so does restoring pages written there.
+ * Likewise for forks of forks and of snapshots loaded from a file.  Writes
+ * stay in the fork that made them, and full restores of a fork bring back
+ * either snapshot.
  */
 Test(snapshot, fork_reads_holes_for_free, .init = sn_big, .timeout = 1200)
 {
@@ -1945,9 +1946,12 @@ Test(snapshot, fork_reads_holes_for_free, .init = sn_big, .timeout = 1200)
 	cr_assert_eq(rd64(g_vm, D), d0);
 	fk_report("full restores", rss0, h_rss_kb(), fd0, snap_memfd_bytes());
 
-	/* f2's restore copies back the pages it wrote. */
+	/* f2's restore copies back the pages it wrote, a hole's as zeros. */
+	rss0 = h_rss_kb();
 	OK(libvm_snapshot_restore(f2, s));
 	cr_assert_eq(big_hash(f2), h0);
+	fk_report("restore of written pages", rss0, h_rss_kb(), fd0,
+		  snap_memfd_bytes());
 
 	/* A fork of s loaded from a file. */
 	strcpy(dir, "/tmp/libvm-forkholes-XXXXXX");
@@ -1963,6 +1967,11 @@ Test(snapshot, fork_reads_holes_for_free, .init = sn_big, .timeout = 1200)
 	cr_assert_eq(big_hash(fl), h0);
 	cr_assert_eq(vcall(libvm_vm_vcpu(fl, 0), "count_pages",
 			   CE_ARGS(FK_LO, FK_N, 4)), FK_SEEN);
+	vcall(libvm_vm_vcpu(fl, 0), "store", CE_ARGS(X, 0xf4));
+	wr64(fl, X + PG, 0xf5);
+	OK(libvm_snapshot_restore(fl, sl));
+	cr_assert_eq(rd64(fl, X), 0);
+	cr_assert_eq(rd64(fl, X + PG), 0);
 	fk_report("fork of a loaded snapshot", rss0, h_rss_kb(), fd0,
 		  snap_memfd_bytes());
 
@@ -2006,10 +2015,6 @@ Test(snapshot, fork_scattered_memory)
 		maps[k] = h_count_maps() - maps0;
 		fd0 = snap_memfd_bytes();
 		ram_expect(f, want, "fork");
-		if (k == 0)
-			cr_assert_eq(snap_memfd_bytes(), fd0,
-				     "memfds %lld -> %lld bytes", fd0,
-				     snap_memfd_bytes());
 		wr64(f, hole, 0x5ca7);
 		wr64(f, SN_BUF, 0x5ca8);
 		cr_assert_eq(rd64(f, hole), 0x5ca7);
@@ -2018,6 +2023,11 @@ Test(snapshot, fork_scattered_memory)
 		cr_assert_eq(rd64(g_vm, SN_BUF), was);
 		OK(libvm_snapshot_restore(f, s));
 		ram_expect(f, want, "restored fork");
+		/* Mapped whole (k == 1), the memfd gains the holes read. */
+		if (k == 0)
+			cr_assert_eq(snap_memfd_bytes(), fd0,
+				     "memfds %lld -> %lld bytes", fd0,
+				     snap_memfd_bytes());
 		libvm_vm_destroy(f);
 		libvm_snapshot_destroy(s);
 		free(want);

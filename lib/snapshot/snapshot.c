@@ -633,6 +633,7 @@ void lvm_snap_free(libvm_snapshot *s)
 			munmap(s->regions[i].copy, s->regions[i].size);
 		if (s->regions[i].memfd >= 0)
 			close(s->regions[i].memfd);
+		free(s->regions[i].data);
 	}
 	for (i = 0; i < s->nvcpus; i++) {
 		free(s->vcpus[i].xsave);
@@ -692,16 +693,21 @@ static int snap_region(struct lvm_snap_region *sr, const struct lvm_region *r)
 		sr->copy = NULL;
 		return lvm_err_errno(LIBVM_ENOMEM, errno, "mmap snapshot");
 	}
+	sr->data = calloc(1, bitmap_bytes(r->size));
 	vec = malloc(pages + 1);
-	if (!vec)
+	if (!vec || !sr->data) {
+		free(vec);
 		return lvm_err(LIBVM_ENOMEM, "snapshot page vector");
+	}
 	if (!r->sparse || mincore(r->host, r->size, vec) < 0)
 		memset(vec, 1, pages);
 	for (p = 0; p < pages; p++) {
 		const uint8_t *src = r->host + p * PAGE;
 
-		if ((vec[p] & 1) && !page_zero(src))
+		if ((vec[p] & 1) && !page_zero(src)) {
 			memcpy(sr->copy + p * PAGE, src, PAGE);
+			sr->data[p / 64] |= 1ull << (p % 64);
+		}
 	}
 	free(vec);
 	mprotect(sr->copy, r->size, PROT_READ);
@@ -993,6 +999,16 @@ static void restore_whole(struct lvm_region *reg,
 	}
 }
 
+/* Page p of sr, without reading a hole of its memfd (see data). */
+static const uint8_t *snap_page(const struct lvm_snap_region *sr, uint64_t p)
+{
+	static const uint8_t zero_page[PAGE];
+
+	if (sr->data && !(sr->data[p / 64] >> (p % 64) & 1))
+		return zero_page;
+	return sr->copy + p * PAGE;
+}
+
 /*
  * Copy back the pages of word i of reg's bitmaps that differ from the
  * snapshot; count the pages KVM reported in *hc.
@@ -1019,7 +1035,7 @@ static void restore_word(struct lvm_region *reg,
 	for (; w; w &= w - 1) {
 		uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
 		uint8_t *dst = reg->host + p * PAGE;
-		const uint8_t *src = sr->copy + p * PAGE;
+		const uint8_t *src = snap_page(sr, p);
 
 		if (memcmp(dst, src, PAGE)) {
 			memcpy(dst, src, PAGE);
