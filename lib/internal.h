@@ -53,9 +53,12 @@ struct lvm_region {
 	/* pages not resident are zero (anonymous or fork memory, no file) */
 	bool sparse;
 	/*
-	 * A fork's region: a MAP_PRIVATE mapping of this memfd (a dup, owned
-	 * by the region), whose contents MADV_DONTNEED brings back; -1 for
-	 * every other region.  Sparse and cow_fd < 0: private anonymous.
+	 * A fork's region: private anonymous memory with this memfd's data
+	 * extents mapped MAP_PRIVATE over it, or the memfd mapped whole (a
+	 * dup, owned by the region; lib/snapshot/snapshot.c, fork_map).
+	 * MADV_DONTNEED brings back the memfd's contents, zeros in its holes.
+	 * -1 for every other region.  Sparse and cow_fd < 0: private
+	 * anonymous.
 	 */
 	int cow_fd;
 	/* dirty tracking (lib/snapshot/), once the VM has a snapshot */

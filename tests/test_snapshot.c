@@ -40,7 +40,8 @@
 
 static libvm_image *s_img;
 
-static void sn_setup(uint32_t vm_flags, uint32_t lm_flags)
+/* The suite's VM with ram bytes of RAM, identity-mapped. */
+static void sn_setup_ram(uint32_t vm_flags, uint32_t lm_flags, uint64_t ram)
 {
 	libvm_vm_config cfg = LIBVM_VM_CONFIG_INIT;
 	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
@@ -49,17 +50,22 @@ static void sn_setup(uint32_t vm_flags, uint32_t lm_flags)
 	g_vcpu = NULL;
 	cfg.flags = vm_flags;
 	g_vm = h_vm_create(&cfg);
-	h_map_ram(g_vm, 0, SN_RAM);
+	h_map_ram(g_vm, 0, ram);
 	OK(libvm_image_load_file(&s_img, g_vm,
 				 LIBVM_GUEST_DIR "/snapguest.elf", 0));
 	lm.flags = lm_flags;
 	lm.sys_gpa = SN_SYS;
-	lm.map_size = SN_MAP;
+	lm.map_size = ram > SN_MAP ? ram : SN_MAP;
 	OK(libvm_long_mode_setup(g_vm, &lm));
 	OK(libvm_scratch_set(g_vm, SN_SCRATCH, 1ull << 20));
 	OK(libvm_vcpu_create(&g_vcpu, g_vm, 0));
 	OK(libvm_vcpu_set_long_mode(g_vcpu, libvm_image_entry(s_img),
 				    SN_STACK));
+}
+
+static void sn_setup(uint32_t vm_flags, uint32_t lm_flags)
+{
+	sn_setup_ram(vm_flags, lm_flags, SN_RAM);
 }
 
 static void sn_user(void)
@@ -1732,10 +1738,15 @@ Test(snapshot, user_syscall_reports_ud)
 #define BIG_RAM		(1ull << 30)
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* Sum of st_blocks (in bytes) of this process's snapshot memfds. */
+/*
+ * Sum of st_blocks (in bytes) of this process's snapshot memfds, each once
+ * (forks hold dups of them).
+ */
 static long long snap_memfd_bytes(void)
 {
 	char path[64], link[256];
+	ino_t seen[256];
+	int nseen = 0, i;
 	long long sum = 0;
 
 	for (int fd = 0; fd < 4096; fd++) {
@@ -1747,8 +1758,15 @@ static long long snap_memfd_bytes(void)
 		if (n < 0)
 			continue;
 		link[n] = 0;
-		if (strstr(link, "libvm-snapshot") && fstat(fd, &st) == 0)
-			sum += (long long)st.st_blocks * 512;
+		if (!strstr(link, "libvm-snapshot") || fstat(fd, &st) < 0)
+			continue;
+		for (i = 0; i < nseen && seen[i] != st.st_ino; i++)
+			;
+		if (i < nseen)
+			continue;
+		cr_assert_lt(nseen, (int)ARRAY_LEN(seen));
+		seen[nseen++] = st.st_ino;
+		sum += (long long)st.st_blocks * 512;
 	}
 	return sum;
 }
@@ -1774,31 +1792,6 @@ static const uint64_t big_pages_a[] = {
 static const uint64_t big_pages_b[] = {
 	1, 2, 77777, 150000, 262142,
 };
-
-/*
- * Hash of the pages of a, b and a sample of others.  A fork reads its
- * memory through a private mapping of the snapshot's memfd, where reading
- * a hole allocates a page, so forks are checked page by page.
- */
-static uint64_t pages_hash(libvm_vm *vm)
-{
-	uint64_t page[PG / 8], h = 0xcbf29ce484222325ull;
-	uint64_t list[ARRAY_LEN(big_pages_a) + ARRAY_LEN(big_pages_b) + 16];
-	size_t n = 0;
-
-	for (size_t i = 0; i < ARRAY_LEN(big_pages_a); i++)
-		list[n++] = big_pages_a[i];
-	for (size_t i = 0; i < ARRAY_LEN(big_pages_b); i++)
-		list[n++] = big_pages_b[i];
-	for (size_t i = 0; i < 16; i++)
-		list[n++] = 3 + i * 16381;
-	for (size_t i = 0; i < n; i++) {
-		OK(libvm_mem_read(page, vm, list[i] * PG, PG));
-		for (size_t j = 0; j < PG / 8; j++)
-			h = (h ^ page[j]) * 0x100000001b3ull;
-	}
-	return h;
-}
 
 static void big_fill(libvm_vm *vm, const uint64_t *pages, size_t n,
 		     uint64_t seed)
@@ -1848,20 +1841,16 @@ Test(snapshot, full_restore_sparse_1g, .timeout = 1200)
 	cr_assert_leq(fd1 - fd0, 1 << 20, "memfds grew %lld -> %lld bytes",
 		      fd0, fd1);
 
-	/* A fork of a: its memory maps a's memfd privately. */
-	OK(libvm_snapshot_restore(vm, sa));
-	ha = pages_hash(vm);
-	OK(libvm_snapshot_restore(vm, sb));
-	hb = pages_hash(vm);
+	/* A fork of a: its memory maps a's memfd's data privately. */
 	OK(libvm_vm_fork(&fork, sa));
-	cr_assert_eq(pages_hash(fork), ha);
+	cr_assert_eq(big_hash(fork), ha);
 	big_fill(fork, big_pages_b + 2, 2, 77);
 	for (int round = 0; round < 2; round++) {
 		OK(libvm_snapshot_restore(fork, sb));
-		cr_assert_eq(pages_hash(fork), hb, "fork round %d: b differs",
+		cr_assert_eq(big_hash(fork), hb, "fork round %d: b differs",
 			     round);
 		OK(libvm_snapshot_restore(fork, sa));
-		cr_assert_eq(pages_hash(fork), ha, "fork round %d: a differs",
+		cr_assert_eq(big_hash(fork), ha, "fork round %d: a differs",
 			     round);
 	}
 	rss1 = h_rss_kb();
@@ -1876,4 +1865,212 @@ Test(snapshot, full_restore_sparse_1g, .timeout = 1200)
 	libvm_snapshot_destroy(sa);
 	libvm_snapshot_destroy(sb);
 	libvm_vm_destroy(vm);
+}
+
+/* ---- forks reading memory nobody wrote ------------------------------------ */
+
+#define FK_LO		(64ull << 20)	/* the guest reads from here on */
+#define FK_N		(64ull << 10)	/* pages: every 4th of 256 MiB */
+
+/* Pages of the 1 GiB VM with data besides the program's. */
+static const uint64_t fk_pages[] = {
+	FK_LO / PG, FK_LO / PG + 4, (300ull << 20) / PG,
+	(300ull << 20) / PG + 1, (700ull << 20) / PG + 40, BIG_RAM / PG - 1,
+};
+#define FK_SEEN		3	/* of them, pages count_pages reads */
+
+static void sn_big(void)
+{
+	void *ram = NULL;
+
+	sn_setup_ram(0, 0, BIG_RAM);
+	OK(libvm_mem_ptr(&ram, g_vm, 0, BIG_RAM));
+	madvise(ram, BIG_RAM, MADV_NOHUGEPAGE);
+}
+
+static void fk_report(const char *what, long rss0, long rss1, long long fd0,
+		      long long fd1)
+{
+	fprintf(stderr, "snapshot/fork_reads_holes_for_free: %s: RSS %ld -> "
+		"%ld kB, memfds %lld -> %lld bytes\n", what, rss0, rss1, fd0,
+		fd1);
+	cr_assert_eq(fd1, fd0, "%s: memfds %lld -> %lld bytes", what, fd0, fd1);
+	cr_assert_leq(rss1 - rss0, 16l << 10, "%s: RSS grew %ld -> %ld kB",
+		      what, rss0, rss1);
+}
+
+/*
+ * A fork maps the snapshot's memfd only over its data: reading RAM nobody
+ * wrote (a hole of the memfd) costs the fork nothing and leaves alone the
+ * memfd every fork shares, and so does restoring pages written there.
+ * Likewise for forks of forks and of snapshots loaded from a file.  Writes
+ * stay in the fork that made them, and full restores of a fork bring back
+ * either snapshot.
+ */
+Test(snapshot, fork_reads_holes_for_free, .init = sn_big, .timeout = 1200)
+{
+	const uint64_t X = FK_LO + 8 * PG, D = fk_pages[2] * PG;
+	libvm_vm *f1 = NULL, *f2 = NULL, *ff = NULL, *fl = NULL;
+	libvm_snapshot *s, *s1, *sl;
+	libvm_vcpu *v1, *v2;
+	uint64_t h0, h1, d0;
+	long long fd0;
+	long rss0;
+	char dir[64], path[128];
+	int fds0 = h_count_fds();
+
+	cr_assert_eq(CALL0("bump"), 1);
+	for (size_t i = 0; i < ARRAY_LEN(fk_pages); i++)
+		host_fill(g_vm, fk_pages[i] * PG, 1, 90 + i);
+	d0 = rd64(g_vm, D);
+	s = snap(g_vm);
+	h0 = big_hash(g_vm);
+	OK(libvm_vm_fork(&f1, s));
+	OK(libvm_vm_fork(&f2, s));
+	v1 = libvm_vm_vcpu(f1, 0);
+	v2 = libvm_vm_vcpu(f2, 0);
+
+	/* f1's guest reads 16384 pages, f2 is read whole by the host. */
+	fd0 = snap_memfd_bytes();
+	rss0 = h_rss_kb();
+	cr_assert_eq(vcall(v1, "count_pages", CE_ARGS(FK_LO, FK_N, 4)),
+		     FK_SEEN);
+	cr_assert_eq(big_hash(f2), h0);
+	fk_report("reads", rss0, h_rss_kb(), fd0, snap_memfd_bytes());
+
+	/* Writes to a hole and to a data page stay in their fork. */
+	vcall(v1, "store", CE_ARGS(X, 0xf1));
+	vcall(v1, "store", CE_ARGS(D, 0xf1d));
+	wr64(f2, X, 0xf2);
+	wr64(f2, D, 0xf2d);
+	cr_assert_eq(rd64(g_vm, X), 0);
+	cr_assert_eq(rd64(g_vm, D), d0);
+	cr_assert_eq(CALL("load", X), 0);
+	cr_assert_eq(rd64(f1, X), 0xf1);
+	cr_assert_eq(rd64(f1, D), 0xf1d);
+	cr_assert_eq(vcall(v2, "load", CE_ARGS(X)), 0xf2);
+	cr_assert_eq(vcall(v2, "load", CE_ARGS(D)), 0xf2d);
+	cr_assert_eq(vcall(v1, "bump", NULL, 0), 2);
+
+	/* A fork of f1 has f1's writes and reads its holes for free. */
+	s1 = snap(f1);
+	h1 = big_hash(f1);
+	OK(libvm_vm_fork(&ff, s1));
+	fd0 = snap_memfd_bytes();
+	rss0 = h_rss_kb();
+	cr_assert_eq(big_hash(ff), h1);
+	cr_assert_eq(rd64(ff, X), 0xf1);
+	cr_assert_eq(vcall(libvm_vm_vcpu(ff, 0), "count_pages",
+			   CE_ARGS(FK_LO, FK_N, 4)), FK_SEEN);
+	fk_report("fork of a fork", rss0, h_rss_kb(), fd0,
+		  snap_memfd_bytes());
+
+	/* Full restores of f1: to s (f1 is at s1), to s1, to s again. */
+	vcall(v1, "store", CE_ARGS(X + PG, 0xf3));
+	rss0 = h_rss_kb();
+	OK(libvm_snapshot_restore(f1, s));
+	cr_assert_eq(big_hash(f1), h0);
+	OK(libvm_snapshot_restore(f1, s1));
+	cr_assert_eq(big_hash(f1), h1);
+	OK(libvm_snapshot_restore(f1, s));
+	cr_assert_eq(big_hash(f1), h0);
+	cr_assert_eq(vcall(v1, "get_counter", NULL, 0), 1);
+	cr_assert_eq(rd64(f2, X), 0xf2);
+	cr_assert_eq(rd64(ff, X), 0xf1);
+	cr_assert_eq(rd64(g_vm, X), 0);
+	cr_assert_eq(rd64(g_vm, D), d0);
+	fk_report("full restores", rss0, h_rss_kb(), fd0, snap_memfd_bytes());
+
+	/* f2's restore copies back the pages it wrote, a hole's as zeros. */
+	rss0 = h_rss_kb();
+	OK(libvm_snapshot_restore(f2, s));
+	cr_assert_eq(big_hash(f2), h0);
+	fk_report("restore of written pages", rss0, h_rss_kb(), fd0,
+		  snap_memfd_bytes());
+
+	/* A fork of s loaded from a file. */
+	strcpy(dir, "/tmp/libvm-forkholes-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.snap", dir);
+	OK(libvm_snapshot_save(s, path));
+	OK(libvm_snapshot_load(&sl, path));
+	unlink(path);
+	rmdir(dir);
+	OK(libvm_vm_fork(&fl, sl));
+	fd0 = snap_memfd_bytes();
+	rss0 = h_rss_kb();
+	cr_assert_eq(big_hash(fl), h0);
+	cr_assert_eq(vcall(libvm_vm_vcpu(fl, 0), "count_pages",
+			   CE_ARGS(FK_LO, FK_N, 4)), FK_SEEN);
+	vcall(libvm_vm_vcpu(fl, 0), "store", CE_ARGS(X, 0xf4));
+	wr64(fl, X + PG, 0xf5);
+	OK(libvm_snapshot_restore(fl, sl));
+	cr_assert_eq(rd64(fl, X), 0);
+	cr_assert_eq(rd64(fl, X + PG), 0);
+	fk_report("fork of a loaded snapshot", rss0, h_rss_kb(), fd0,
+		  snap_memfd_bytes());
+
+	libvm_vm_destroy(fl);
+	libvm_vm_destroy(ff);
+	libvm_vm_destroy(f2);
+	libvm_vm_destroy(f1);
+	libvm_snapshot_destroy(sl);
+	libvm_snapshot_destroy(s1);
+	libvm_snapshot_destroy(s);
+	cr_assert_eq(h_count_fds(), fds0, "fds %d -> %d", fds0, h_count_fds());
+}
+
+/*
+ * A fork maps a snapshot's data extents one by one up to a bound
+ * (FORK_MAX_EXTENTS, 128), two mappings each; memory more scattered gets
+ * the memfd mapped whole.  Either way the fork has the snapshot's
+ * contents, keeps its writes to itself and restores.
+ */
+Test(snapshot, fork_scattered_memory)
+{
+	static const uint64_t extents[2] = { 100, 600 };
+	const uint64_t hole = SN_BUF + PG;
+	int maps[2];
+
+	for (int k = 0; k < 2; k++) {
+		libvm_vm *f = NULL;
+		libvm_snapshot *s;
+		uint64_t was;
+		long long fd0;
+		uint8_t *want;
+		int maps0;
+
+		/* extents[k] data extents of a page each */
+		for (uint64_t i = 0; i < extents[k]; i++)
+			host_fill(g_vm, SN_BUF + 2 * i * PG, 1, 7 + i);
+		s = snap(g_vm);
+		want = ram_copy(g_vm);
+		maps0 = h_count_maps();
+		OK(libvm_vm_fork(&f, s));
+		maps[k] = h_count_maps() - maps0;
+		fd0 = snap_memfd_bytes();
+		ram_expect(f, want, "fork");
+		wr64(f, hole, 0x5ca7);
+		wr64(f, SN_BUF, 0x5ca8);
+		cr_assert_eq(rd64(f, hole), 0x5ca7);
+		cr_assert_eq(rd64(g_vm, hole), 0);
+		memcpy(&was, want + SN_BUF, sizeof(was));
+		cr_assert_eq(rd64(g_vm, SN_BUF), was);
+		OK(libvm_snapshot_restore(f, s));
+		ram_expect(f, want, "restored fork");
+		/* Mapped whole (k == 1), the memfd gains the holes read. */
+		if (k == 0)
+			cr_assert_eq(snap_memfd_bytes(), fd0,
+				     "memfds %lld -> %lld bytes", fd0,
+				     snap_memfd_bytes());
+		libvm_vm_destroy(f);
+		libvm_snapshot_destroy(s);
+		free(want);
+	}
+	fprintf(stderr, "snapshot/fork_scattered_memory: a fork of %llu "
+		"extents adds %d mappings, of %llu extents %d\n",
+		(unsigned long long)extents[0], maps[0],
+		(unsigned long long)extents[1], maps[1]);
+	cr_assert_geq(maps[0], 2 * (int)extents[0]);
+	cr_assert_lt(maps[1], 64);
 }

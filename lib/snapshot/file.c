@@ -1296,6 +1296,8 @@ static int load_region(struct rd *r, libvm_snapshot *s)
 	sr->flags = flags;
 	sr->memfd = memfd_create("libvm-snapshot", MFD_CLOEXEC);
 	sr->copy = NULL;
+	sr->data = bm;		/* load_memory stores the pages of bm */
+	bm = NULL;
 	s->nregions++;		/* lvm_snap_free closes what follows */
 	if (sr->memfd < 0) {
 		ret = lvm_err_errno(LIBVM_EIO, errno, "snapshot file: "
@@ -1319,7 +1321,7 @@ static int load_region(struct rd *r, libvm_snapshot *s)
 				    (unsigned long long)size);
 		goto out;
 	}
-	ret = load_memory(r, &sec, sr, bm);
+	ret = load_memory(r, &sec, sr, sr->data);
 	if (!ret)
 		mprotect(sr->copy, size, PROT_READ);
 out:

@@ -12,8 +12,9 @@
  * (the hot set, see protect_hot); a restore to another snapshot rewrites the whole
  * region from the memfd's data extents (SEEK_DATA/SEEK_HOLE) and zeroes
  * the holes without touching them where it can (MADV_DONTNEED).
- * A fork maps the memfds MAP_PRIVATE, so its pages are shared until
- * written.
+ * A fork maps each memfd's data extents MAP_PRIVATE over private anonymous
+ * memory (fork_map), so its pages are shared until written and the holes
+ * read as zeros without a page in the memfd.
  *
  * vCPU state: a restore always sets the general, segment and control
  * registers, the events and the FPU/XSAVE state.  The rest (MSRs, XCRs,
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAGE LIBVM_PAGE_SIZE
@@ -631,6 +633,7 @@ void lvm_snap_free(libvm_snapshot *s)
 			munmap(s->regions[i].copy, s->regions[i].size);
 		if (s->regions[i].memfd >= 0)
 			close(s->regions[i].memfd);
+		free(s->regions[i].data);
 	}
 	for (i = 0; i < s->nvcpus; i++) {
 		free(s->vcpus[i].xsave);
@@ -690,16 +693,21 @@ static int snap_region(struct lvm_snap_region *sr, const struct lvm_region *r)
 		sr->copy = NULL;
 		return lvm_err_errno(LIBVM_ENOMEM, errno, "mmap snapshot");
 	}
+	sr->data = calloc(1, bitmap_bytes(r->size));
 	vec = malloc(pages + 1);
-	if (!vec)
+	if (!vec || !sr->data) {
+		free(vec);
 		return lvm_err(LIBVM_ENOMEM, "snapshot page vector");
+	}
 	if (!r->sparse || mincore(r->host, r->size, vec) < 0)
 		memset(vec, 1, pages);
 	for (p = 0; p < pages; p++) {
 		const uint8_t *src = r->host + p * PAGE;
 
-		if ((vec[p] & 1) && !page_zero(src))
+		if ((vec[p] & 1) && !page_zero(src)) {
 			memcpy(sr->copy + p * PAGE, src, PAGE);
+			sr->data[p / 64] |= 1ull << (p % 64);
+		}
 	}
 	free(vec);
 	mprotect(sr->copy, r->size, PROT_READ);
@@ -881,8 +889,12 @@ static bool drop(struct lvm_region *reg, uint64_t off, uint64_t len)
  * the kind of mapping allows:
  * - private anonymous memory: MADV_DONTNEED (whole huge pages only, when
  *   huge; the edges are written);
- * - a fork's private mapping of a memfd: MADV_DONTNEED brings back the
- *   memfd's contents, zero only in its holes; its data pages are written;
+ * - a fork's memory (fork_map): MADV_DONTNEED brings back the memfd's
+ *   contents over its data extents and zeros over its holes (anonymous
+ *   memory, or the memfd's holes where it is mapped whole), so the holes
+ *   are dropped and the data pages not yet zero written.  The memfd only
+ *   ever gains pages (of zeros, where a hole is read through a mapping),
+ *   so a hole now was one when the fork was made;
  * - anything else (the caller's memory, files): pages not yet zero are
  *   written.
  */
@@ -933,6 +945,17 @@ static void zero_range(struct lvm_region *reg, uint64_t off, uint64_t len)
 	}
 }
 
+/* Whether reg is a fork's memory made from sr's memfd (fork_map). */
+static bool maps_memfd(const struct lvm_region *reg,
+		       const struct lvm_snap_region *sr)
+{
+	struct stat a, b;
+
+	return reg->cow_fd >= 0 && fstat(reg->cow_fd, &a) == 0 &&
+	       fstat(sr->memfd, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 /*
  * Make reg's contents sr's: copy the memfd's data extents, zero its holes.
  * Reading a hole of the memfd through its mapping would allocate a page
@@ -944,6 +967,13 @@ static void restore_whole(struct lvm_region *reg,
 	uint64_t pos = 0, size = reg->size;
 	off_t d, h;
 
+	/*
+	 * A fork's memory made from sr's memfd is sr again with every page
+	 * dropped, and what the fork wrote is freed rather than overwritten
+	 * with copies.
+	 */
+	if (maps_memfd(reg, sr) && drop(reg, 0, size))
+		return;
 	while (pos < size) {
 		d = lseek(sr->memfd, (off_t)pos, SEEK_DATA);
 		if (d < 0 && errno != ENXIO) {
@@ -967,6 +997,16 @@ static void restore_whole(struct lvm_region *reg,
 		memcpy(reg->host + d, sr->copy + d, (uint64_t)h - (uint64_t)d);
 		pos = (uint64_t)h;
 	}
+}
+
+/* Page p of sr, without reading a hole of its memfd (see data). */
+static const uint8_t *snap_page(const struct lvm_snap_region *sr, uint64_t p)
+{
+	static const uint8_t zero_page[PAGE];
+
+	if (sr->data && !(sr->data[p / 64] >> (p % 64) & 1))
+		return zero_page;
+	return sr->copy + p * PAGE;
 }
 
 /*
@@ -995,7 +1035,7 @@ static void restore_word(struct lvm_region *reg,
 	for (; w; w &= w - 1) {
 		uint64_t p = i * 64 + (uint64_t)__builtin_ctzll(w);
 		uint8_t *dst = reg->host + p * PAGE;
-		const uint8_t *src = sr->copy + p * PAGE;
+		const uint8_t *src = snap_page(sr, p);
 
 		if (memcmp(dst, src, PAGE)) {
 			memcpy(dst, src, PAGE);
@@ -1192,6 +1232,92 @@ static void set_cow_fd(libvm_vm *vm, uint64_t gpa, int fd)
 		close(fd);
 }
 
+/*
+ * Most data extents of a region's memfd a fork maps one by one.  Each costs
+ * the process two VMAs (the extent and the anonymous memory after it) of
+ * vm.max_map_count, 65530 by default, which all VMs and libraries of the
+ * process share: at 128, a region takes at most 257, so hundreds of forks
+ * of even a scattered snapshot fit.  A snapshot of libvm's runtime and a
+ * program has about ten extents; RAM more scattered than this (a whole
+ * operating system's) gets its memfd mapped whole.
+ */
+#define FORK_MAX_EXTENTS	128
+
+struct extent {
+	uint64_t off, len;
+};
+
+/*
+ * The data extents of sr's memfd, page aligned, into ext; their number, or
+ * max + 1 when there are more than max or lseek cannot tell.
+ */
+static uint32_t data_extents(struct extent *ext, uint32_t max,
+			     const struct lvm_snap_region *sr)
+{
+	uint64_t pos = 0, size = sr->size;
+	uint32_t n = 0;
+	off_t d, h;
+
+	while (pos < size) {
+		d = lseek(sr->memfd, (off_t)pos, SEEK_DATA);
+		if (d < 0)
+			return errno == ENXIO ? n : max + 1;
+		if ((uint64_t)d >= size)
+			break;
+		h = lseek(sr->memfd, d, SEEK_HOLE);
+		if (h < 0 || n == max)
+			return max + 1;
+		if ((uint64_t)h > size)
+			h = (off_t)size;
+		d &= ~(off_t)(PAGE - 1);
+		h = (h + (off_t)PAGE - 1) & ~(off_t)(PAGE - 1);
+		if (h <= d)
+			h = d + (off_t)PAGE;
+		ext[n].off = (uint64_t)d;
+		ext[n++].len = (uint64_t)(h - d);
+		pos = (uint64_t)h;
+	}
+	return n;
+}
+
+/*
+ * A fork's memory for sr: private anonymous memory with the memfd's data
+ * extents mapped MAP_PRIVATE over it.  Reading a hole through a mapping of
+ * the memfd would make shmem allocate a page in it, shared by all forks
+ * and for good; anonymous memory reads the zero page.  Past
+ * FORK_MAX_EXTENTS, or if an extent cannot be mapped (out of VMAs), the
+ * memfd is mapped whole.  No transparent huge pages: a fork costs the
+ * pages it writes, not 2 MiB each (nor what khugepaged makes of them).
+ */
+static void *fork_map(const struct lvm_snap_region *sr)
+{
+	struct extent ext[FORK_MAX_EXTENTS];
+	uint32_t n = data_extents(ext, FORK_MAX_EXTENTS, sr), i;
+	uint8_t *p = MAP_FAILED;
+
+	if (n <= FORK_MAX_EXTENTS)
+		p = mmap(NULL, sr->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		goto whole;
+	madvise(p, sr->size, MADV_NOHUGEPAGE);
+	for (i = 0; i < n; i++) {
+		void *q = mmap(p + ext[i].off, ext[i].len,
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE,
+			       sr->memfd, (off_t)ext[i].off);
+
+		if (q == MAP_FAILED) {
+			munmap(p, sr->size);
+			goto whole;
+		}
+	}
+	return p;
+whole:
+	return mmap(NULL, sr->size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_NORESERVE, sr->memfd, 0);
+}
+
 LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
 {
 	libvm_vm_config cfg = LIBVM_VM_CONFIG_INIT;
@@ -1209,8 +1335,7 @@ LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
 		return r;
 	for (i = 0; i < s->nregions; i++) {
 		const struct lvm_snap_region *sr = &s->regions[i];
-		void *p = mmap(NULL, sr->size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_NORESERVE, sr->memfd, 0);
+		void *p = fork_map(sr);
 
 		if (p == MAP_FAILED) {
 			r = lvm_err_errno(LIBVM_ENOMEM, errno, "fork: mmap of "

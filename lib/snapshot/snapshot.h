@@ -10,8 +10,14 @@
 struct lvm_snap_region {
 	uint64_t gpa, size;
 	uint32_t flags;
-	int memfd;		/* the contents; forks map it MAP_PRIVATE */
+	int memfd;		/* the contents; forks map its data (fork_map) */
 	uint8_t *copy;		/* read-only view of memfd */
+	/*
+	 * A bit per page stored in memfd; the others are holes, zero, and
+	 * reading one through copy would make shmem allocate a page for it.
+	 * NULL (snapshots built by hand): every page counts as stored.
+	 */
+	uint64_t *data;
 };
 
 struct lvm_msr_entry {

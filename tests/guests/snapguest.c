@@ -49,6 +49,16 @@ LIBVM_EXPORT void touch_pages(uint64_t buf, uint64_t n, uint64_t stride,
 		*(volatile uint64_t *)(buf + i * 4096 + 8 * (i % 512)) = val + i;
 }
 
+/* Read one qword of every stride-th page of n; count those not zero. */
+LIBVM_EXPORT uint64_t count_pages(uint64_t buf, uint64_t n, uint64_t stride)
+{
+	uint64_t c = 0;
+
+	for (uint64_t i = 0; i < n; i += stride)
+		c += *(volatile uint64_t *)(buf + i * 4096 + 8 * (i % 512)) != 0;
+	return c;
+}
+
 LIBVM_EXPORT uint64_t load(uint64_t addr)
 {
 	return *(volatile uint64_t *)addr;
