@@ -66,7 +66,8 @@ struct lvm_region {
 	/*
 	 * Pages KVM reported written: the dirty log's bitmap, or what the
 	 * dirty ring gave.  With a ring or a manual-protect log, a page stays
-	 * set (and writable in KVM) across restores until protect_hot.
+	 * set across restores until protect_hot, and writable in KVM until
+	 * then or a ring-full exit.
 	 */
 	uint64_t *kdirty;
 	uint64_t *dsum;		/* a bit per word of hdirty/kdirty with bits */
@@ -200,6 +201,7 @@ struct libvm_vcpu {
 	bool io_pending;	/* last exit was I/O: KVM completes it next run */
 	struct kvm_dirty_gfn *ring;	/* dirty ring (lib/snapshot/ring.c) */
 	uint32_t ring_next;
+	uint32_t ring_reset_at;	/* ring_next at the last reset */
 
 	/*
 	 * Snapshots: the id of the snapshot whose whole state the vCPU was
@@ -270,6 +272,7 @@ void lvm_ring_unmap(libvm_vcpu *vcpu);
 uint32_t lvm_ring_collect(libvm_vcpu *vcpu);
 void lvm_ring_harvest(libvm_vm *vm);
 int lvm_ring_reset(libvm_vm *vm);
+bool lvm_ring_crowded(libvm_vm *vm);
 int lvm_ring_full(libvm_vcpu *vcpu);
 
 int lvm_watchdog_init(libvm_vm *vm);

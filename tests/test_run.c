@@ -433,6 +433,49 @@ Test(run, cancel_and_timeout_with_kick_signal_blocked, .timeout = VCPU_TIMEOUT)
 	h_run_expect(&ex, g_vcpu, LIBVM_EXIT_CANCELLED);
 }
 
+/*
+ * On a thread that blocks the kick signal, the kick that timed a run out
+ * (or cancelled it) stays pending unless libvm takes it back; if it did
+ * not, every later run on that thread would end at once.
+ */
+static void *two_runs_blocked(void *arg)
+{
+	struct runner *t = arg;
+	libvm_regs r;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	t->rc = libvm_vcpu_run(&t->ex, t->vcpu, 100000000ull);
+	if (t->rc < 0 || t->ex.reason != LIBVM_EXIT_TIMEOUT)
+		return NULL;
+	libvm_vcpu_cancel(t->vcpu);
+	t->rc = libvm_vcpu_run(&t->ex, t->vcpu, 0);
+	if (t->rc < 0 || t->ex.reason != LIBVM_EXIT_CANCELLED)
+		return NULL;
+	h_load_at(libvm_vcpu_vm(t->vcpu), 0x2000, g_hlt_start, g_hlt_end);
+	h_get_regs(&r, t->vcpu);
+	r.rip = 0x2000;
+	h_set_regs(t->vcpu, &r);
+	t->rc = libvm_vcpu_run(&t->ex, t->vcpu, 30000000000ull);
+	return NULL;
+}
+
+Test(run, kick_signal_blocked_next_run_unhurt, .timeout = VCPU_TIMEOUT)
+{
+	struct runner t;
+	pthread_t th;
+
+	h_load(g_vm, g_loop);
+	memset(&t, 0, sizeof(t));
+	t.vcpu = g_vcpu;
+	cr_assert_eq(pthread_create(&th, NULL, two_runs_blocked, &t), 0);
+	pthread_join(th, NULL);
+	OK(t.rc);
+	cr_assert_eq(t.ex.reason, LIBVM_EXIT_HLT, "the last run ended with "
+		     "exit %s", libvm_exit_reason_name(t.ex.reason));
+}
+
 /* ---- string I/O ---- */
 
 struct rep_log {

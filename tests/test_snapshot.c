@@ -1022,6 +1022,61 @@ Test(snapshot, read_only_file_region)
 
 /* ---- forks ------------------------------------------------------------------ */
 
+/*
+ * A region unmapped and mapped again at the same place and size after a
+ * snapshot: nothing of the new one was ever logged, so the restore must
+ * rewrite it whole.
+ */
+Test(snapshot, region_replaced_in_place)
+{
+	const uint64_t gpa = 40ull << 20, size = 1ull << 20;
+	libvm_snapshot *s;
+	uint8_t *want, *got;
+
+	OK(libvm_mem_map_anon(g_vm, gpa, size, 0));
+	host_fill(g_vm, gpa, size / PG, 5);
+	want = malloc(size);
+	got = malloc(size);
+	cr_assert(want && got);
+	OK(libvm_mem_read(want, g_vm, gpa, size));
+	s = snap(g_vm);
+	OK(libvm_mem_unmap(g_vm, gpa));
+	OK(libvm_mem_map_anon(g_vm, gpa, size, 0));
+	wr64(g_vm, gpa + 3 * PG, 42);
+	OK(libvm_snapshot_restore(g_vm, s));
+	OK(libvm_mem_read(got, g_vm, gpa, size));
+	cr_assert(!memcmp(got, want, size), "the new region was not restored");
+	free(want);
+	free(got);
+	libvm_snapshot_destroy(s);
+}
+
+/*
+ * A vCPU destroyed after it dirtied pages: KVM keeps its dirty ring, and
+ * the restore must still bring those pages back.
+ */
+Test(snapshot, destroyed_vcpu_writes_restored)
+{
+	libvm_vcpu *v1 = NULL;
+	libvm_snapshot *s;
+	uint8_t *before;
+
+	before = ram_copy(g_vm);
+	s = snap(g_vm);
+	OK(libvm_vcpu_create(&v1, g_vm, 1));
+	OK(libvm_vcpu_set_long_mode(v1, libvm_image_entry(s_img),
+				    SN_STACK - (1ull << 20)));
+	cr_assert_eq(vcall(v1, "dirty_pages", CE_ARGS(SN_BUF, 8, 77)), 8);
+	libvm_vcpu_destroy(v1);
+	OK(libvm_snapshot_restore(g_vm, s));
+	ram_expect(g_vm, before, "after the vCPU that wrote went");
+	cr_assert_eq(CALL("dirty_pages", SN_BUF, 2, 78), 2);
+	OK(libvm_snapshot_restore(g_vm, s));
+	ram_expect(g_vm, before, "after a second restore");
+	free(before);
+	libvm_snapshot_destroy(s);
+}
+
 Test(snapshot, fork_isolation)
 {
 	const uint64_t P = SN_BUF, Q = SN_BUF + 9 * PG;

@@ -218,6 +218,12 @@ int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 	vm->nregions++;
 	rc = 0;
 	if (vm->tracking && !(flags & LIBVM_MEM_VOLATILE)) {
+		/*
+		 * Nothing of it is logged yet: the next restore rewrites
+		 * everything, even into a region at a place and size a
+		 * snapshot knows.
+		 */
+		vm->base_snap = 0;
 		rc = lvm_region_track(vm, r);
 		if (rc < 0) {
 			m.memory_size = 0;
@@ -340,6 +346,8 @@ LIBVM_API int libvm_mem_unmap(libvm_vm *vm, uint64_t gpa)
 		return lvm_err(LIBVM_ENOENT, "libvm_mem_unmap: no region "
 			       "starts at %#llx", (unsigned long long)gpa);
 	}
+	if (!(vm->regions[idx].flags & LIBVM_MEM_VOLATILE))
+		vm->base_snap = 0;	/* see lvm_add_region */
 	region_release(vm, &vm->regions[idx], true);
 	for (i = (uint32_t)idx; i + 1 < vm->nregions; i++)
 		vm->regions[i] = vm->regions[i + 1];

@@ -90,6 +90,22 @@ static int adopt_thread(libvm_vcpu *v, pthread_t self)
 	return 0;
 }
 
+/*
+ * A thread that blocks the kick signal only has KVM_RUN interrupted by
+ * it; the signal stays pending and would end every later KVM_RUN at once.
+ * Take it back (it is libvm's, and blocked here).
+ */
+static void eat_kicks(libvm_vcpu *v)
+{
+	static const struct timespec zero;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, v->vm->kick_signal);
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+}
+
 static void set_running(libvm_vcpu *v, bool on)
 {
 	pthread_mutex_lock(&v->run_lock);
@@ -339,7 +355,9 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 	}
 	set_running(v, true);
 	if (timeout_ns) {
-		deadline = now_ns() + timeout_ns;
+		deadline = now_ns();
+		deadline = timeout_ns < UINT64_MAX - 1 - deadline
+				   ? deadline + timeout_ns : UINT64_MAX - 1;
 		r = lvm_watchdog_arm(v, deadline);
 		if (r < 0)
 			goto out;
@@ -361,6 +379,8 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 			r = 0;
 			__atomic_store_n(&v->run->immediate_exit, 0,
 					 __ATOMIC_SEQ_CST);
+			if (v->mask_set)
+				eat_kicks(v);
 		} else if (v->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
 			r = lvm_ring_full(v);
 			if (r < 0)
@@ -377,6 +397,10 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 	}
 	if (timeout_ns)
 		lvm_watchdog_disarm(v);
+	/* A kick sent as the run was ending: not for the next one. */
+	if (v->mask_set && (ex->reason == LIBVM_EXIT_TIMEOUT ||
+			    ex->reason == LIBVM_EXIT_CANCELLED))
+		eat_kicks(v);
 out:
 	v->io_pending = v->run->exit_reason == KVM_EXIT_IO ||
 			v->run->exit_reason == KVM_EXIT_MMIO;

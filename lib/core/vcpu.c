@@ -133,6 +133,13 @@ LIBVM_API void libvm_vcpu_destroy(libvm_vcpu *v)
 	pthread_mutex_lock(&vm->vcpu_lock);
 	vm->vcpus[v->id] = NULL;
 	pthread_mutex_unlock(&vm->vcpu_lock);
+	/*
+	 * Its ring outlives it in KVM: take what is there, so the pages are
+	 * restored and the next reset protects them again.
+	 */
+	pthread_rwlock_rdlock(&vm->mem_lock);
+	lvm_ring_collect(v);
+	pthread_rwlock_unlock(&vm->mem_lock);
 	lvm_ring_unmap(v);
 	munmap(v->run, (size_t)vm->run_size);
 	close(v->fd);

@@ -11,8 +11,10 @@
  * when its deadline comes before the one the watchdog sleeps for, so
  * back-to-back runs with the same timeout make no system call for it; the
  * per-run POSIX timer this replaces made two (arm, disarm) and a gettid.
- * The watchdog signals only a thread inside libvm_vcpu_run, checked under
- * the vCPU's run_lock, so no kick reaches a thread between runs.
+ * The watchdog signals a thread only while it is inside libvm_vcpu_run
+ * (checked under the vCPU's run_lock), so a kick lands in a run or just as
+ * it ends: the handler does nothing, and a thread that blocks the signal
+ * has it taken back (eat_kicks in run.c).  It never lands between runs.
  *
  * Lost wake-ups: a run stores its deadline, then reads wd->next; the
  * watchdog stores wd->next, then reads every deadline again (both
@@ -20,9 +22,11 @@
  * the run sees a later wd->next and wakes the watchdog, or the watchdog's
  * second look finds the new deadline.
  */
+#define _GNU_SOURCE
 #include "../internal.h"
 
 #include <linux/kvm.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -142,20 +146,38 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-/* Start the thread with every signal blocked; holds wd.lock. */
+/*
+ * Start the thread with every signal blocked, the normal scheduling policy
+ * and every CPU, not the first timed run's thread's (a vCPU thread pinned
+ * at a real-time priority would keep it from running); holds wd.lock.
+ */
 static int start(libvm_vm *vm)
 {
 	struct lvm_watchdog *w = &vm->wd;
+	struct sched_param sp = { .sched_priority = 0 };
+	pthread_attr_t attr;
 	sigset_t all, old;
-	int r;
+	cpu_set_t cpus;
+	int r, a, ai;
 
+	a = ai = pthread_attr_init(&attr);
+	if (!ai)
+		a = pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED) ||
+		    pthread_attr_setschedpolicy(&attr, SCHED_OTHER) ||
+		    pthread_attr_setschedparam(&attr, &sp);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&w->thread, NULL, watchdog, vm);
+	r = pthread_create(&w->thread, a ? NULL : &attr, watchdog, vm);
+	if (r && !a)
+		r = pthread_create(&w->thread, NULL, watchdog, vm);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ai)
+		pthread_attr_destroy(&attr);
 	if (r)
 		return lvm_err_errno(LIBVM_ENOMEM, r, "the timeout watchdog "
 				     "thread");
+	memset(&cpus, 0xff, sizeof(cpus));
+	pthread_setaffinity_np(w->thread, sizeof(cpus), &cpus);
 	w->started = true;
 	return 0;
 }

@@ -70,9 +70,10 @@ static struct lvm_region *slot_region(libvm_vm *vm, uint32_t slot)
 }
 
 /*
- * Move v's ring entries into the regions' kdirty bitmaps.  Returns how
- * many it took; the caller resets the rings (KVM_RESET_DIRTY_RINGS).
- * Called by the vCPU's own thread, or with no vCPU running.
+ * Move v's ring entries into the regions' kdirty bitmaps, marking them
+ * harvested.  Returns how many it took.  KVM counts them as used until
+ * lvm_ring_reset.  Called by the vCPU's own thread, or with no vCPU
+ * running.
  */
 uint32_t lvm_ring_collect(libvm_vcpu *v)
 {
@@ -124,23 +125,53 @@ void lvm_ring_harvest(libvm_vm *vm)
 	pthread_mutex_unlock(&vm->vcpu_lock);
 }
 
-/* Write-protect again every page harvested so far (KVM_RESET_DIRTY_RINGS). */
+/*
+ * Write-protect again every page harvested so far (KVM_RESET_DIRTY_RINGS);
+ * no vCPU running.
+ */
 int lvm_ring_reset(libvm_vm *vm)
 {
-	return KVM_IOCTL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0 ? LIBVM_EKVM
-								  : 0;
+	uint32_t i;
+
+	if (KVM_IOCTL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
+		return LIBVM_EKVM;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	for (i = 0; i < vm->nvcpus_alloc; i++)
+		if (vm->vcpus[i])
+			vm->vcpus[i]->ring_reset_at = vm->vcpus[i]->ring_next;
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return 0;
+}
+
+/* Whether some vCPU's ring is more than half full of harvested entries. */
+bool lvm_ring_crowded(libvm_vm *vm)
+{
+	bool crowded = false;
+	uint32_t i;
+
+	pthread_mutex_lock(&vm->vcpu_lock);
+	for (i = 0; i < vm->nvcpus_alloc && !crowded; i++)
+		crowded = vm->vcpus[i] && vm->vcpus[i]->ring_next -
+						  vm->vcpus[i]->ring_reset_at >
+					  vm->ring_entries / 2;
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return crowded;
 }
 
 /* KVM_EXIT_DIRTY_RING_FULL: empty this vCPU's ring and go on. */
 int lvm_ring_full(libvm_vcpu *v)
 {
 	libvm_vm *vm = v->vm;
-	uint32_t n;
 
 	pthread_rwlock_rdlock(&vm->mem_lock);
-	n = lvm_ring_collect(v);
+	lvm_ring_collect(v);
 	pthread_rwlock_unlock(&vm->mem_lock);
-	if (n && KVM_IOCTL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
+	/*
+	 * Always: entries a restore harvested (the hot set) fill the ring
+	 * too, and only a reset frees them.  kdirty keeps their pages.
+	 */
+	if (KVM_IOCTL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
 		return LIBVM_EKVM;
+	v->ring_reset_at = v->ring_next;
 	return 0;
 }

@@ -299,13 +299,15 @@ static int protect_hot(libvm_vm *vm)
 
 	if (vm->ring_entries)
 		r = lvm_ring_reset(vm);
-	for (i = 0; i < vm->nregions; i++) {
+	for (i = 0; i < vm->nregions && !r; i++) {
 		struct lvm_region *reg = &vm->regions[i];
 
 		if (!reg->kdirty)
 			continue;
-		if (!r && !vm->ring_entries && vm->manual_protect)
+		if (!vm->ring_entries && vm->manual_protect)
 			r = clear_dirty(vm, reg);
+		if (r < 0)
+			break;	/* still writable: keep them */
 		memset(reg->kdirty, 0, bitmap_bytes(reg->size));
 		memset(reg->dsum, 0, bitmap_bytes(bitmap_bytes(reg->size) / 8 *
 						  PAGE));
@@ -831,6 +833,8 @@ LIBVM_API int libvm_snapshot_take(libvm_snapshot **out, libvm_vm *vm)
 
 	pthread_rwlock_wrlock(&vm->mem_lock);
 	r = start_tracking(vm);
+	/* A take that fails half way has cleared some hdirty: restore whole. */
+	vm->base_snap = 0;
 	if (!r && vm->ring_entries)
 		lvm_ring_harvest(vm);
 	s->regions = calloc(vm->nregions + 1, sizeof(*s->regions));
@@ -1096,6 +1100,20 @@ static int restore_region(libvm_vm *vm, struct lvm_region *reg,
 	return 0;
 }
 
+/* Complete the I/O every vCPU has pending (no vCPU running). */
+static int flush_all(libvm_vm *vm)
+{
+	uint32_t i;
+	int r = 0;
+
+	pthread_mutex_lock(&vm->vcpu_lock);
+	for (i = 0; i < vm->nvcpus_alloc && !r; i++)
+		if (vm->vcpus[i])
+			r = lvm_vcpu_flush_io(vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return r;
+}
+
 static int check_layout(libvm_vm *vm, const libvm_snapshot *s)
 {
 	uint32_t i, j = 0;
@@ -1146,11 +1164,18 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 		return lvm_err(LIBVM_EBUSY, "libvm_snapshot_restore: a vCPU is "
 			       "running");
 
+	/* KVM may finish a string IN into guest memory: before it is restored. */
+	r = flush_all(vm);
+	if (r < 0)
+		return r;
+
 	pthread_rwlock_wrlock(&vm->mem_lock);
 	r = check_layout(vm, s);
 	if (!r)
 		r = start_tracking(vm);
 	full = vm->base_snap != s->id;
+	/* Until it is done: a restore that fails half way is redone whole. */
+	vm->base_snap = 0;
 	if (s->rt_trusted) {
 		sys_lo = s->rt.sys_gpa;
 		sys_hi = sys_lo + LIBVM_SYS_SIZE;
@@ -1166,7 +1191,8 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 	if (!r && (vm->ring_entries || vm->manual_protect)) {
 		vm->hot_idle += hc.kept - hc.changed;
 		if (full || hc.kept > HOT_SLACK + 4 * hc.changed ||
-		    vm->hot_idle > HOT_IDLE_FACTOR * (hc.changed + 1))
+		    vm->hot_idle > HOT_IDLE_FACTOR * (hc.changed + 1) ||
+		    (vm->ring_entries && lvm_ring_crowded(vm)))
 			r = protect_hot(vm);
 	}
 	if (!r)
