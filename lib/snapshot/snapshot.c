@@ -669,10 +669,53 @@ static bool page_zero(const uint8_t *p)
 }
 
 /*
- * Copy a region's non-zero pages into a fresh memfd.  Where pages that are
- * not resident are known to be zero (anonymous or fork memory), mincore
- * saves reading them; a file's pages may be out of the page cache, so
- * file-backed and caller-owned memory is read whole.
+ * Mark in vec the pages of sparse region r that may hold data: those this
+ * process has present or swapped out (/proc/self/pagemap bits 63 and 62),
+ * and in a fork those its snapshot's memfd stores, mapped but maybe never
+ * touched here.  The rest of a sparse region was never written: zero.
+ * Not mincore, which calls a swapped-out page not resident.  Without
+ * pagemap, every page.
+ */
+static void sparse_pages(unsigned char *vec, const struct lvm_region *r)
+{
+	const uint64_t pages = r->size / PAGE, chunk = 8192;
+	uint64_t *e = malloc(chunk * 8), p, i, n;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	off_t d, h = 0;
+
+	memset(vec, 1, pages);
+	if (fd < 0 || !e)
+		goto out;
+	for (p = 0; p < pages; p += n) {
+		n = pages - p < chunk ? pages - p : chunk;
+		if (pread(fd, e, n * 8,
+			  (off_t)(((uintptr_t)r->host / PAGE + p) * 8)) !=
+		    (ssize_t)(n * 8))
+			goto out;	/* every page, as set above */
+		for (i = 0; i < n; i++)
+			vec[p + i] = (e[i] >> 62) != 0;
+	}
+	while (r->cow_fd >= 0 && (uint64_t)h < r->size) {
+		d = lseek(r->cow_fd, h, SEEK_DATA);
+		if (d < 0)
+			break;
+		h = lseek(r->cow_fd, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > r->size)
+			h = (off_t)r->size;
+		memset(vec + (uint64_t)d / PAGE, 1,
+		       ((uint64_t)h + PAGE - 1) / PAGE - (uint64_t)d / PAGE);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(e);
+}
+
+/*
+ * Copy a region's non-zero pages into a fresh memfd.  Where pages that were
+ * never written are known to be zero (anonymous or fork memory),
+ * sparse_pages saves reading them; a file's pages may be out of the page
+ * cache, so file-backed and caller-owned memory is read whole.
  */
 static int snap_region(struct lvm_snap_region *sr, const struct lvm_region *r)
 {
@@ -701,7 +744,9 @@ static int snap_region(struct lvm_snap_region *sr, const struct lvm_region *r)
 		free(vec);
 		return lvm_err(LIBVM_ENOMEM, "snapshot page vector");
 	}
-	if (!r->sparse || mincore(r->host, r->size, vec) < 0)
+	if (r->sparse)
+		sparse_pages(vec, r);
+	else
 		memset(vec, 1, pages);
 	for (p = 0; p < pages; p++) {
 		const uint8_t *src = r->host + p * PAGE;
