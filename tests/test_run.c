@@ -173,6 +173,19 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+/* fn(t) on a thread of its own, for vcpu with timeout_ns; waits for it. */
+static void run_on_thread(struct runner *t, libvm_vcpu *vcpu,
+			  uint64_t timeout_ns, void *(*fn)(void *))
+{
+	pthread_t th;
+
+	memset(t, 0, sizeof(*t));
+	t->vcpu = vcpu;
+	t->timeout_ns = timeout_ns;
+	cr_assert_eq(pthread_create(&th, NULL, fn, t), 0);
+	pthread_join(th, NULL);
+}
+
 Test(run, cancel_endless_loop, .timeout = VCPU_TIMEOUT)
 {
 	struct runner t;
@@ -265,7 +278,7 @@ Test(run, timeout, .timeout = VCPU_TIMEOUT)
 		     libvm_exit_reason_name(ex.reason));
 	cr_assert_geq(dt, 100000000ull, "returned after %llu ns",
 		      (unsigned long long)dt);
-	/* Once more: the timer re-arms. */
+	/* Once more: the watchdog kicks again. */
 	OK(libvm_vcpu_run(&ex, g_vcpu, 50000000ull));
 	cr_assert_eq(ex.reason, LIBVM_EXIT_TIMEOUT);
 	/* The VM is still usable. */
@@ -284,22 +297,13 @@ Test(run, timeout, .timeout = VCPU_TIMEOUT)
 Test(run, timeout_from_other_thread, .timeout = VCPU_TIMEOUT)
 {
 	struct runner t;
-	pthread_t th;
 
-	/* The timer must signal the thread that runs, not the creator. */
+	/* The kick must reach the thread that runs, not the creator. */
 	h_load(g_vm, g_loop);
-	memset(&t, 0, sizeof(t));
-	t.vcpu = g_vcpu;
-	t.timeout_ns = 100000000ull;
-	cr_assert_eq(pthread_create(&th, NULL, run_thread, &t), 0);
-	pthread_join(th, NULL);
+	run_on_thread(&t, g_vcpu, 100000000ull, run_thread);
 	OK(t.rc);
 	cr_assert_eq(t.ex.reason, LIBVM_EXIT_TIMEOUT);
-	memset(&t, 0, sizeof(t));
-	t.vcpu = g_vcpu;
-	t.timeout_ns = 100000000ull;
-	cr_assert_eq(pthread_create(&th, NULL, run_thread, &t), 0);
-	pthread_join(th, NULL);
+	run_on_thread(&t, g_vcpu, 100000000ull, run_thread);
 	OK(t.rc);
 	cr_assert_eq(t.ex.reason, LIBVM_EXIT_TIMEOUT);
 }
@@ -418,11 +422,7 @@ Test(run, cancel_and_timeout_with_kick_signal_blocked, .timeout = VCPU_TIMEOUT)
 	OK(t.rc);
 	cr_assert_eq(t.ex.reason, LIBVM_EXIT_CANCELLED, "exit %s",
 		     libvm_exit_reason_name(t.ex.reason));
-	memset(&t, 0, sizeof(t));
-	t.vcpu = g_vcpu;
-	t.timeout_ns = 100000000ull;
-	cr_assert_eq(pthread_create(&th, NULL, run_thread_blocked, &t), 0);
-	pthread_join(th, NULL);
+	run_on_thread(&t, g_vcpu, 100000000ull, run_thread_blocked);
 	OK(t.rc);
 	cr_assert_eq(t.ex.reason, LIBVM_EXIT_TIMEOUT, "exit %s",
 		     libvm_exit_reason_name(t.ex.reason));
@@ -464,13 +464,9 @@ static void *two_runs_blocked(void *arg)
 Test(run, kick_signal_blocked_next_run_unhurt, .timeout = VCPU_TIMEOUT)
 {
 	struct runner t;
-	pthread_t th;
 
 	h_load(g_vm, g_loop);
-	memset(&t, 0, sizeof(t));
-	t.vcpu = g_vcpu;
-	cr_assert_eq(pthread_create(&th, NULL, two_runs_blocked, &t), 0);
-	pthread_join(th, NULL);
+	run_on_thread(&t, g_vcpu, 0, two_runs_blocked);
 	OK(t.rc);
 	cr_assert_eq(t.ex.reason, LIBVM_EXIT_HLT, "the last run ended with "
 		     "exit %s", libvm_exit_reason_name(t.ex.reason));
