@@ -31,6 +31,7 @@
 #include <time.h>
 
 #define NO_DEADLINE UINT64_MAX
+#define WATCHDOG_STACK (64u << 10)
 
 static uint64_t mono_ns(void)
 {
@@ -149,7 +150,9 @@ static void *watchdog(void *arg)
 /*
  * Start the thread with every signal blocked, the normal scheduling policy
  * and every CPU, not the first timed run's thread's (a vCPU thread pinned
- * at a real-time priority would keep it from running); holds wd.lock.
+ * at a real-time priority would keep it from running), and a small stack:
+ * it needs little, and a default 8 MiB one is a range khugepaged may fill
+ * with a 2 MiB page for the few bytes used; holds wd.lock.
  */
 static int start(libvm_vm *vm)
 {
@@ -164,7 +167,8 @@ static int start(libvm_vm *vm)
 	if (!ai)
 		a = pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED) ||
 		    pthread_attr_setschedpolicy(&attr, SCHED_OTHER) ||
-		    pthread_attr_setschedparam(&attr, &sp);
+		    pthread_attr_setschedparam(&attr, &sp) ||
+		    pthread_attr_setstacksize(&attr, WATCHDOG_STACK);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&w->thread, a ? NULL : &attr, watchdog, vm);
