@@ -441,8 +441,8 @@ static bool page_zero(const uint8_t *p)
 static int region_bitmap(uint64_t **out, uint64_t *nz,
 			 const struct lvm_snap_region *sr)
 {
-	uint64_t p, *bm;
-	off_t data = 0, hole;
+	uint64_t p, *bm, pos = 0, d, h;
+	int k = 1;
 
 	*out = NULL;
 	*nz = 0;
@@ -451,23 +451,20 @@ static int region_bitmap(uint64_t **out, uint64_t *nz,
 		return lvm_err(LIBVM_ENOMEM, "snapshot file: bitmap of region "
 			       "%#llx+%#llx", (unsigned long long)sr->gpa,
 			       (unsigned long long)sr->size);
-	while ((uint64_t)data < sr->size) {
-		data = lseek(sr->memfd, data, SEEK_DATA);
-		if (data < 0 && errno == ENXIO)
-			break;		/* no data after this */
-		hole = data < 0 ? -1 : lseek(sr->memfd, data, SEEK_HOLE);
-		if (data < 0 || hole < 0) {	/* no extents: read it all */
-			data = 0;
-			hole = (off_t)sr->size;
+	while (k > 0) {
+		k = lvm_next_extent(sr->memfd, pos, sr->size, &d, &h);
+		if (!k)
+			break;		/* no data after pos */
+		if (k < 0) {		/* no extents: read the rest */
+			d = pos;
+			h = sr->size;
 		}
-		if ((uint64_t)hole > sr->size)
-			hole = (off_t)sr->size;
-		for (p = (uint64_t)data / PAGE; p * PAGE < (uint64_t)hole; p++)
+		for (p = d / PAGE; p < h / PAGE; p++)
 			if (!page_zero(sr->copy + p * PAGE)) {
 				bm[p / 64] |= 1ull << (p % 64);
 				++*nz;
 			}
-		data = (off_t)(p * PAGE);
+		pos = h;
 	}
 	*out = bm;
 	return 0;

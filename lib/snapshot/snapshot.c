@@ -51,6 +51,32 @@ uint64_t lvm_snap_new_id(void)
 	return atomic_fetch_add(&next, 1);
 }
 
+/*
+ * The first data extent of fd at or after pos and below size, widened to
+ * pages: [*d, *h).  Returns 1 if there is one, 0 if fd holds no data in
+ * [pos, size), -1 if lseek cannot tell (take the rest as data).
+ */
+int lvm_next_extent(int fd, uint64_t pos, uint64_t size, uint64_t *d,
+		    uint64_t *h)
+{
+	off_t a = lseek(fd, (off_t)pos, SEEK_DATA), b;
+
+	if (a < 0)
+		return errno == ENXIO ? 0 : -1;
+	if ((uint64_t)a >= size)
+		return 0;
+	b = lseek(fd, a, SEEK_HOLE);
+	if (b < 0)
+		return -1;
+	*d = (uint64_t)a & ~(PAGE - 1);
+	*h = ((uint64_t)b + PAGE - 1) & ~(PAGE - 1);
+	if (*h > size)
+		*h = size;
+	if (*h <= *d)
+		*h = *d + PAGE;
+	return 1;
+}
+
 /* ---- the long-mode runtime's system area ------------------------------- */
 
 uint64_t lvm_rt_sys_key(void)
@@ -679,9 +705,8 @@ static bool page_zero(const uint8_t *p)
 static void sparse_pages(unsigned char *vec, const struct lvm_region *r)
 {
 	const uint64_t pages = r->size / PAGE, chunk = 8192;
-	uint64_t *e = malloc(chunk * 8), p, i, n;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	off_t d, h = 0;
+	uint64_t *e = malloc(chunk * 8), p, i, n, d, h, pos = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC), k;
 
 	memset(vec, 1, pages);
 	if (fd < 0 || !e)
@@ -695,16 +720,14 @@ static void sparse_pages(unsigned char *vec, const struct lvm_region *r)
 		for (i = 0; i < n; i++)
 			vec[p + i] = (e[i] >> 62) != 0;
 	}
-	while (r->cow_fd >= 0 && (uint64_t)h < r->size) {
-		d = lseek(r->cow_fd, h, SEEK_DATA);
-		if (d < 0)
-			break;
-		h = lseek(r->cow_fd, d, SEEK_HOLE);
-		if (h < 0 || (uint64_t)h > r->size)
-			h = (off_t)r->size;
-		memset(vec + (uint64_t)d / PAGE, 1,
-		       ((uint64_t)h + PAGE - 1) / PAGE - (uint64_t)d / PAGE);
+	if (r->cow_fd < 0)
+		goto out;
+	while ((k = lvm_next_extent(r->cow_fd, pos, r->size, &d, &h)) > 0) {
+		memset(vec + d / PAGE, 1, (h - d) / PAGE);
+		pos = h;
 	}
+	if (k < 0)
+		memset(vec + pos / PAGE, 1, pages - pos / PAGE);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -949,8 +972,8 @@ static bool drop(struct lvm_region *reg, uint64_t off, uint64_t len)
  */
 static void zero_range(struct lvm_region *reg, uint64_t off, uint64_t len)
 {
-	uint64_t end = off + len, lo, hi;
-	off_t d, h;
+	uint64_t end = off + len, lo, hi, d, h;
+	int k;
 
 	if (reg->sparse && reg->cow_fd < 0) {
 		if (!(reg->flags & LIBVM_MEM_HUGEPAGES)) {
@@ -972,26 +995,14 @@ static void zero_range(struct lvm_region *reg, uint64_t off, uint64_t len)
 		zero_nonzero(reg->host + off, len);
 		return;
 	}
-	while (off < end) {
-		d = lseek(reg->cow_fd, (off_t)off, SEEK_DATA);
-		if (d < 0)
-			d = errno == ENXIO ? (off_t)end : (off_t)off;
-		if ((uint64_t)d > end)
-			d = (off_t)end;
-		d &= ~(off_t)(PAGE - 1);
-		if ((uint64_t)d > off && !drop(reg, off, (uint64_t)d - off))
-			zero_nonzero(reg->host + off, (uint64_t)d - off);
-		if ((uint64_t)d >= end)
-			break;
-		h = lseek(reg->cow_fd, d, SEEK_HOLE);
-		if (h < 0 || (uint64_t)h > end)
-			h = (off_t)end;
-		h = (h + (off_t)PAGE - 1) & ~(off_t)(PAGE - 1);
-		if ((uint64_t)h <= (uint64_t)d)
-			h = d + (off_t)PAGE;
-		zero_nonzero(reg->host + d, (uint64_t)h - (uint64_t)d);
-		off = (uint64_t)h;
+	while ((k = lvm_next_extent(reg->cow_fd, off, end, &d, &h)) > 0) {
+		if (d > off && !drop(reg, off, d - off))
+			zero_nonzero(reg->host + off, d - off);
+		zero_nonzero(reg->host + d, h - d);
+		off = h;
 	}
+	if (off < end && (k < 0 || !drop(reg, off, end - off)))
+		zero_nonzero(reg->host + off, end - off);
 }
 
 /* Whether reg is a fork's memory made from sr's memfd (fork_map). */
@@ -1013,8 +1024,8 @@ static bool maps_memfd(const struct lvm_region *reg,
 static void restore_whole(struct lvm_region *reg,
 			  const struct lvm_snap_region *sr)
 {
-	uint64_t pos = 0, size = reg->size;
-	off_t d, h;
+	uint64_t pos = 0, size = reg->size, d, h;
+	int k;
 
 	/*
 	 * A fork's memory made from sr's memfd is sr again with every page
@@ -1023,29 +1034,16 @@ static void restore_whole(struct lvm_region *reg,
 	 */
 	if (maps_memfd(reg, sr) && drop(reg, 0, size))
 		return;
-	while (pos < size) {
-		d = lseek(sr->memfd, (off_t)pos, SEEK_DATA);
-		if (d < 0 && errno != ENXIO) {
-			/* No extents to be had: copy what is left. */
-			memcpy(reg->host + pos, sr->copy + pos, size - pos);
-			return;
-		}
-		if (d < 0 || (uint64_t)d > size)
-			d = (off_t)size;
-		d &= ~(off_t)(PAGE - 1);
-		if ((uint64_t)d > pos)
-			zero_range(reg, pos, (uint64_t)d - pos);
-		if ((uint64_t)d >= size)
-			return;
-		h = lseek(sr->memfd, d, SEEK_HOLE);
-		if (h < 0 || (uint64_t)h > size)
-			h = (off_t)size;
-		h = (h + (off_t)PAGE - 1) & ~(off_t)(PAGE - 1);
-		if ((uint64_t)h <= (uint64_t)d)
-			h = d + (off_t)PAGE;
-		memcpy(reg->host + d, sr->copy + d, (uint64_t)h - (uint64_t)d);
-		pos = (uint64_t)h;
+	while ((k = lvm_next_extent(sr->memfd, pos, size, &d, &h)) > 0) {
+		if (d > pos)
+			zero_range(reg, pos, d - pos);
+		memcpy(reg->host + d, sr->copy + d, h - d);
+		pos = h;
 	}
+	if (pos < size && k < 0)	/* no extents to be had: copy it */
+		memcpy(reg->host + pos, sr->copy + pos, size - pos);
+	else if (pos < size)
+		zero_range(reg, pos, size - pos);
 }
 
 /* Page p of sr, without reading a hole of its memfd (see data). */
@@ -1325,30 +1323,18 @@ struct extent {
 static uint32_t data_extents(struct extent *ext, uint32_t max,
 			     const struct lvm_snap_region *sr)
 {
-	uint64_t pos = 0, size = sr->size;
+	uint64_t pos = 0, d, h;
 	uint32_t n = 0;
-	off_t d, h;
+	int k;
 
-	while (pos < size) {
-		d = lseek(sr->memfd, (off_t)pos, SEEK_DATA);
-		if (d < 0)
-			return errno == ENXIO ? n : max + 1;
-		if ((uint64_t)d >= size)
-			break;
-		h = lseek(sr->memfd, d, SEEK_HOLE);
-		if (h < 0 || n == max)
+	while ((k = lvm_next_extent(sr->memfd, pos, sr->size, &d, &h)) > 0) {
+		if (n == max)
 			return max + 1;
-		if ((uint64_t)h > size)
-			h = (off_t)size;
-		d &= ~(off_t)(PAGE - 1);
-		h = (h + (off_t)PAGE - 1) & ~(off_t)(PAGE - 1);
-		if (h <= d)
-			h = d + (off_t)PAGE;
-		ext[n].off = (uint64_t)d;
-		ext[n++].len = (uint64_t)(h - d);
-		pos = (uint64_t)h;
+		ext[n].off = d;
+		ext[n++].len = h - d;
+		pos = h;
 	}
-	return n;
+	return k < 0 ? max + 1 : n;
 }
 
 /*

@@ -77,6 +77,8 @@ struct libvm_snapshot {
 };
 
 uint64_t lvm_snap_new_id(void);
+int lvm_next_extent(int fd, uint64_t pos, uint64_t size, uint64_t *d,
+		    uint64_t *h);
 void lvm_snap_free(libvm_snapshot *s);
 
 #endif
