@@ -789,6 +789,8 @@ static bool vcpu_running(libvm_vm *vm)
 	bool busy = false;
 	uint32_t i;
 
+	/* vcpu_lock: libvm_vcpu_create may grow the array meanwhile. */
+	pthread_mutex_lock(&vm->vcpu_lock);
 	for (i = 0; i < vm->nvcpus_alloc && !busy; i++) {
 		libvm_vcpu *v = vm->vcpus[i];
 
@@ -798,6 +800,7 @@ static bool vcpu_running(libvm_vm *vm)
 			pthread_mutex_unlock(&v->run_lock);
 		}
 	}
+	pthread_mutex_unlock(&vm->vcpu_lock);
 	return busy;
 }
 
