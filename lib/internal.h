@@ -275,6 +275,21 @@ int lvm_ring_reset(libvm_vm *vm);
 bool lvm_ring_crowded(libvm_vm *vm);
 int lvm_ring_full(libvm_vcpu *vcpu);
 
+/* CLOCK_MONOTONIC in ns: run deadlines (run.c, watchdog.c). */
+static inline uint64_t lvm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Make v's run return: immediate_exit for a thread about to enter KVM_RUN,
+ * the kick signal for one in it.  Caller holds v->run_lock.
+ */
+void lvm_vcpu_kick_locked(libvm_vcpu *v);
+
 int lvm_watchdog_init(libvm_vm *vm);
 void lvm_watchdog_fini(libvm_vm *vm);
 int lvm_watchdog_arm(libvm_vcpu *vcpu, uint64_t deadline);

@@ -45,14 +45,6 @@ LIBVM_API const char *libvm_exit_reason_name(uint32_t reason)
 	return "unknown";
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * KVM_RUN must be interruptible by the kick signal even if this thread
  * blocks it: give KVM the thread's mask minus that signal.  Checked only
@@ -120,12 +112,17 @@ LIBVM_API int libvm_vcpu_cancel(libvm_vcpu *v)
 	if (!v)
 		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_cancel: vcpu is NULL");
 	atomic_store(&v->cancel, 1);
-	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&v->run_lock);
-	if (v->running)
-		pthread_kill(v->thread, v->vm->kick_signal);
+	lvm_vcpu_kick_locked(v);
 	pthread_mutex_unlock(&v->run_lock);
 	return 0;
+}
+
+void lvm_vcpu_kick_locked(libvm_vcpu *v)
+{
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (v->running)
+		pthread_kill(v->thread, v->vm->kick_signal);
 }
 
 /* Consume a pending cancel; true if there was one. */
@@ -355,7 +352,7 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 	}
 	set_running(v, true);
 	if (timeout_ns) {
-		deadline = now_ns();
+		deadline = lvm_now_ns();
 		deadline = timeout_ns < UINT64_MAX - 1 - deadline
 				   ? deadline + timeout_ns : UINT64_MAX - 1;
 		r = lvm_watchdog_arm(v, deadline);
@@ -389,7 +386,7 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 			if (!handle_exit(v, ex, &stop))
 				break;
 		}
-		if (deadline && now_ns() >= deadline) {
+		if (deadline && lvm_now_ns() >= deadline) {
 			ex->reason = LIBVM_EXIT_TIMEOUT;
 			ex->kvm_reason = 0;
 			break;

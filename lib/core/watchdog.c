@@ -25,21 +25,12 @@
 #define _GNU_SOURCE
 #include "../internal.h"
 
-#include <linux/kvm.h>
 #include <sched.h>
 #include <string.h>
 #include <time.h>
 
 #define NO_DEADLINE UINT64_MAX
 #define WATCHDOG_STACK (64u << 10)
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int lvm_watchdog_init(libvm_vm *vm)
 {
@@ -108,11 +99,8 @@ static uint64_t scan(libvm_vm *vm, uint64_t now, bool kick)
 			break;
 		}
 		pthread_mutex_lock(&v->run_lock);
-		if (v->running && atomic_load(&v->deadline) == d) {
-			__atomic_store_n(&v->run->immediate_exit, 1,
-					 __ATOMIC_SEQ_CST);
-			pthread_kill(v->thread, vm->kick_signal);
-		}
+		if (v->running && atomic_load(&v->deadline) == d)
+			lvm_vcpu_kick_locked(v);
 		pthread_mutex_unlock(&v->run_lock);
 		v->kicked = d;
 	}
@@ -127,10 +115,10 @@ static void *watchdog(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
-		uint64_t next = scan(vm, mono_ns(), true);
+		uint64_t next = scan(vm, lvm_now_ns(), true);
 
 		atomic_store(&w->next, next);
-		if (scan(vm, mono_ns(), false) < next)
+		if (scan(vm, lvm_now_ns(), false) < next)
 			continue;
 		if (next == NO_DEADLINE) {
 			pthread_cond_wait(&w->cond, &w->lock);
