@@ -108,6 +108,18 @@ struct lvm_rt {
 #define LVM_SYS_PD	0x06000	/* 64 pages */
 #define LVM_SYS_STACKS	0x46000	/* 4 KiB exception stack per vCPU */
 #define LVM_SYS_PT	0x56000	/* 2 page tables: the area's 4 KiB pages */
+/*
+ * The I/O permission bitmap every vCPU's TSS points at: all zeros (every
+ * port allowed) and the 0xff byte the CPU wants after it.  User-mode port
+ * I/O (the runtime's ports, devices) needs it on PVM, which ignores
+ * RFLAGS.IOPL for guest user mode but honours the bitmap.
+ */
+#define LVM_SYS_IOBITMAP	0x58000	/* 8 KiB + 1 byte */
+#define LVM_IOBITMAP_SIZE	(8192 + 1)
+/* TSS of vCPU id: its limit reaches the bitmap's last byte. */
+#define LVM_TSS_OFF(id)		(LVM_SYS_TSS + 128u * (id))
+#define LVM_TSS_IOPB(id)	(LVM_SYS_IOBITMAP - LVM_TSS_OFF(id))
+#define LVM_TSS_LIMIT(id)	(LVM_TSS_IOPB(id) + LVM_IOBITMAP_SIZE - 1)
 #define LVM_SEL_KCODE	0x08
 #define LVM_SEL_KDATA	0x10
 #define LVM_SEL_UDATA	0x1b

@@ -191,9 +191,9 @@ static bool vcpu_user_only(const struct lvm_rt *rt,
 		return false;
 	if (e->cr3 != sys + LVM_SYS_PML4 || e->gdt.base != sys + LVM_SYS_GDT ||
 	    e->idt.base != sys + LVM_SYS_IDT ||
-	    e->tr.base != sys + LVM_SYS_TSS + 128ull * st->id ||
+	    e->tr.base != sys + LVM_TSS_OFF(st->id) ||
 	    e->gdt.limit != LVM_SEL_TSS(LIBVM_LONG_MAX_VCPUS) - 1 ||
-	    e->idt.limit != 32 * 16 - 1 || e->tr.limit != 0x67)
+	    e->idt.limit != 32 * 16 - 1 || e->tr.limit != LVM_TSS_LIMIT(st->id))
 		return false;
 	if (k->cr0 != e->cr0 || k->cr3 != e->cr3 || k->cr4 != e->cr4 ||
 	    k->efer != e->efer || k->gdt.base != e->gdt.base ||

@@ -88,9 +88,10 @@ LIBVM_API int libvm_vcpu_set_protected_mode(libvm_vcpu *v, uint32_t eip,
 
 /* ---- long mode ------------------------------------------------------------ */
 
-static uint64_t gdt_tss_lo(uint64_t base)
+static uint64_t gdt_tss_lo(uint64_t base, uint32_t limit)
 {
-	return 0x67 | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+	return (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+	       ((uint64_t)((limit >> 16) & 0xf) << 48) |
 	       (((base >> 24) & 0xff) << 56);
 }
 
@@ -195,18 +196,19 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 		memcpy(p + LVM_SYS_GDT, gdt, sizeof(gdt));
 	}
 	for (id = 0; id < LIBVM_LONG_MAX_VCPUS; id++) {
-		uint64_t tss = sys + LVM_SYS_TSS + 128ull * id;
+		uint64_t tss = sys + LVM_TSS_OFF(id);
 		uint64_t stack = sys + LVM_SYS_STACKS + 4096ull * (id + 1);
-		uint64_t lo = gdt_tss_lo(tss), hi = tss >> 32;
-		uint8_t *t = p + LVM_SYS_TSS + 128 * id;
-		uint16_t iopb = 104;
+		uint64_t lo = gdt_tss_lo(tss, LVM_TSS_LIMIT(id)), hi = tss >> 32;
+		uint8_t *t = p + LVM_TSS_OFF(id);
+		uint16_t iopb = LVM_TSS_IOPB(id);
 
 		memcpy(p + LVM_SYS_GDT + LVM_SEL_TSS(id), &lo, 8);
 		memcpy(p + LVM_SYS_GDT + LVM_SEL_TSS(id) + 8, &hi, 8);
 		memcpy(t + 4, &stack, 8);	/* RSP0 */
 		memcpy(t + 0x24, &stack, 8);	/* IST1 */
-		memcpy(t + 0x66, &iopb, 2);	/* no I/O bitmap */
+		memcpy(t + 0x66, &iopb, 2);	/* the shared I/O bitmap */
 	}
+	p[LVM_SYS_IOBITMAP + LVM_IOBITMAP_SIZE - 1] = 0xff;
 	for (i = 0; i < 32; i++)
 		idt_gate(p + LVM_SYS_IDT + 16 * i,
 			 sys + LVM_SYS_CODE + 16 * i, (unsigned)i);
@@ -324,8 +326,8 @@ LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 	s.ds = s.es = s.fs = s.gs = s.ss =
 		seg(user ? LVM_SEL_UDATA : LVM_SEL_KDATA, 3, dpl, false);
 	s.tr = (libvm_segment){
-		.base = vm->rt.sys_gpa + LVM_SYS_TSS + 128ull * v->id,
-		.limit = 0x67, .selector = LVM_SEL_TSS(v->id), .type = 11,
+		.base = vm->rt.sys_gpa + LVM_TSS_OFF(v->id),
+		.limit = LVM_TSS_LIMIT(v->id), .selector = LVM_SEL_TSS(v->id), .type = 11,
 		.present = 1,
 	};
 	s.ldt = (libvm_segment){ .type = 2, .present = 1, .unusable = 1 };
