@@ -24,8 +24,9 @@ SAN ?=
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
-LIB_SRC := $(wildcard lib/core/*.c lib/x86/*.c lib/loader/*.c lib/snapshot/*.c)
-LIB_ASM := $(wildcard lib/x86/*.S)
+# Every lib/<layer>/*.c but the guest runtime (guest code, built apart).
+LIB_SRC := $(filter-out lib/guest/%,$(wildcard lib/*/*.c))
+LIB_ASM := $(wildcard lib/*/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
 SONAME := libvm.so.$(VERSION_MAJOR)
 SO := $(B)/lib/libvm.so.$(VERSION)
@@ -360,12 +361,15 @@ rust-test-run:
 KVM_PROBE := $(B)/tests/kvm-probe
 NESTED_TIMEOUT ?= 2400
 WITH_KVM = scripts/with-kvm $(KVM_PROBE) --timeout $(NESTED_TIMEOUT) --
+# The test suites: on a PVM host here and in the nested VM too.
+WITH_KVM_ALL = scripts/with-kvm $(KVM_PROBE) --pvm-too \
+	--timeout $(NESTED_TIMEOUT) --
 
 $(KVM_PROBE): tests/probe/kvm_probe.c lib
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-.PHONY: host-test kvm-test kvm-suites demo-run python-test-run \
+.PHONY: host-test kvm-test kvm-suites demo-run python-test-run bench-run \
 	fuzz-examples-smoke-run
 
 # What needs no KVM: the white-box unit tests and the fuzz targets.
@@ -374,7 +378,8 @@ host-test: all fuzz-smoke
 
 kvm-test: all $(KVM_PROBE) $(if $(SAN),,$(FUZZ_EX_LF) $(FUZZ_EX_MUT) \
 		$(ABI_DUMP) rust-test-build)
-	@$(WITH_KVM) $(MAKE) --no-print-directory B=$(B) SAN='$(SAN)' kvm-suites
+	@$(WITH_KVM_ALL) $(MAKE) --no-print-directory B=$(B) SAN='$(SAN)' \
+		kvm-suites
 
 # Criterion runs the suites; --jobs keeps KVM tests from starving.
 kvm-suites:
@@ -413,16 +418,25 @@ $(CBENCH): bench/cbench.c lib
 	$(CC) $(CFLAGS_ALL) -fPIC -shared -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		-L$(B)/lib -lvm
 
+# Each BENCH line ends with env=<where it ran> (kvm-vmx, kvm-svm, pvm, or
+# nested-tcg inside scripts/nested-vm): scripts/bench-run adds it.
 bench:
 	@CC="$(CC)" scripts/deps.sh $(BENCH_DEPS)
-	@$(MAKE) --no-print-directory all $(CBENCH)
-	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+	@$(MAKE) --no-print-directory all $(CBENCH) $(KVM_PROBE)
+	@if command -v $(CARGO) >/dev/null 2>&1; then cd bindings/rust && \
+		$(BENCH_ENV) CARGO_TARGET_DIR=$(abspath $(B))/rust \
+		$(CARGO) build --offline --release -q -p libvm --example bench; fi
+	@$(WITH_KVM) $(MAKE) --no-print-directory B=$(B) bench-run
+
+bench-run:
+	@for b in $(BENCHES); do echo "== $$b"; \
+		scripts/bench-run $(KVM_PROBE) $$b || exit 1; done
 	@echo "== bench/python_bench.py"
-	@$(BENCH_ENV) $(PYTHON) bench/python_bench.py
+	@$(BENCH_ENV) scripts/bench-run $(KVM_PROBE) $(PYTHON) bench/python_bench.py
 	@echo "== bindings/rust/libvm/examples/bench.rs"
-	@if command -v $(CARGO) >/dev/null 2>&1; then \
-		cd bindings/rust && $(BENCH_ENV) CARGO_TARGET_DIR=$(abspath $(B))/rust \
-		$(CARGO) run --offline --release -q -p libvm --example bench; \
+	@if [ -x $(B)/rust/release/examples/bench ]; then \
+		$(BENCH_ENV) scripts/bench-run $(KVM_PROBE) \
+		$(B)/rust/release/examples/bench; \
 	else for n in c_pio_exit_same_run rust_pio_exit \
 		c_call_roundtrip_same_run rust_call_roundtrip; do \
 		echo "BENCH name=$$n skipped reason=no cargo ($(CARGO))"; done; fi
