@@ -144,6 +144,15 @@ struct lvm_watchdog {
 	_Atomic uint64_t next;	/* the deadline it sleeps until */
 };
 
+/*
+ * Teardown hooks: what a layer above the core (lib/virtio/) created for a
+ * VM and libvm_vm_destroy must take down first (lib/core/vm.c).
+ */
+struct lvm_hook {
+	void (*fn)(void *opaque);
+	void *opaque;
+};
+
 struct libvm_vm {
 	int kvm_fd, vm_fd;
 	uint32_t flags;
@@ -178,6 +187,10 @@ struct libvm_vm {
 	bool msr_list_known;
 	uint32_t ring_entries;	/* dirty ring size per vCPU, 0: none */
 	struct lvm_watchdog wd;
+
+	pthread_mutex_t hook_lock;
+	struct lvm_hook *hooks;
+	uint32_t nhooks;
 };
 
 struct lvm_devstate {
@@ -310,6 +323,14 @@ void lvm_watchdog_disarm(libvm_vcpu *vcpu);
 int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 		   uint32_t flags, bool owned, bool host_writable,
 		   bool sparse);
+
+/*
+ * Run fn(opaque) when vm is destroyed, before anything of the VM goes,
+ * the hook added last first (lib/core/vm.c).  Removing a hook that is not
+ * there (it is running) does nothing.
+ */
+int lvm_vm_hook_add(libvm_vm *vm, void (*fn)(void *opaque), void *opaque);
+void lvm_vm_hook_remove(libvm_vm *vm, void (*fn)(void *opaque), void *opaque);
 
 /* lib/core/host.c */
 uint64_t lvm_probe_caps(int fd);

@@ -217,5 +217,32 @@ g_irq_handler:
 	hlt
 END(g_irq)
 
+/*
+ * The in-kernel PIC set up (vectors 0x20-0x2f, only IRQ 4 unmasked),
+ * interrupts on, OUT 0x10, then halt until an interrupt comes; its
+ * handler (IVT entry 0x24 -> g_pic_handler, put there by the host) does
+ * OUT 0x11 and halts.
+ */
+GUEST(g_pic_irq)
+	mov	$0x11, %al	/* ICW1: edge, cascade, ICW4 follows */
+	out	%al, $0x20
+	mov	$0x20, %al	/* ICW2: vector base */
+	out	%al, $0x21
+	mov	$0x04, %al	/* ICW3: slave on IRQ 2 */
+	out	%al, $0x21
+	mov	$0x01, %al	/* ICW4: 8086 mode */
+	out	%al, $0x21
+	mov	$0xef, %al	/* OCW1: mask all but IRQ 4 */
+	out	%al, $0x21
+	sti
+	out	%al, $0x10
+1:	hlt
+	jmp	1b
+	.globl	g_pic_handler
+g_pic_handler:
+	out	%al, $0x11
+	hlt
+END(g_pic_irq)
+
 	.code64
 	.section .note.GNU-stack, "", @progbits

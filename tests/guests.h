@@ -28,6 +28,11 @@ DECLARE_GUEST(g_cpuid0);
 DECLARE_GUEST(g_irq);
 extern const unsigned char g_irq_handler[];
 
+DECLARE_GUEST(g_pic_irq);
+extern const unsigned char g_pic_handler[];
+#define G_PIC_HANDLER_ADDR \
+	(GUEST_LOAD + (uint32_t)(g_pic_handler - g_pic_irq_start))
+
 /* Guest address of g_irq_handler once g_irq is loaded at GUEST_LOAD. */
 #define G_IRQ_HANDLER_ADDR \
 	(GUEST_LOAD + (uint32_t)(g_irq_handler - g_irq_start))

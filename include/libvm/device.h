@@ -45,6 +45,41 @@ LIBVM_API int libvm_trap_register(libvm_vm *vm, uint32_t space, uint64_t base,
 LIBVM_API int libvm_trap_unregister(libvm_vm *vm, uint32_t space,
 				    uint64_t base);
 
+/* ---- eventfds: notifications and interrupts that stay in KVM ------- */
+
+/* libvm_vm_ioeventfd flags */
+#define LIBVM_IOEVENTFD_DATAMATCH	(1u << 0) /* only writes of datamatch */
+#define LIBVM_IOEVENTFD_REMOVE		(1u << 1) /* undo a registration */
+
+/*
+ * Have KVM signal the eventfd fd when the guest writes len bytes (1, 2, 4
+ * or 8) to addr in space (LIBVM_TRAP_PIO or LIBVM_TRAP_MMIO), only writes
+ * of the value datamatch if flags has LIBVM_IOEVENTFD_DATAMATCH.  Such a
+ * write completes inside KVM: the vCPU goes on without returning to
+ * userspace, and no trap handler sees it.  Writes the eventfd does not
+ * take (another length or value) and reads reach the trap registry as
+ * usual.  The fd stays the caller's: remove the registration (the same
+ * arguments plus LIBVM_IOEVENTFD_REMOVE) before closing it; destroying the
+ * VM removes every registration.  Needs LIBVM_HOST_IOEVENTFD
+ * (LIBVM_ENOTSUP otherwise).  Forks and snapshots do not carry these.
+ */
+LIBVM_API int libvm_vm_ioeventfd(libvm_vm *vm, int fd, uint32_t space,
+				 uint64_t addr, uint32_t len,
+				 uint64_t datamatch, uint32_t flags);
+
+/* libvm_vm_irqfd flags */
+#define LIBVM_IRQFD_REMOVE		(1u << 0) /* undo a registration */
+
+/*
+ * Have KVM inject interrupt gsi (numbered as for libvm_vm_irq_line) each
+ * time the eventfd fd is signalled, from whatever thread signals it: the
+ * line rises and falls again, an edge.  Needs LIBVM_VM_IRQCHIP
+ * (LIBVM_ESTATE) and LIBVM_HOST_IRQFD (LIBVM_ENOTSUP).  The fd stays the
+ * caller's, as above.
+ */
+LIBVM_API int libvm_vm_irqfd(libvm_vm *vm, int fd, uint32_t gsi,
+			     uint32_t flags);
+
 #ifdef __cplusplus
 }
 #endif

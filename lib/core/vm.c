@@ -101,6 +101,62 @@ static int watchdog_up(libvm_vm *vm, const libvm_vm_config *cfg)
 	return lvm_watchdog_init(vm);
 }
 
+static int hooks_up(libvm_vm *vm, const libvm_vm_config *cfg)
+{
+	(void)cfg;
+	if (pthread_mutex_init(&vm->hook_lock, NULL))
+		return lvm_err(LIBVM_ENOMEM, "hook lock");
+	return 0;
+}
+
+/* Each hook runs unlocked: it may remove itself (which finds nothing). */
+static void hooks_down(libvm_vm *vm)
+{
+	for (;;) {
+		struct lvm_hook h;
+
+		pthread_mutex_lock(&vm->hook_lock);
+		if (!vm->nhooks) {
+			pthread_mutex_unlock(&vm->hook_lock);
+			break;
+		}
+		h = vm->hooks[--vm->nhooks];
+		pthread_mutex_unlock(&vm->hook_lock);
+		h.fn(h.opaque);
+	}
+	free(vm->hooks);
+	pthread_mutex_destroy(&vm->hook_lock);
+}
+
+int lvm_vm_hook_add(libvm_vm *vm, void (*fn)(void *opaque), void *opaque)
+{
+	struct lvm_hook *h;
+
+	pthread_mutex_lock(&vm->hook_lock);
+	h = realloc(vm->hooks, (vm->nhooks + 1) * sizeof(*h));
+	if (h) {
+		vm->hooks = h;
+		h[vm->nhooks++] = (struct lvm_hook){ fn, opaque };
+	}
+	pthread_mutex_unlock(&vm->hook_lock);
+	return h ? 0 : lvm_err(LIBVM_ENOMEM, "teardown hook");
+}
+
+void lvm_vm_hook_remove(libvm_vm *vm, void (*fn)(void *opaque), void *opaque)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&vm->hook_lock);
+	for (i = vm->nhooks; i-- > 0;)
+		if (vm->hooks[i].fn == fn && vm->hooks[i].opaque == opaque) {
+			memmove(&vm->hooks[i], &vm->hooks[i + 1],
+				(vm->nhooks - i - 1) * sizeof(vm->hooks[0]));
+			vm->nhooks--;
+			break;
+		}
+	pthread_mutex_unlock(&vm->hook_lock);
+}
+
 static const struct {
 	const char *name;
 	int (*up)(libvm_vm *vm, const libvm_vm_config *cfg);
@@ -115,6 +171,8 @@ static const struct {
 	{ "vcpus", vcpus_up, vcpus_down },
 	/* After the vCPUs: it must be gone before they are. */
 	{ "watchdog", watchdog_up, lvm_watchdog_fini },
+	/* Last: devices above the core go first, while all else is up. */
+	{ "hooks", hooks_up, hooks_down },
 };
 
 static void take_down(libvm_vm *vm)
