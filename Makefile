@@ -104,6 +104,7 @@ $(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
 
 $(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
 $(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
+$(filter $(B)/obj/lib/virtio/%,$(LIB_OBJ)): lib/virtio/vio.h
 
 $(B)/obj/lib/%.o: lib/%.S
 	@mkdir -p $(@D)

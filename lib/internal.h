@@ -78,6 +78,11 @@ struct lvm_trap {
 	libvm_trap_fn fn;	/* PIO and MMIO */
 	libvm_hypercall_fn hfn;	/* hypercalls (space 2, [nr, nr+1)) */
 	void *opaque;
+	/*
+	 * A device object of this VM (lib/virtio/) handles it: snapshots
+	 * and forks do not copy it, since the object lives with this VM.
+	 */
+	bool vm_bound;
 };
 
 /* The long-mode runtime of a VM (lib/x86/longmode.c, lib/core/call.c). */
@@ -249,6 +254,11 @@ int lvm_mem_init(libvm_vm *vm);
 void lvm_mem_fini(libvm_vm *vm);
 /* Bounds-checked guest-physical access; the one way lib/ reads guest RAM. */
 void *lvm_gpa_ptr(libvm_vm *vm, uint64_t gpa, uint64_t len, bool write);
+/*
+ * The same for a device's buffers: the host address of gpa with *len cut
+ * to what its region holds from there; takes mem_lock itself.
+ */
+void *lvm_gpa_span(libvm_vm *vm, uint64_t gpa, uint64_t *len, bool write);
 
 /* lib/core/trap.c */
 int lvm_trap_init(libvm_vm *vm);

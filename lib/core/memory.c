@@ -121,6 +121,32 @@ void *lvm_gpa_ptr(libvm_vm *vm, uint64_t gpa, uint64_t len, bool write)
 	return r->host + (gpa - r->gpa);
 }
 
+void *lvm_gpa_span(libvm_vm *vm, uint64_t gpa, uint64_t *len, bool write)
+{
+	struct lvm_region *r;
+	uint8_t *p = NULL;
+	uint64_t left;
+	int i;
+
+	pthread_rwlock_rdlock(&vm->mem_lock);
+	i = find_region(vm, gpa);
+	if (i < 0)
+		goto out;
+	r = &vm->regions[i];
+	left = r->size - (gpa - r->gpa);
+	if (*len > left)
+		*len = left;
+	if (write) {
+		if (!r->host_writable)
+			goto out;
+		lvm_mark_dirty(vm, r, gpa, *len);
+	}
+	p = r->host + (gpa - r->gpa);
+out:
+	pthread_rwlock_unlock(&vm->mem_lock);
+	return p;
+}
+
 static int check_range(libvm_vm *vm, uint64_t gpa, uint64_t size,
 		       uint32_t flags)
 {

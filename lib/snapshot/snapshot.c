@@ -804,10 +804,11 @@ static bool vcpu_running(libvm_vm *vm)
 	return busy;
 }
 
+/* The traps a fork inherits: all but those of the VM's device objects. */
 static int copy_traps(struct lvm_trap_table *dst,
 		      const struct lvm_trap_table *src)
 {
-	uint32_t i;
+	uint32_t i, j;
 
 	for (i = 0; i < 3; i++) {
 		dst[i].n = dst[i].cap = 0;
@@ -817,8 +818,10 @@ static int copy_traps(struct lvm_trap_table *dst,
 		dst[i].v = malloc(src[i].n * sizeof(*dst[i].v));
 		if (!dst[i].v)
 			return lvm_err(LIBVM_ENOMEM, "trap table copy");
-		memcpy(dst[i].v, src[i].v, src[i].n * sizeof(*dst[i].v));
-		dst[i].n = dst[i].cap = src[i].n;
+		for (j = 0; j < src[i].n; j++)
+			if (!src[i].v[j].vm_bound)
+				dst[i].v[dst[i].n++] = src[i].v[j];
+		dst[i].cap = src[i].n;
 	}
 	return 0;
 }
