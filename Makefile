@@ -59,6 +59,10 @@ FUZZ_LIBS_elf := -lelf
 # the rest of lib/snapshot/snapshot.c come with the whole library.
 FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
 FUZZ_LIBS_snapshot := -lz -lelf -lpthread
+# fuzz_virtio stands in for lib/virtio/device.c (no KVM, no threads).
+FUZZ_LIB_virtio := lib/virtio/virtq.c lib/virtio/chain.c lib/virtio/mmio.c \
+	lib/virtio/blk.c lib/virtio/rng.c lib/virtio/console.c lib/core/error.c
+FUZZ_LIBS_virtio := -lpthread
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
 BENCH_SRC := $(filter-out bench/cbench.c,$(wildcard bench/*.c))
@@ -214,6 +218,8 @@ $(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
 $(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
 	lib/snapshot/snapfile.h
 
+$(B)/fuzz/fuzz_virtio: $(FUZZ_LIB_virtio) lib/virtio/vio.h fuzz/virtio_fuzz.h
+
 $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 		| fuzz-deps
 	@mkdir -p $(@D)
@@ -236,9 +242,20 @@ $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 	$< $(@D)
 	@touch $@
 
+# Seeds for fuzz_virtio: a request of each kind for each device.
+$(B)/fuzz/virtio-seeds: fuzz/virtio-seeds.c fuzz/virtio_fuzz.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $<
+
+$(B)/fuzz/corpus/virtio/.stamp: $(B)/fuzz/virtio-seeds
+	@rm -rf $(@D)
+	@mkdir -p $(@D)
+	$< $(@D)
+	@touch $@
+
 # Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
-		$(B)/fuzz/corpus/snapshot/.stamp
+		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/virtio/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
 		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \
