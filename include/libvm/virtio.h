@@ -5,7 +5,7 @@
  * LIBVM_VIRTIO_MMIO_SIZE bytes of registers at a guest-physical address
  * and, optionally, an interrupt line; a driver finds it by the magic value
  * at that address (a Linux guest through an ACPI device with _HID
- * LIBVM_VIRTIO_MMIO_HID that announces both).
+ * "LNRO0005" that announces both).
  *
  * libvm does the transport: registers, feature negotiation, device status,
  * reset, queue setup, descriptor chains (checked against guest RAM before
@@ -52,8 +52,6 @@ typedef struct libvm_virtq_chain libvm_virtq_chain;
 #define LIBVM_VIRTIO_F_INDIRECT_DESC	(1ull << 28)
 #define LIBVM_VIRTIO_F_EVENT_IDX	(1ull << 29)
 #define LIBVM_VIRTIO_F_VERSION_1	(1ull << 32)
-/* The bits a device may offer: device-specific ranges 0-23 and 50-63. */
-#define LIBVM_VIRTIO_F_DEVICE_MASK	(0xffffffull | (0x3fffull << 50))
 
 /* Device status bits. */
 #define LIBVM_VIRTIO_S_ACKNOWLEDGE	0x01
@@ -65,7 +63,6 @@ typedef struct libvm_virtq_chain libvm_virtq_chain;
 
 /* virtio-mmio: the register block and how ACPI names it. */
 #define LIBVM_VIRTIO_MMIO_SIZE		0x200ull
-#define LIBVM_VIRTIO_MMIO_HID		"LNRO0005"
 #define LIBVM_VIRTIO_MMIO_MAGIC		0x74726976u	/* "virt" */
 #define LIBVM_VIRTIO_MMIO_VERSION	2u
 /* Config space: registers 0x100 to 0x200. */
@@ -110,7 +107,7 @@ typedef struct libvm_virtio_config {
 	uint32_t queue_size;
 	uint32_t config_size;	/* bytes of config space, at most 256 */
 	const void *config;	/* its first contents (copied); may be NULL */
-	/* Device feature bits offered (LIBVM_VIRTIO_F_DEVICE_MASK). */
+	/* Device feature bits offered: the device's own, 0-23 and 50-63. */
 	uint64_t features;
 	/* LIBVM_VIRTIO_MMIO_SIZE bytes of registers here, 4-byte aligned */
 	uint64_t mmio_base;

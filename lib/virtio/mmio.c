@@ -43,6 +43,8 @@
 #define ISR_USED	1u
 #define ISR_CONFIG	2u
 #define VIO_QUEUE_DEFAULT 256u
+/* Feature bits that are the device's own (virtio 1.x, 6). */
+#define VIO_DEVICE_BITS	(0xffffffull | (0x3fffull << 50))
 #define VIO_OFFERED	(LIBVM_VIRTIO_F_VERSION_1 | \
 			 LIBVM_VIRTIO_F_INDIRECT_DESC | \
 			 LIBVM_VIRTIO_F_EVENT_IDX)
@@ -70,7 +72,7 @@ int vio_check_config(const libvm_virtio_config *cfg)
 	    cfg->config_size > LIBVM_VIRTIO_CONFIG_MAX || !cfg->event ||
 	    (cfg->mmio_base & 3) || cfg->reserved ||
 	    cfg->mmio_base + LIBVM_VIRTIO_MMIO_SIZE < cfg->mmio_base ||
-	    (cfg->features & ~LIBVM_VIRTIO_F_DEVICE_MASK) ||
+	    (cfg->features & ~VIO_DEVICE_BITS) ||
 	    (cfg->gsi != LIBVM_VIRTIO_NO_GSI && cfg->gsi >= 24))
 		return lvm_err(LIBVM_EINVAL, "virtio device: flags %#x, id %u, "
 			       "%u queues of %u (1-%u, a power of 2 <= %u), "

@@ -185,6 +185,51 @@ int main(void)
 	END();
 #endif
 
+	S(libvm_virtio_config);
+	F(libvm_virtio_config, version); F(libvm_virtio_config, flags);
+	F(libvm_virtio_config, device_id); F(libvm_virtio_config, num_queues);
+	F(libvm_virtio_config, queue_size);
+	F(libvm_virtio_config, config_size); F(libvm_virtio_config, config);
+	F(libvm_virtio_config, features); F(libvm_virtio_config, mmio_base);
+	F(libvm_virtio_config, gsi); F(libvm_virtio_config, reserved);
+	F(libvm_virtio_config, event); F(libvm_virtio_config, opaque);
+	END();
+
+	S(libvm_virtio_stats);
+	F(libvm_virtio_stats, version); F(libvm_virtio_stats, reserved);
+	F(libvm_virtio_stats, mmio_exits); F(libvm_virtio_stats, kicks);
+	F(libvm_virtio_stats, chains); F(libvm_virtio_stats, interrupts);
+	F(libvm_virtio_stats, needs_reset);
+	END();
+
+	S(libvm_virtq_seg);
+	F(libvm_virtq_seg, addr); F(libvm_virtq_seg, len);
+	END();
+
+	S(libvm_virtio_blk_config);
+	F(libvm_virtio_blk_config, version); F(libvm_virtio_blk_config, flags);
+	F(libvm_virtio_blk_config, path); F(libvm_virtio_blk_config, serial);
+	F(libvm_virtio_blk_config, mmio_base);
+	F(libvm_virtio_blk_config, gsi);
+	F(libvm_virtio_blk_config, queue_size);
+	END();
+
+	S(libvm_virtio_console_config);
+	F(libvm_virtio_console_config, version);
+	F(libvm_virtio_console_config, flags);
+	F(libvm_virtio_console_config, in_fd);
+	F(libvm_virtio_console_config, out_fd);
+	F(libvm_virtio_console_config, mmio_base);
+	F(libvm_virtio_console_config, gsi);
+	F(libvm_virtio_console_config, reserved);
+	END();
+
+	S(libvm_virtio_rng_config);
+	F(libvm_virtio_rng_config, version); F(libvm_virtio_rng_config, flags);
+	F(libvm_virtio_rng_config, mmio_base); F(libvm_virtio_rng_config, gsi);
+	F(libvm_virtio_rng_config, reserved);
+	END();
+
 	printf("\n  },\n  \"constants\": {");
 	first = 1;
 	/* common.h */
@@ -221,6 +266,8 @@ int main(void)
 	/* device.h */
 	C(LIBVM_TRAP_PIO); C(LIBVM_TRAP_MMIO); C(LIBVM_TRAP_CONTINUE);
 	C(LIBVM_TRAP_STOP);
+	C(LIBVM_IOEVENTFD_DATAMATCH); C(LIBVM_IOEVENTFD_REMOVE);
+	C(LIBVM_IRQFD_REMOVE);
 	/* loader.h */
 	C(LIBVM_LOAD_VADDR);
 	/* mode.h */
@@ -241,6 +288,27 @@ int main(void)
 	/* cmplog.h */
 	C(LIBVM_CMP_CONST);
 #endif
+	/* virtio.h */
+	C(LIBVM_VIRTIO_ID_NET); C(LIBVM_VIRTIO_ID_BLOCK);
+	C(LIBVM_VIRTIO_ID_CONSOLE); C(LIBVM_VIRTIO_ID_RNG);
+	C(LIBVM_VIRTIO_F_INDIRECT_DESC); C(LIBVM_VIRTIO_F_EVENT_IDX);
+	C(LIBVM_VIRTIO_F_VERSION_1);
+	C(LIBVM_VIRTIO_S_ACKNOWLEDGE); C(LIBVM_VIRTIO_S_DRIVER);
+	C(LIBVM_VIRTIO_S_DRIVER_OK); C(LIBVM_VIRTIO_S_FEATURES_OK);
+	C(LIBVM_VIRTIO_S_NEEDS_RESET); C(LIBVM_VIRTIO_S_FAILED);
+	C(LIBVM_VIRTIO_MMIO_SIZE); C(LIBVM_VIRTIO_MMIO_MAGIC);
+	C(LIBVM_VIRTIO_MMIO_VERSION); C(LIBVM_VIRTIO_CONFIG_MAX);
+	C(LIBVM_VIRTIO_MAX_QUEUES); C(LIBVM_VIRTIO_QUEUE_MAX);
+	C(LIBVM_VIRTIO_NO_GSI);
+	C(LIBVM_VIRTIO_EV_QUEUE); C(LIBVM_VIRTIO_EV_FD);
+	C(LIBVM_VIRTIO_EV_RESET); C(LIBVM_VIRTIO_EV_READY);
+	C(LIBVM_VIRTIO_EV_CONFIG);
+	C(LIBVM_VIRTIO_TRAP_NOTIFY); C(LIBVM_VIRTIO_CONFIG_VERSION);
+	C(LIBVM_VIRTIO_STATS_VERSION);
+	C(LIBVM_VIRTQ_READABLE); C(LIBVM_VIRTQ_WRITABLE);
+	C(LIBVM_VIRTIO_BLK_READONLY); C(LIBVM_VIRTIO_BLK_CONFIG_VERSION);
+	C(LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION);
+	C(LIBVM_VIRTIO_RNG_CONFIG_VERSION);
 	printf("\n  },\n  \"strings\": {\n    \"LIBVM_VERSION_STRING\": \"%s\"\n  }\n}\n",
 	       LIBVM_VERSION_STRING);
 	return 0;

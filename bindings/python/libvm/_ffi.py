@@ -109,6 +109,9 @@ LIBVM_TRAP_PIO = 0
 LIBVM_TRAP_MMIO = 1
 LIBVM_TRAP_CONTINUE = 0
 LIBVM_TRAP_STOP = 1
+LIBVM_IOEVENTFD_DATAMATCH = 1 << 0
+LIBVM_IOEVENTFD_REMOVE = 1 << 1
+LIBVM_IRQFD_REMOVE = 1 << 0
 
 # ---- loader.h -------------------------------------------------------------
 
@@ -146,6 +149,43 @@ LIBVM_FUZZ_STOPPED = 5
 # ---- cmplog.h -------------------------------------------------------------
 
 LIBVM_CMP_CONST = 1
+
+# ---- virtio.h -------------------------------------------------------------
+
+LIBVM_VIRTIO_ID_NET = 1
+LIBVM_VIRTIO_ID_BLOCK = 2
+LIBVM_VIRTIO_ID_CONSOLE = 3
+LIBVM_VIRTIO_ID_RNG = 4
+LIBVM_VIRTIO_F_INDIRECT_DESC = 1 << 28
+LIBVM_VIRTIO_F_EVENT_IDX = 1 << 29
+LIBVM_VIRTIO_F_VERSION_1 = 1 << 32
+LIBVM_VIRTIO_S_ACKNOWLEDGE = 0x01
+LIBVM_VIRTIO_S_DRIVER = 0x02
+LIBVM_VIRTIO_S_DRIVER_OK = 0x04
+LIBVM_VIRTIO_S_FEATURES_OK = 0x08
+LIBVM_VIRTIO_S_NEEDS_RESET = 0x40
+LIBVM_VIRTIO_S_FAILED = 0x80
+LIBVM_VIRTIO_MMIO_SIZE = 0x200
+LIBVM_VIRTIO_MMIO_MAGIC = 0x74726976
+LIBVM_VIRTIO_MMIO_VERSION = 2
+LIBVM_VIRTIO_CONFIG_MAX = 0x100
+LIBVM_VIRTIO_MAX_QUEUES = 16
+LIBVM_VIRTIO_QUEUE_MAX = 32768
+LIBVM_VIRTIO_NO_GSI = 0xffffffff
+LIBVM_VIRTIO_EV_QUEUE = 0
+LIBVM_VIRTIO_EV_FD = 1
+LIBVM_VIRTIO_EV_RESET = 2
+LIBVM_VIRTIO_EV_READY = 3
+LIBVM_VIRTIO_EV_CONFIG = 4
+LIBVM_VIRTIO_TRAP_NOTIFY = 1 << 0
+LIBVM_VIRTIO_CONFIG_VERSION = 1
+LIBVM_VIRTIO_STATS_VERSION = 1
+LIBVM_VIRTQ_READABLE = 0
+LIBVM_VIRTQ_WRITABLE = 1
+LIBVM_VIRTIO_BLK_READONLY = 1 << 0
+LIBVM_VIRTIO_BLK_CONFIG_VERSION = 1
+LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION = 1
+LIBVM_VIRTIO_RNG_CONFIG_VERSION = 1
 
 # ---- structs ----------------------------------------------------------------
 
@@ -298,12 +338,60 @@ class libvm_cmp_log(Structure):
                 ("reserved", c_uint64), ("entries", libvm_cmp_entry * 0)]
 
 
+# virtio.h
+
+
+class libvm_virtio_config(Structure):
+    # event is a libvm_virtio_event_fn (see below), kept as a pointer.
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("device_id", c_uint32), ("num_queues", c_uint32),
+                ("queue_size", c_uint32), ("config_size", c_uint32),
+                ("config", c_void_p), ("features", c_uint64),
+                ("mmio_base", c_uint64), ("gsi", c_uint32),
+                ("reserved", c_uint32), ("event", c_void_p),
+                ("opaque", c_void_p)]
+
+
+class libvm_virtio_stats(Structure):
+    _fields_ = [("version", c_uint32), ("reserved", c_uint32),
+                ("mmio_exits", c_uint64), ("kicks", c_uint64),
+                ("chains", c_uint64), ("interrupts", c_uint64),
+                ("needs_reset", c_uint64)]
+
+
+class libvm_virtq_seg(Structure):
+    _fields_ = [("addr", c_void_p), ("len", c_uint64)]
+
+
+class libvm_virtio_blk_config(Structure):
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("path", c_char_p), ("serial", c_char_p),
+                ("mmio_base", c_uint64), ("gsi", c_uint32),
+                ("queue_size", c_uint32)]
+
+
+class libvm_virtio_console_config(Structure):
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("in_fd", c_int32), ("out_fd", c_int32),
+                ("mmio_base", c_uint64), ("gsi", c_uint32),
+                ("reserved", c_uint32)]
+
+
+class libvm_virtio_rng_config(Structure):
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("mmio_base", c_uint64), ("gsi", c_uint32),
+                ("reserved", c_uint32)]
+
+
 # Every public struct, by its C name (the ABI test walks this).
 STRUCTS: Dict[str, type] = {
     t.__name__: t for t in (
         libvm_vm_config, libvm_host_info, libvm_regs, libvm_segment,
         libvm_dtable, libvm_sregs, libvm_fpu, libvm_cpuid_entry, libvm_exit,
-        libvm_long_mode, libvm_fuzz_result, libvm_cmp_entry, libvm_cmp_log)}
+        libvm_long_mode, libvm_fuzz_result, libvm_cmp_entry, libvm_cmp_log,
+        libvm_virtio_config, libvm_virtio_stats, libvm_virtq_seg,
+        libvm_virtio_blk_config, libvm_virtio_console_config,
+        libvm_virtio_rng_config)}
 
 # ---- callbacks ----------------------------------------------------------------
 
@@ -319,6 +407,9 @@ libvm_hypercall_fn = CFUNCTYPE(c_int, POINTER(c_uint64), c_void_p, c_uint64,
 libvm_console_fn = CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
 # void (*)(void *opaque)
 libvm_restored_fn = CFUNCTYPE(None, c_void_p)
+# void (*)(libvm_virtio_dev *, uint32_t event, uint32_t arg, void *opaque)
+libvm_virtio_event_fn = CFUNCTYPE(None, c_void_p, c_uint32, c_uint32,
+                                  c_void_p)
 
 # ---- prototypes -------------------------------------------------------------
 
@@ -378,6 +469,9 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "libvm_trap_register": (c_int, [_vp, c_uint32, c_uint64, c_uint64,
                                     libvm_trap_fn, _vp]),
     "libvm_trap_unregister": (c_int, [_vp, c_uint32, c_uint64]),
+    "libvm_vm_ioeventfd": (c_int, [_vp, c_int, c_uint32, c_uint64, c_uint32,
+                                   c_uint64, c_uint32]),
+    "libvm_vm_irqfd": (c_int, [_vp, c_int, c_uint32, c_uint32]),
     # loader.h
     "libvm_image_load_file": (c_int, [_p(_vp), _vp, c_char_p, c_uint32]),
     "libvm_image_load_mem": (c_int, [_p(_vp), _vp, _vp, c_size_t, c_uint32]),
@@ -416,6 +510,39 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "libvm_fuzz_exec": (c_int, [_p(libvm_fuzz_result), _vp, _vp, c_uint64,
                                 c_uint64, c_uint64, _vp, c_uint64,
                                 c_uint64]),
+    # virtio.h
+    "libvm_virtio_config_init": (c_int, [_p(libvm_virtio_config), c_uint32]),
+    "libvm_virtio_create": (c_int, [_p(_vp), _vp, _p(libvm_virtio_config)]),
+    "libvm_virtio_destroy": (None, [_vp]),
+    "libvm_virtio_pop": (c_int, [_p(_vp), _vp, c_uint32]),
+    "libvm_virtio_push": (c_int, [_vp, _vp]),
+    "libvm_virtio_notify": (c_int, [_vp, c_uint32]),
+    "libvm_virtio_config_read": (c_int, [_vp, c_uint32, _vp, c_uint32]),
+    "libvm_virtio_config_write": (c_int, [_vp, c_uint32, _vp, c_uint32]),
+    "libvm_virtio_watch_fd": (c_int, [_vp, c_int, c_int]),
+    "libvm_virtio_features": (c_uint64, [_vp]),
+    "libvm_virtio_status": (c_uint32, [_vp]),
+    "libvm_virtio_stats_get": (c_int, [_vp, _p(libvm_virtio_stats)]),
+    "libvm_virtq_len": (c_uint64, [_vp, c_uint32]),
+    "libvm_virtq_read": (c_int64, [_vp, _vp, c_uint64]),
+    "libvm_virtq_write": (c_int64, [_vp, _vp, c_uint64]),
+    "libvm_virtq_map": (c_int, [_vp, c_uint32, c_uint64, _p(libvm_virtq_seg),
+                                c_uint32]),
+    "libvm_virtq_seek": (c_int, [_vp, c_uint32, c_uint64]),
+    "libvm_virtq_written": (c_uint64, [_vp]),
+    "libvm_virtq_queue": (c_uint32, [_vp]),
+    "libvm_virtio_blk_config_init": (c_int, [_p(libvm_virtio_blk_config),
+                                             c_uint32]),
+    "libvm_virtio_blk_create": (c_int, [_p(_vp), _vp,
+                                        _p(libvm_virtio_blk_config)]),
+    "libvm_virtio_console_config_init": (
+        c_int, [_p(libvm_virtio_console_config), c_uint32]),
+    "libvm_virtio_console_create": (c_int, [_p(_vp), _vp,
+                                            _p(libvm_virtio_console_config)]),
+    "libvm_virtio_rng_config_init": (c_int, [_p(libvm_virtio_rng_config),
+                                             c_uint32]),
+    "libvm_virtio_rng_create": (c_int, [_p(_vp), _vp,
+                                        _p(libvm_virtio_rng_config)]),
 }
 
 # ---- loading the shared library --------------------------------------------

@@ -13,6 +13,9 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
+mod virtio;
+pub use virtio::*;
+
 // ---- common.h -------------------------------------------------------------
 
 pub const LIBVM_VERSION_MAJOR: u32 = 0;
@@ -604,6 +607,9 @@ libvm_functions! {
     fn libvm_trap_register(vm: *mut libvm_vm, space: u32, base: u64, len: u64,
                            fn_: libvm_trap_fn, opaque: *mut c_void) -> c_int;
     fn libvm_trap_unregister(vm: *mut libvm_vm, space: u32, base: u64) -> c_int;
+    fn libvm_vm_ioeventfd(vm: *mut libvm_vm, fd: c_int, space: u32, addr: u64, len: u32,
+                          datamatch: u64, flags: u32) -> c_int;
+    fn libvm_vm_irqfd(vm: *mut libvm_vm, fd: c_int, gsi: u32, flags: u32) -> c_int;
 
     // loader.h
     fn libvm_image_load_file(out: *mut *mut libvm_image, vm: *mut libvm_vm,
@@ -652,6 +658,42 @@ libvm_functions! {
     fn libvm_fuzz_exec(res: *mut libvm_fuzz_result, vm: *mut libvm_vm, snap: *mut libvm_snapshot,
                        fn_: u64, input_gpa: u64, input_cap: u64, data: *const c_void,
                        len: u64, timeout_ns: u64) -> c_int;
+
+    // virtio.h
+    fn libvm_virtio_config_init(cfg: *mut libvm_virtio_config, version: u32) -> c_int;
+    fn libvm_virtio_create(out: *mut *mut libvm_virtio_dev, vm: *mut libvm_vm,
+                           cfg: *const libvm_virtio_config) -> c_int;
+    fn libvm_virtio_destroy(dev: *mut libvm_virtio_dev);
+    fn libvm_virtio_pop(out: *mut *mut libvm_virtq_chain, dev: *mut libvm_virtio_dev,
+                        queue: u32) -> c_int;
+    fn libvm_virtio_push(dev: *mut libvm_virtio_dev, chain: *mut libvm_virtq_chain) -> c_int;
+    fn libvm_virtio_notify(dev: *mut libvm_virtio_dev, queue: u32) -> c_int;
+    fn libvm_virtio_config_read(dev: *mut libvm_virtio_dev, offset: u32, dst: *mut c_void,
+                                len: u32) -> c_int;
+    fn libvm_virtio_config_write(dev: *mut libvm_virtio_dev, offset: u32, src: *const c_void,
+                                 len: u32) -> c_int;
+    fn libvm_virtio_watch_fd(dev: *mut libvm_virtio_dev, fd: c_int, on: c_int) -> c_int;
+    fn libvm_virtio_features(dev: *const libvm_virtio_dev) -> u64;
+    fn libvm_virtio_status(dev: *const libvm_virtio_dev) -> u32;
+    fn libvm_virtio_stats_get(dev: *const libvm_virtio_dev, out: *mut libvm_virtio_stats) -> c_int;
+    fn libvm_virtq_len(chain: *const libvm_virtq_chain, part: u32) -> u64;
+    fn libvm_virtq_read(chain: *mut libvm_virtq_chain, dst: *mut c_void, len: u64) -> i64;
+    fn libvm_virtq_write(chain: *mut libvm_virtq_chain, src: *const c_void, len: u64) -> i64;
+    fn libvm_virtq_map(chain: *mut libvm_virtq_chain, part: u32, len: u64,
+                       segs: *mut libvm_virtq_seg, max: u32) -> c_int;
+    fn libvm_virtq_seek(chain: *mut libvm_virtq_chain, part: u32, pos: u64) -> c_int;
+    fn libvm_virtq_written(chain: *const libvm_virtq_chain) -> u64;
+    fn libvm_virtq_queue(chain: *const libvm_virtq_chain) -> u32;
+    fn libvm_virtio_blk_config_init(cfg: *mut libvm_virtio_blk_config, version: u32) -> c_int;
+    fn libvm_virtio_blk_create(out: *mut *mut libvm_virtio_dev, vm: *mut libvm_vm,
+                               cfg: *const libvm_virtio_blk_config) -> c_int;
+    fn libvm_virtio_console_config_init(cfg: *mut libvm_virtio_console_config,
+                                        version: u32) -> c_int;
+    fn libvm_virtio_console_create(out: *mut *mut libvm_virtio_dev, vm: *mut libvm_vm,
+                                   cfg: *const libvm_virtio_console_config) -> c_int;
+    fn libvm_virtio_rng_config_init(cfg: *mut libvm_virtio_rng_config, version: u32) -> c_int;
+    fn libvm_virtio_rng_create(out: *mut *mut libvm_virtio_dev, vm: *mut libvm_vm,
+                               cfg: *const libvm_virtio_rng_config) -> c_int;
 }
 
 // ---- layout table ---------------------------------------------------------
@@ -743,6 +785,29 @@ layouts! {
     "libvm_cmp_log" => libvm_cmp_log {
         "count": count, "cap": cap, "reserved": reserved, "entries": entries,
     }
+    "libvm_virtio_config" => libvm_virtio_config {
+        "version": version, "flags": flags, "device_id": device_id, "num_queues": num_queues,
+        "queue_size": queue_size, "config_size": config_size, "config": config,
+        "features": features, "mmio_base": mmio_base, "gsi": gsi, "reserved": reserved,
+        "event": event, "opaque": opaque,
+    }
+    "libvm_virtio_stats" => libvm_virtio_stats {
+        "version": version, "reserved": reserved, "mmio_exits": mmio_exits, "kicks": kicks,
+        "chains": chains, "interrupts": interrupts, "needs_reset": needs_reset,
+    }
+    "libvm_virtq_seg" => libvm_virtq_seg { "addr": addr, "len": len }
+    "libvm_virtio_blk_config" => libvm_virtio_blk_config {
+        "version": version, "flags": flags, "path": path, "serial": serial,
+        "mmio_base": mmio_base, "gsi": gsi, "queue_size": queue_size,
+    }
+    "libvm_virtio_console_config" => libvm_virtio_console_config {
+        "version": version, "flags": flags, "in_fd": in_fd, "out_fd": out_fd,
+        "mmio_base": mmio_base, "gsi": gsi, "reserved": reserved,
+    }
+    "libvm_virtio_rng_config" => libvm_virtio_rng_config {
+        "version": version, "flags": flags, "mmio_base": mmio_base, "gsi": gsi,
+        "reserved": reserved,
+    }
 }
 
 /// Every `LIBVM_*` integer constant: (name, value as i64).  Strings
@@ -783,4 +848,16 @@ constants_table! {
     LIBVM_MEM_VOLATILE, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
     LIBVM_FUZZ_TIMEOUT, LIBVM_FUZZ_BUG, LIBVM_FUZZ_STOPPED,
     LIBVM_CMP_CONST,
+    LIBVM_IOEVENTFD_DATAMATCH, LIBVM_IOEVENTFD_REMOVE, LIBVM_IRQFD_REMOVE,
+    LIBVM_VIRTIO_ID_NET, LIBVM_VIRTIO_ID_BLOCK, LIBVM_VIRTIO_ID_CONSOLE, LIBVM_VIRTIO_ID_RNG,
+    LIBVM_VIRTIO_F_INDIRECT_DESC, LIBVM_VIRTIO_F_EVENT_IDX, LIBVM_VIRTIO_F_VERSION_1,
+    LIBVM_VIRTIO_S_ACKNOWLEDGE, LIBVM_VIRTIO_S_DRIVER, LIBVM_VIRTIO_S_DRIVER_OK,
+    LIBVM_VIRTIO_S_FEATURES_OK, LIBVM_VIRTIO_S_NEEDS_RESET, LIBVM_VIRTIO_S_FAILED,
+    LIBVM_VIRTIO_MMIO_SIZE, LIBVM_VIRTIO_MMIO_MAGIC, LIBVM_VIRTIO_MMIO_VERSION,
+    LIBVM_VIRTIO_CONFIG_MAX, LIBVM_VIRTIO_MAX_QUEUES, LIBVM_VIRTIO_QUEUE_MAX,
+    LIBVM_VIRTIO_NO_GSI, LIBVM_VIRTIO_EV_QUEUE, LIBVM_VIRTIO_EV_FD, LIBVM_VIRTIO_EV_RESET,
+    LIBVM_VIRTIO_EV_READY, LIBVM_VIRTIO_EV_CONFIG, LIBVM_VIRTIO_TRAP_NOTIFY,
+    LIBVM_VIRTIO_CONFIG_VERSION, LIBVM_VIRTIO_STATS_VERSION, LIBVM_VIRTQ_READABLE,
+    LIBVM_VIRTQ_WRITABLE, LIBVM_VIRTIO_BLK_READONLY, LIBVM_VIRTIO_BLK_CONFIG_VERSION,
+    LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION, LIBVM_VIRTIO_RNG_CONFIG_VERSION,
 }
