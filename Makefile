@@ -195,6 +195,9 @@ $(B)/bench/reset: PROG_DEFS += \
 # Without KVM, bench/snapshot_file builds its snapshot by hand.
 $(B)/bench/snapshot_file: tests/snapbuild.h
 
+# bench/virtio_blk drives the virtio suite's guest driver.
+$(B)/bench/virtio_blk: tests/guests/virtio_drv.h
+
 # bench/call.c and its guest compile the same workloads.
 $(B)/guests/work.elf $(B)/bench/call: bench/work_fns.h
 
