@@ -120,6 +120,7 @@ static void image_read(struct image *im, const char *path)
 	im->hi = ALIGN_UP(im->hi, 0x1000);
 }
 
+#ifdef HAVE_UNICORN_H	/* its only user */
 static uint64_t image_symbol(const struct image *im, const char *name)
 {
 	const Elf64_Shdr *sh = (const Elf64_Shdr *)(const void *)
@@ -150,6 +151,7 @@ static uint64_t image_symbol(const struct image *im, const char *name)
 	}
 	bench_die("guest image has no symbol %s", name);
 }
+#endif
 
 /* ---- the workloads and their inputs ------------------------------------------ */
 
