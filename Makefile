@@ -60,6 +60,8 @@ FUZZ_LIBS_elf := -lelf
 FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
 FUZZ_LIBS_snapshot := -lz -lelf -lpthread
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+# Commands built on the library: tools/NAME.c -> $(B)/tools/NAME.
+TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
 BENCH_SRC := $(filter-out bench/cbench.c,$(wildcard bench/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -90,6 +92,7 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	fuzz-deps fuzz-smoke fuzz-examples fuzz-demo fuzz-examples-smoke
 
 all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
+	$(TOOLS) \
 	$(UNIT_BIN) $(ELF_IMGS) \
 	$(B)/lib/libvm.pc
 
@@ -103,6 +106,7 @@ $(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
+$(filter $(B)/obj/lib/linuxprog/%,$(LIB_OBJ)): lib/linuxprog/lp.h
 $(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
 
 $(B)/obj/lib/%.o: lib/%.S
@@ -176,6 +180,10 @@ $(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS)
 $(B)/examples/%: examples/%.c lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
+
+$(B)/tools/%: tools/%.c lib
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
 $(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS)
 	@mkdir -p $(@D)
