@@ -60,6 +60,12 @@ FUZZ_LIBS_elf := -lelf
 FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
 FUZZ_LIBS_snapshot := -lz -lelf -lpthread
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+# Static Linux programs the Linux-program tests and benchmarks run as
+# guests, built with the host's libc: tests/linuxprog/NAME.c ->
+# $(B)/linuxprog/NAME (pie.c as a static PIE).
+LINUXPROG_SRC := $(wildcard tests/linuxprog/*.c)
+LINUXPROGS := $(patsubst tests/linuxprog/%.c,$(B)/linuxprog/%,$(LINUXPROG_SRC))
+LINUXPROG_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Wno-missing-prototypes
 # Commands built on the library: tools/NAME.c -> $(B)/tools/NAME.
 TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
@@ -92,7 +98,7 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	fuzz-deps fuzz-smoke fuzz-examples fuzz-demo fuzz-examples-smoke
 
 all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
-	$(TOOLS) \
+	$(TOOLS) $(LINUXPROGS) \
 	$(UNIT_BIN) $(ELF_IMGS) \
 	$(B)/lib/libvm.pc
 
@@ -170,9 +176,18 @@ $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    $< > $@
 
-PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"'
+PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
+	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"'
 
-$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS)
+$(B)/linuxprog/%: tests/linuxprog/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -static -o $@ $< -lm
+
+$(B)/linuxprog/pie: tests/linuxprog/pie.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -fPIE -static-pie -o $@ $<
+
+$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
 		$(RPATH) $(PROG_LIBS) -lcriterion
@@ -185,7 +200,7 @@ $(B)/tools/%: tools/%.c lib
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS)
+$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS) $(LINUXPROGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		$(PROG_LIBS) -lm

@@ -5,7 +5,7 @@
  * program's; 125 when libvm failed, 124 on --timeout, 139 on a fault.
  *
  *   linuxrun [--root DIR] [--timeout SEC] [--mem MIB] [--env NAME=VALUE]...
- *            [--quiet] [--] PROG [ARGS...]
+ *            [--quiet] [--trace] [--] PROG [ARGS...]
  */
 #include <libvm/libvm.h>
 
@@ -21,6 +21,20 @@ static void log_nosys(libvm_linux *lp, uint64_t nr, void *opaque)
 	if (!*(int *)opaque)
 		fprintf(stderr, "linuxrun: system call %llu is not served "
 			"(ENOSYS)\n", (unsigned long long)nr);
+}
+
+/* --trace: each system call as the program makes it, on stderr. */
+static int trace(libvm_linux *lp, uint64_t nr, const uint64_t a[6],
+		 int64_t *ret, void *opaque)
+{
+	(void)lp;
+	(void)ret;
+	(void)opaque;
+	fprintf(stderr, "linuxrun: syscall %llu (%#llx, %#llx, %#llx, %#llx)\n",
+		(unsigned long long)nr, (unsigned long long)a[0],
+		(unsigned long long)a[1], (unsigned long long)a[2],
+		(unsigned long long)a[3]);
+	return LIBVM_LINUX_SERVE;
 }
 
 static int usage(void)
@@ -68,6 +82,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--quiet")) {
 			quiet = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--trace")) {
+			cfg.hook = trace;
 			continue;
 		}
 		if (i + 1 >= argc)

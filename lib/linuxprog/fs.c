@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -586,6 +587,54 @@ static int64_t sys_chdir(libvm_linux *lp, int dirfd, uint64_t upath)
 	return 0;
 }
 
+/*
+ * poll: files and directories are always ready; fds on the caller's host
+ * fds are polled on the host (at once if a file is ready).
+ */
+static int64_t sys_poll(libvm_linux *lp, uint64_t ufds, uint64_t n,
+			int64_t timeout)
+{
+	struct pollfd host[LP_MAX_FDS], *g;
+	int map[LP_MAX_FDS], nh = 0, ready = 0, r, idx;
+	uint64_t i;
+
+	if (n > LP_MAX_FDS)
+		return -EINVAL;
+	g = lp_uptr(lp, ufds, n * sizeof(*g), true);
+	if (!g && n)
+		return -EFAULT;
+	for (i = 0; i < n; i++) {
+		const struct lp_file *f = g[i].fd < 0 ? NULL :
+			fd_file(lp, (uint64_t)g[i].fd, &idx);
+
+		g[i].revents = 0;
+		if (g[i].fd < 0)
+			continue;
+		if (!f || host_fd(lp, f, idx) < 0) {
+			g[i].revents = POLLNVAL;
+		} else if (f->kind != LP_F_STDIO) {
+			g[i].revents = g[i].events & (POLLIN | POLLOUT |
+						      POLLRDNORM | POLLWRNORM);
+		} else {
+			host[nh] = (struct pollfd){ host_fd(lp, f, idx),
+						    g[i].events, 0 };
+			map[nh++] = (int)i;
+			continue;
+		}
+		ready += !!g[i].revents;
+	}
+	if (nh) {
+		r = poll(host, (nfds_t)nh, ready ? 0 : (int)timeout);
+		if (r < 0)
+			return ready ? ready : -errno;
+		for (r = 0; r < nh; r++) {
+			g[map[r]].revents = host[r].revents;
+			ready += !!host[r].revents;
+		}
+	}
+	return ready;
+}
+
 /* ---- dispatch ---- */
 
 int64_t lp_sys_fs(libvm_linux *lp, uint64_t nr, const uint64_t a[6],
@@ -604,6 +653,7 @@ int64_t lp_sys_fs(libvm_linux *lp, uint64_t nr, const uint64_t a[6],
 	case 5:		return sys_fstat(lp, a[0], a[1]);
 	case 6:		return sys_fstatat(lp, LP_AT_FDCWD, a[0], a[1],
 					   LP_AT_SYMLINK_NOFOLLOW);
+	case 7:		return sys_poll(lp, a[0], a[1], (int64_t)(int)a[2]);
 	case 8:		return sys_lseek(lp, a[0], (int64_t)a[1], (int)a[2]);
 	case 16:	return fd_file(lp, a[0], NULL) ? -ENOTTY : -EBADF;
 	case 17:	return (int64_t)a[3] < 0 ? -EINVAL :

@@ -163,8 +163,9 @@ static int build_stack(libvm_linux *lp, const struct lp_elf *e, int argc,
 	}
 	r = libvm_mem_write(lp->vm, lp->mem_size - s.used,
 			    s.buf + s.size - s.used, s.used);
-	snprintf(lp->st->execfn, sizeof(lp->st->execfn), "%s",
-		 argc ? argv[0] : "");
+	/* readlink("/proc/self/exe") must be absolute (glibc asserts) */
+	snprintf(lp->st->execfn, sizeof(lp->st->execfn), "%s%s",
+		 argc && argv[0][0] == '/' ? "" : "/", argc ? argv[0] : "");
 out:
 	free(vec);
 	free(s.buf);
