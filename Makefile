@@ -54,6 +54,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Ilib
 # The lib/ sources and libraries each target links (no KVM in them).
 FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
+FUZZ_LIB_linuxelf := lib/linuxprog/elf.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
 # fuzz_snapshot runs only the snapshot file parser, but lvm_snap_free and
 # the rest of lib/snapshot/snapshot.c come with the whole library.
@@ -233,6 +234,7 @@ fuzz-deps:
 	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
 
 $(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
+$(B)/fuzz/fuzz_linuxelf: $(FUZZ_LIB_linuxelf) lib/linuxprog/lp.h
 $(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
 	lib/snapshot/snapfile.h
 
@@ -244,6 +246,19 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 $(B)/fuzz/corpus/elf/.stamp: fuzz/elf-seeds.sh $(ELF_IMGS)
 	@rm -rf $(@D)
 	sh fuzz/elf-seeds.sh $(@D) $(ELF_IMGS)
+	@touch $@
+
+comma := ,
+# Seeds for fuzz_linuxelf: the head of each static test program (its
+# headers and the start of its segments), ET_EXEC and static PIE.
+# And whole small programs that load: ET_EXEC and a static PIE.
+$(B)/fuzz/corpus/linuxelf/.stamp: fuzz/linuxelf_seed.c $(LINUXPROGS)
+	@rm -rf $(@D) && mkdir -p $(@D)
+	for p in $(LINUXPROGS); do head -c 16384 $$p > $(@D)/$${p##*/}; done
+	$(CC) $(subst 0x100000,0x400000,$(ELF_IMG_CFLAGS)) -o $(@D)/tiny $<
+	$(CC) $(filter-out -no-pie -fno-pie -static -Wl$(comma)-Ttext-segment=%,\
+		$(ELF_IMG_CFLAGS)) \
+		-fPIE -static-pie -o $(@D)/tiny-pie $<
 	@touch $@
 
 # Seeds for fuzz_snapshot: a snapshot built by hand (no KVM) and saved,
@@ -260,7 +275,7 @@ $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 
 # Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
-		$(B)/fuzz/corpus/snapshot/.stamp
+		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
 		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \

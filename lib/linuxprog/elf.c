@@ -46,7 +46,7 @@ static int check_load(const Elf64_Phdr *p, size_t len)
 		return bad("segment file size above memory size", p->p_filesz);
 	if (p->p_offset > len || p->p_filesz > len - p->p_offset)
 		return bad("segment beyond the file", p->p_offset);
-	if (!p->p_memsz || add_overflows(p->p_vaddr, p->p_memsz) ||
+	if (add_overflows(p->p_vaddr, p->p_memsz) ||
 	    p->p_vaddr + p->p_memsz > (1ull << 47))
 		return bad("segment address", p->p_vaddr);
 	return 0;
@@ -95,16 +95,16 @@ int lp_elf_parse(struct lp_elf *e, const uint8_t *buf, size_t len,
 		return r;
 	memcpy(ph, buf + h.e_phoff, h.e_phnum * sizeof(ph[0]));
 	for (i = 0; i < h.e_phnum; i++) {
-		if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC) {
-			if (ph[i].p_type == PT_INTERP || h.e_type == ET_EXEC)
-				return bad("dynamically linked: only static "
-					   "programs run", ph[i].p_type);
-		}
+		if (ph[i].p_type == PT_INTERP)
+			return bad("dynamically linked: only static programs "
+				   "run", ph[i].p_type);
 		if (ph[i].p_type != PT_LOAD)
 			continue;
 		r = check_load(&ph[i], len);
 		if (r < 0)
 			return r;
+		if (!ph[i].p_memsz)
+			continue;	/* empty: Linux maps nothing */
 		lo = ph[i].p_vaddr < lo ? ph[i].p_vaddr : lo;
 		hi = ph[i].p_vaddr + ph[i].p_memsz > hi
 			     ? ph[i].p_vaddr + ph[i].p_memsz : hi;
@@ -120,7 +120,7 @@ int lp_elf_parse(struct lp_elf *e, const uint8_t *buf, size_t len,
 		struct lp_seg *s = &e->segs[e->nsegs];
 		uint64_t v = ph[i].p_vaddr + e->base;
 
-		if (ph[i].p_type != PT_LOAD)
+		if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
 			continue;
 		if (e->nsegs == LP_MAX_SEGS)
 			return bad("too many loadable segments", e->nsegs);
