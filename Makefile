@@ -410,8 +410,9 @@ $(KVM_PROBE): tests/probe/kvm_probe.c lib
 .PHONY: host-test kvm-test kvm-suites demo-run python-test-run bench-run \
 	fuzz-examples-smoke-run
 
-# What needs no KVM: the white-box unit tests and the fuzz targets.
-host-test: all fuzz-smoke
+# What needs no KVM: the white-box unit tests and the fuzz targets (once:
+# they are built with ASan and UBSan anyway, so not again under SAN).
+host-test: all $(if $(SAN),,fuzz-smoke)
 	$(UNIT_BIN) --jobs 2
 
 kvm-test: all $(KVM_PROBE) $(if $(SAN),,$(FUZZ_EX_LF) $(FUZZ_EX_MUT) \
