@@ -13,7 +13,7 @@
  *   - an i8042 at ports 0x60 and 0x64, enough to reset the machine;
  *   - a debug-exit port (0xf4): writing v ends the guest with status
  *     (v << 1) | 1;
- *   - a boot-marker port (0xf5): a write records the time since the
+ *   - a boot-marker port (0xf6): a write records the time since the
  *     platform's epoch;
  *   - ACPI tables (RSDP, XSDT, RSDT, a hardware-reduced FADT with sleep
  *     control and status registers, a MADT with every vCPU's local APIC
@@ -57,7 +57,7 @@ typedef struct libvm_platform libvm_platform;
 #define LIBVM_PORT_I8042_DATA	0x60
 #define LIBVM_PORT_I8042_CMD	0x64
 #define LIBVM_PORT_DEBUG_EXIT	0xf4
-#define LIBVM_PORT_BOOT_MARKER	0xf5
+#define LIBVM_PORT_BOOT_MARKER	0xf6
 /* ACPI sleep control (SLP_TYP << 2 | SLP_EN 0x20) and status, 8-bit. */
 #define LIBVM_PORT_SLEEP_CTL	0x600
 #define LIBVM_PORT_SLEEP_STS	0x601
