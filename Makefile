@@ -60,6 +60,9 @@ FUZZ_LIBS_elf := -lelf
 FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
 FUZZ_LIBS_snapshot := -lz -lelf -lpthread
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+# Programs built on the library: tools/NAME.c -> build/bin/NAME (installed).
+TOOLS := $(patsubst tools/%.c,$(B)/bin/%,$(wildcard tools/*.c))
+BINDIR ?= $(PREFIX)/bin
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
 BENCH_SRC := $(filter-out bench/cbench.c,$(wildcard bench/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -81,6 +84,9 @@ vpath %.c tests/guests examples/guests bench/guests
 # tests/guests32/NAME.c -> NAME.elf32 at 1 MiB.
 GUESTS += $(patsubst tests/guests16/%.c,$(B)/guests/%.elf16,$(wildcard tests/guests16/*.c)) \
 	$(patsubst tests/guests32/%.c,$(B)/guests/%.elf32,$(wildcard tests/guests32/*.c))
+# Platform test guests: tiny 32-bit kernels, CPL0, no SSE (PVM cannot
+# emulate it there): tests/platguests/NAME.c -> NAME.plat.elf at 1 MiB.
+GUESTS += $(patsubst tests/platguests/%.c,$(B)/guests/%.plat.elf,$(wildcard tests/platguests/*.c))
 GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables $(WARN) \
 	-Wno-missing-prototypes -nostdlib -static -Wl,-m,elf_i386 \
@@ -90,6 +96,7 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	fuzz-deps fuzz-smoke fuzz-examples fuzz-demo fuzz-examples-smoke
 
 all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
+	$(TOOLS) \
 	$(UNIT_BIN) $(ELF_IMGS) \
 	$(B)/lib/libvm.pc
 
@@ -105,6 +112,7 @@ $(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
 $(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
 $(filter $(B)/obj/lib/platform/%,$(LIB_OBJ)): lib/platform/plat.h \
 	lib/platform/aml.h
+$(filter $(B)/obj/lib/machine/%,$(LIB_OBJ)): lib/machine/mach.h
 $(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
 
 $(B)/obj/lib/%.o: lib/%.S
@@ -157,6 +165,11 @@ $(B)/guests/%.elf16: tests/guests16/%.c
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_X86_FLAGS) -m16 -Wl,-Ttext-segment=0x1000 -o $@ $<
 
+$(B)/guests/%.plat.elf: tests/platguests/%.c tests/platguests/pg.h
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_X86_FLAGS) -m32 -mgeneral-regs-only \
+		-Wl,-Ttext-segment=0x100000 -o $@ $<
+
 $(B)/guests/%.elf32: tests/guests32/%.c
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_X86_FLAGS) -m32 -msse2 -mfpmath=sse \
@@ -178,6 +191,10 @@ $(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS)
 $(B)/examples/%: examples/%.c lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
+
+$(B)/bin/%: tools/%.c lib
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
 $(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS)
 	@mkdir -p $(@D)
@@ -443,9 +460,10 @@ bench-run:
 		c_call_roundtrip_same_run rust_call_roundtrip; do \
 		echo "BENCH name=$$n skipped reason=no cargo ($(CARGO))"; done; fi
 
-install: lib $(GUEST_RT) $(B)/lib/libvm.pc
+install: lib $(GUEST_RT) $(B)/lib/libvm.pc $(TOOLS)
 	install -d $(DESTDIR)$(INCLUDEDIR)/libvm $(DESTDIR)$(LIBDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR)
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 644 include/libvm/*.h $(DESTDIR)$(INCLUDEDIR)/libvm/
 	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -459,7 +477,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libvm.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libvm.so \
 		$(DESTDIR)$(LIBDIR)/libvm.a $(DESTDIR)$(LIBDIR)/libvm-guest.a \
-		$(DESTDIR)$(PKGCONFIGDIR)/libvm.pc
+		$(DESTDIR)$(PKGCONFIGDIR)/libvm.pc \
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS)))
 
 clean:
 	rm -rf $(B)

@@ -14,5 +14,6 @@
 #include <libvm/snapshot.h>
 #include <libvm/cmplog.h>
 #include <libvm/platform.h>
+#include <libvm/machine.h>
 
 #endif

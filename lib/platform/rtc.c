@@ -5,8 +5,9 @@
  * it.  The clock is the host's UTC time plus an offset the guest sets by
  * writing the time registers; registers A-D and the other 114 bytes of
  * CMOS RAM are plain storage but for what the data sheet fixes:
- *   - A bit 7 (UIP) is set during the last 244 us of every second, before
- *     the registers change, as on the chip;
+ *   - A bit 7 (UIP) is set from 244 us before each second's update to the
+ *     end of the update cycle (1984 us into the second), as on the chip
+ *     with a 32.768 kHz time base;
  *   - B bit 2 picks binary or BCD, bit 1 24- or 12-hour time (bit 7 of the
  *     hour is PM);
  *   - C (interrupt flags) reads 0: this RTC raises no interrupts;
@@ -40,8 +41,9 @@
 #define D_VRT		0x80
 #define HOUR_PM		0x80
 
-/* UIP is set this long before each second's update. */
-#define UIP_NS		244000
+/* UIP is set this long before each second's update and during it. */
+#define UIP_BEFORE_NS	244000l
+#define UPDATE_NS	1984000l
 
 struct rtc_regs {
 	uint8_t index;
@@ -122,7 +124,8 @@ static uint8_t rtc_read(struct rtc_regs *s, unsigned reg)
 	case RTC_A:
 		guest_time(s, &tm, &ns);
 		return (uint8_t)((s->ram[RTC_A] & ~A_UIP) |
-				 (ns >= 1000000000l - UIP_NS ? A_UIP : 0));
+				 (ns >= 1000000000l - UIP_BEFORE_NS ||
+				  ns < UPDATE_NS ? A_UIP : 0));
 	case RTC_C:
 		return 0;
 	case RTC_D:
