@@ -71,8 +71,9 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 LINUXPROG_SRC := $(wildcard tests/linuxprog/*.c)
 LINUXPROGS := $(patsubst tests/linuxprog/%.c,$(B)/linuxprog/%,$(LINUXPROG_SRC))
 LINUXPROG_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Wno-missing-prototypes
-# Commands built on the library: tools/NAME.c -> $(B)/tools/NAME.
-TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+# Programs built on the library: tools/NAME.c -> build/bin/NAME (installed).
+TOOLS := $(patsubst tools/%.c,$(B)/bin/%,$(wildcard tools/*.c))
+BINDIR ?= $(PREFIX)/bin
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
 BENCH_SRC := $(filter-out bench/cbench.c,$(wildcard bench/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -94,6 +95,9 @@ vpath %.c tests/guests examples/guests bench/guests
 # tests/guests32/NAME.c -> NAME.elf32 at 1 MiB.
 GUESTS += $(patsubst tests/guests16/%.c,$(B)/guests/%.elf16,$(wildcard tests/guests16/*.c)) \
 	$(patsubst tests/guests32/%.c,$(B)/guests/%.elf32,$(wildcard tests/guests32/*.c))
+# Platform test guests: tiny 32-bit kernels, CPL0, no SSE (PVM cannot
+# emulate it there): tests/platguests/NAME.c -> NAME.plat.elf at 1 MiB.
+GUESTS += $(patsubst tests/platguests/%.c,$(B)/guests/%.plat.elf,$(wildcard tests/platguests/*.c))
 GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables $(WARN) \
 	-Wno-missing-prototypes -nostdlib -static -Wl,-m,elf_i386 \
@@ -118,6 +122,9 @@ $(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
 
 $(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
 $(filter $(B)/obj/lib/linuxprog/%,$(LIB_OBJ)): lib/linuxprog/lp.h
+$(filter $(B)/obj/lib/platform/%,$(LIB_OBJ)): lib/platform/plat.h \
+	lib/platform/aml.h
+$(filter $(B)/obj/lib/machine/%,$(LIB_OBJ)): lib/machine/mach.h
 $(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
 $(filter $(B)/obj/lib/virtio/%,$(LIB_OBJ)): lib/virtio/vio.h
 
@@ -171,6 +178,11 @@ $(B)/guests/%.elf16: tests/guests16/%.c
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_X86_FLAGS) -m16 -Wl,-Ttext-segment=0x1000 -o $@ $<
 
+$(B)/guests/%.plat.elf: tests/platguests/%.c tests/platguests/pg.h
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_X86_FLAGS) -m32 -mgeneral-regs-only \
+		-Wl,-Ttext-segment=0x100000 -o $@ $<
+
 $(B)/guests/%.elf32: tests/guests32/%.c
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_X86_FLAGS) -m32 -msse2 -mfpmath=sse \
@@ -202,7 +214,7 @@ $(B)/examples/%: examples/%.c lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-$(B)/tools/%: tools/%.c lib
+$(B)/bin/%: tools/%.c lib
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
@@ -502,9 +514,10 @@ bench-run:
 		c_call_roundtrip_same_run rust_call_roundtrip; do \
 		echo "BENCH name=$$n skipped reason=no cargo ($(CARGO))"; done; fi
 
-install: lib $(GUEST_RT) $(B)/lib/libvm.pc
+install: lib $(GUEST_RT) $(B)/lib/libvm.pc $(TOOLS)
 	install -d $(DESTDIR)$(INCLUDEDIR)/libvm $(DESTDIR)$(LIBDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR)
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 644 include/libvm/*.h $(DESTDIR)$(INCLUDEDIR)/libvm/
 	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -518,7 +531,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libvm.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libvm.so \
 		$(DESTDIR)$(LIBDIR)/libvm.a $(DESTDIR)$(LIBDIR)/libvm-guest.a \
-		$(DESTDIR)$(PKGCONFIGDIR)/libvm.pc
+		$(DESTDIR)$(PKGCONFIGDIR)/libvm.pc \
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS)))
 
 clean:
 	rm -rf $(B)
