@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -33,6 +34,8 @@
 #define CTRL_A		0x01
 #define MAX_INITRDS	64
 #define DEFAULT_CMDLINE	"console=ttyS0"
+#define VIRTIO_CMDLINE	"console=hvc0"
+#define MAX_DISKS	16
 
 static void usage(FILE *f)
 {
@@ -54,9 +57,19 @@ static void usage(FILE *f)
 "                  repeat for more, each module gets its file name)\n"
 "  --cmdline STR   the kernel command line (default \"%s\")\n"
 "  --timeout SEC   stop the guest after SEC seconds (decimals allowed)\n"
+"  --disk FILE[,ro] a virtio-blk disk on the raw image FILE, read-only\n"
+"                  with ,ro (repeat for more: vda, vdb, ...)\n"
+"  --console serial|virtio\n"
+"                  where the terminal goes: the serial port (default) or a\n"
+"                  virtio console (hvc0; the default command line becomes\n"
+"                  \"%s\")\n"
+"  --rng           a virtio-rng device (/dev/hwrng), fed by getrandom\n"
 "  --stats         at the end, print timings and vmrun's own memory\n"
 "                  (RSS beyond the guest's RAM) on stderr\n"
 "  -h, --help      this text\n"
+"\n"
+"Virtio devices are virtio-mmio, announced in the ACPI tables: Linux\n"
+"finds them with its virtio_mmio driver and no kernel options.\n"
 "\n"
 "Without KERNEL, vmrun boots a stock distribution kernel: $LIBVM_KERNEL,\n"
 "else the Debian kernel scripts/debian-kernel keeps in the build tree\n"
@@ -78,7 +91,8 @@ static void usage(FILE *f)
 "  %d                             host-side error (vmrun or libvm)\n"
 "  %d                               bad usage\n"
 "One line on stderr says how the guest ended.\n",
-		LIBVM_PLAT_MAX_CPUS, DEFAULT_CMDLINE, EX_QUIT, EX_CRASH,
+		LIBVM_PLAT_MAX_CPUS, DEFAULT_CMDLINE, VIRTIO_CMDLINE, EX_QUIT,
+		EX_CRASH,
 		EX_TIMEOUT, EX_HOST, EX_USAGE);
 }
 
@@ -209,12 +223,31 @@ static void *wait_thread(void *arg)
 }
 
 /*
- * Copy the terminal to the guest's UART until the machine ends; Ctrl-A x
- * cancels it.  Returns true if the user quit.
+ * Where typed bytes go: the UART, or the pipe a virtio console reads
+ * (pipe_fd >= 0, non-blocking).  Returns how many were taken.
  */
-static bool console_loop(libvm_machine *m, int done_fd)
+struct input {
+	libvm_platform *plat;
+	int pipe_fd;
+};
+
+static int64_t feed(const struct input *in, const uint8_t *buf, size_t n)
 {
-	libvm_platform *plat = libvm_machine_platform(m);
+	ssize_t k;
+
+	if (in->pipe_fd < 0)
+		return libvm_platform_uart_input(in->plat, buf, n);
+	k = write(in->pipe_fd, buf, n);
+	return k < 0 ? 0 : k;
+}
+
+/*
+ * Copy the terminal to the guest's console until the machine ends;
+ * Ctrl-A x cancels it.  Returns true if the user quit.
+ */
+static bool console_loop(libvm_machine *m, int done_fd, int pipe_fd)
+{
+	const struct input in = { libvm_machine_platform(m), pipe_fd };
 	uint8_t buf[256], pend[512];
 	size_t npend = 0, i;
 	bool ctrl_a = false, in_open = true, quit = false;
@@ -233,7 +266,7 @@ static bool console_loop(libvm_machine *m, int done_fd)
 		if (pf[0].revents)
 			break;
 		if (npend) {
-			took = libvm_platform_uart_input(plat, pend, npend);
+			took = feed(&in, pend, npend);
 			if (took > 0) {
 				memmove(pend, pend + took, npend - (size_t)took);
 				npend -= (size_t)took;
@@ -267,7 +300,7 @@ static bool console_loop(libvm_machine *m, int done_fd)
 				pend[npend++] = buf[i];
 		}
 		if (npend) {
-			took = libvm_platform_uart_input(plat, pend, npend);
+			took = feed(&in, pend, npend);
 			if (took > 0) {
 				memmove(pend, pend + took, npend - (size_t)took);
 				npend -= (size_t)took;
@@ -387,6 +420,87 @@ static int report(const libvm_machine_result *res, const char *err,
 	}
 }
 
+struct virtio_opts {
+	const char *disks[MAX_DISKS];
+	uint32_t ndisks;
+	bool console, rng;
+	int cons_pipe[2];	/* vmrun writes [1], the console reads [0] */
+};
+
+/* A device's window and line from the platform, created, announced. */
+static int place(libvm_platform *plat, uint64_t *base, uint32_t *gsi)
+{
+	int r = libvm_virtio_alloc(plat, base, gsi);
+
+	if (r < 0)
+		fprintf(stderr, "vmrun: virtio: %s\n", libvm_last_error());
+	return r;
+}
+
+static int announce(libvm_virtio_dev *dev, libvm_platform *plat, int r,
+		    const char *what)
+{
+	if (r == 0)
+		r = libvm_virtio_announce(dev, plat);
+	if (r < 0)
+		fprintf(stderr, "vmrun: %s: %s\n", what, libvm_last_error());
+	return r;
+}
+
+/* The --disk, --console virtio and --rng devices (before start). */
+static int add_virtio(libvm_machine *m, struct virtio_opts *o)
+{
+	libvm_platform *plat = libvm_machine_platform(m);
+	libvm_vm *vm = libvm_machine_vm(m);
+	libvm_virtio_dev *dev = NULL;
+	char path[PATH_MAX], *comma;
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < o->ndisks; i++) {
+		libvm_virtio_blk_config c = LIBVM_VIRTIO_BLK_CONFIG_INIT;
+
+		snprintf(path, sizeof(path), "%s", o->disks[i]);
+		comma = strrchr(path, ',');
+		if (comma && !strcmp(comma, ",ro")) {
+			*comma = 0;
+			c.flags = LIBVM_VIRTIO_BLK_READONLY;
+		}
+		c.path = path;
+		if ((r = place(plat, &c.mmio_base, &c.gsi)) < 0)
+			return r;
+		r = libvm_virtio_blk_create(&dev, vm, &c);
+		if (announce(dev, plat, r, path) < 0)
+			return -1;
+	}
+	if (o->console) {
+		libvm_virtio_console_config c = LIBVM_VIRTIO_CONSOLE_CONFIG_INIT;
+
+		if (pipe2(o->cons_pipe, O_CLOEXEC) < 0 ||
+		    fcntl(o->cons_pipe[1], F_SETFL, O_NONBLOCK) < 0) {
+			perror("vmrun: pipe");
+			return -1;
+		}
+		c.in_fd = o->cons_pipe[0];
+		c.out_fd = STDOUT_FILENO;
+		if ((r = place(plat, &c.mmio_base, &c.gsi)) < 0)
+			return r;
+		r = libvm_virtio_console_create(&dev, vm, &c);
+		if (announce(dev, plat, r, "virtio console") < 0)
+			return -1;
+	}
+	if (o->rng) {
+		libvm_virtio_rng_config c = LIBVM_VIRTIO_RNG_CONFIG_INIT;
+
+		if ((r = place(plat, &c.mmio_base, &c.gsi)) < 0)
+			return r;
+		r = libvm_virtio_rng_create(&dev, vm, &c);
+		if (announce(dev, plat, r, "virtio rng") < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	char *end;
@@ -409,6 +523,9 @@ int main(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, 'l' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "rng", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -417,6 +534,7 @@ int main(int argc, char **argv)
 	const char *initrds[MAX_INITRDS];
 	double t_start = now_s(), timeout = 0, create_s;
 	struct waiter w = { 0 };
+	struct virtio_opts vio = { .cons_pipe = { -1, -1 } };
 	libvm_machine *m = NULL;
 	uint32_t mib = 256, ninit = 0;
 	bool quit = false, stats = false;
@@ -451,6 +569,19 @@ int main(int argc, char **argv)
 		case 's':
 			stats = true;
 			break;
+		case 'd':
+			if (vio.ndisks == MAX_DISKS)
+				goto bad;
+			vio.disks[vio.ndisks++] = optarg;
+			break;
+		case 'C':
+			if (strcmp(optarg, "serial") && strcmp(optarg, "virtio"))
+				goto bad;
+			vio.console = !strcmp(optarg, "virtio");
+			break;
+		case 'r':
+			vio.rng = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -473,7 +604,7 @@ int main(int argc, char **argv)
 	cfg.mem_size = (uint64_t)mib << 20;
 	cfg.kernel_path = kernel;
 	if (!cfg.cmdline)
-		cfg.cmdline = DEFAULT_CMDLINE;
+		cfg.cmdline = vio.console ? VIRTIO_CMDLINE : DEFAULT_CMDLINE;
 	cfg.initrd_paths = initrds;
 	cfg.ninitrds = ninit;
 	cfg.console_out_fd = STDOUT_FILENO;
@@ -481,6 +612,10 @@ int main(int argc, char **argv)
 
 	r = libvm_machine_create(&m, &cfg);
 	create_s = now_s() - t_start;
+	if (r == 0 && add_virtio(m, &vio) < 0) {
+		libvm_machine_destroy(m);
+		return EX_HOST;
+	}
 	if (r == 0)
 		r = libvm_machine_start(m);
 	if (r < 0) {
@@ -500,7 +635,7 @@ int main(int argc, char **argv)
 		libvm_machine_cancel(m);
 		wait_thread(&w);
 	} else {
-		quit = console_loop(m, pipefd[0]);
+		quit = console_loop(m, pipefd[0], vio.cons_pipe[1]);
 		pthread_join(wt, NULL);
 	}
 	restore_terminal();
@@ -509,7 +644,11 @@ int main(int argc, char **argv)
 	if (stats)
 		print_stats(m, &w.res, cfg.mem_size, create_s);
 	r = report(&w.res, w.r < 0 ? w.err : NULL, quit, timeout);
-	libvm_machine_destroy(m);
+	libvm_machine_destroy(m);	/* its virtio devices too */
+	if (vio.cons_pipe[0] >= 0) {
+		close(vio.cons_pipe[0]);
+		close(vio.cons_pipe[1]);
+	}
 	return r;
 bad:
 	fprintf(stderr, "vmrun: bad usage (see vmrun --help)\n");

@@ -32,6 +32,7 @@
 #ifndef LIBVM_VIRTIO_H
 #define LIBVM_VIRTIO_H
 
+#include <libvm/platform.h>
 #include <libvm/vm.h>
 
 #ifdef __cplusplus
@@ -193,6 +194,23 @@ typedef struct libvm_virtio_stats {
 
 LIBVM_API int libvm_virtio_stats_get(const libvm_virtio_dev *dev,
 				     libvm_virtio_stats *out);
+
+/* ---- on a platform (<libvm/platform.h>, the machine's) -------------- */
+
+/*
+ * Take a register window and an interrupt line for a virtio device from
+ * the platform's allocators, for libvm_virtio_config.mmio_base and .gsi.
+ */
+LIBVM_API int libvm_virtio_alloc(libvm_platform *plat, uint64_t *mmio_base,
+				 uint32_t *gsi);
+/*
+ * Announce a created device in the platform's DSDT (_HID "LNRO0005", its
+ * registers and its interrupt, edge-triggered, active high) so that Linux
+ * binds virtio_mmio to it with no kernel options.  Before the ACPI tables
+ * are written (libvm_machine_start).
+ */
+LIBVM_API int libvm_virtio_announce(libvm_virtio_dev *dev,
+				    libvm_platform *plat);
 
 /* ---- descriptor chains ----------------------------------------------- */
 
