@@ -586,6 +586,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                              c_uint32]),
     "libvm_virtio_rng_create": (c_int, [_p(_vp), _vp,
                                         _p(libvm_virtio_rng_config)]),
+    "libvm_virtio_alloc": (c_int, [_vp, _u64p, _p(c_uint32)]),
+    "libvm_virtio_announce": (c_int, [_vp, _vp]),
 }
 
 # ---- loading the shared library --------------------------------------------

@@ -759,6 +759,9 @@ libvm_functions! {
     fn libvm_virtio_rng_config_init(cfg: *mut libvm_virtio_rng_config, version: u32) -> c_int;
     fn libvm_virtio_rng_create(out: *mut *mut libvm_virtio_dev, vm: *mut libvm_vm,
                                cfg: *const libvm_virtio_rng_config) -> c_int;
+    // plat: a libvm_platform * (<libvm/platform.h>)
+    fn libvm_virtio_alloc(plat: *mut c_void, mmio_base: *mut u64, gsi: *mut u32) -> c_int;
+    fn libvm_virtio_announce(dev: *mut libvm_virtio_dev, plat: *mut c_void) -> c_int;
 }
 
 // ---- layout table ---------------------------------------------------------
