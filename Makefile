@@ -62,7 +62,8 @@ FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
 FUZZ_LIBS_snapshot := -lz -lelf -lpthread
 # fuzz_virtio stands in for lib/virtio/device.c (no KVM, no threads).
 FUZZ_LIB_virtio := lib/virtio/virtq.c lib/virtio/chain.c lib/virtio/mmio.c \
-	lib/virtio/blk.c lib/virtio/rng.c lib/virtio/console.c lib/core/error.c
+	lib/virtio/blk.c lib/virtio/rng.c lib/virtio/console.c \
+	lib/virtio/version.c lib/core/error.c
 FUZZ_LIBS_virtio := -lpthread
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 # Static Linux programs the Linux-program tests and benchmarks run as

@@ -48,19 +48,26 @@ static int mmio_log(libvm_vcpu *vcpu, uint64_t addr, void *data,
  * reads): the 4-byte write of 0xdeadbeef goes to the eventfd, the others
  * to the trap handler.
  */
-Test(eventfd, ioeventfd_mmio_datamatch, .timeout = VCPU_TIMEOUT)
+/* g_mmio aimed at 0x100000, whose page logs its writes into *l. */
+static void mmio_guest(struct mlog *l)
 {
-	struct mlog l = { 0 };
 	libvm_regs r;
-	libvm_exit ex;
-	int fd = new_eventfd();
 
 	h_load(g_vm, g_mmio);
 	h_get_regs(&r, g_vcpu);
 	r.rbx = 0x10;
 	h_set_regs(g_vcpu, &r);
 	OK(libvm_trap_register(g_vm, LIBVM_TRAP_MMIO, 0x100000, 0x100,
-			       mmio_log, &l));
+			       mmio_log, l));
+}
+
+Test(eventfd, ioeventfd_mmio_datamatch, .timeout = VCPU_TIMEOUT)
+{
+	struct mlog l = { 0 };
+	libvm_exit ex;
+	int fd = new_eventfd();
+
+	mmio_guest(&l);
 	OK(libvm_vm_ioeventfd(g_vm, fd, LIBVM_TRAP_MMIO, 0x100004, 4,
 			      0xdeadbeef, LIBVM_IOEVENTFD_DATAMATCH));
 	h_run_expect_io(&ex, g_vcpu, 0x30, 1, LIBVM_WRITE);
@@ -78,16 +85,10 @@ Test(eventfd, ioeventfd_mmio_datamatch, .timeout = VCPU_TIMEOUT)
 Test(eventfd, ioeventfd_other_value_traps, .timeout = VCPU_TIMEOUT)
 {
 	struct mlog l = { 0 };
-	libvm_regs r;
 	libvm_exit ex;
 	int fd = new_eventfd();
 
-	h_load(g_vm, g_mmio);
-	h_get_regs(&r, g_vcpu);
-	r.rbx = 0x10;
-	h_set_regs(g_vcpu, &r);
-	OK(libvm_trap_register(g_vm, LIBVM_TRAP_MMIO, 0x100000, 0x100,
-			       mmio_log, &l));
+	mmio_guest(&l);
 	OK(libvm_vm_ioeventfd(g_vm, fd, LIBVM_TRAP_MMIO, 0x100004, 4, 7,
 			      LIBVM_IOEVENTFD_DATAMATCH));
 	h_run_expect_io(&ex, g_vcpu, 0x30, 1, LIBVM_WRITE);

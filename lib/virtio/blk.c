@@ -214,12 +214,15 @@ static int blk_open(struct vblk *b, const libvm_virtio_blk_config *cfg)
 
 static int check_blk(const libvm_virtio_blk_config *cfg)
 {
+	int r;
+
 	if (!cfg)
 		return lvm_err(LIBVM_EINVAL, "libvm_virtio_blk_create: NULL "
 			       "config");
-	if (cfg->version < 1 || cfg->version > LIBVM_VIRTIO_BLK_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_virtio_blk_config.version "
-			       "%u", cfg->version);
+	r = vio_check_version(cfg->version, LIBVM_VIRTIO_BLK_CONFIG_VERSION,
+			      "libvm_virtio_blk_config");
+	if (r < 0)
+		return r;
 	if (!cfg->path || (cfg->flags & ~LIBVM_VIRTIO_BLK_READONLY) ||
 	    (cfg->serial && strlen(cfg->serial) > ID_BYTES) ||
 	    cfg->queue_size == 1 || cfg->queue_size == 2)
@@ -269,13 +272,7 @@ LIBVM_API int libvm_virtio_blk_config_init(libvm_virtio_blk_config *cfg,
 {
 	static const libvm_virtio_blk_config def = LIBVM_VIRTIO_BLK_CONFIG_INIT;
 
-	if (!cfg)
-		return lvm_err(LIBVM_EINVAL, "libvm_virtio_blk_config_init: "
-			       "NULL");
-	if (version < 1 || version > LIBVM_VIRTIO_BLK_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_virtio_blk_config "
-			       "version %u", version);
-	*cfg = def;
-	cfg->version = version;
-	return 0;
+	return vio_struct_init(cfg, &def, sizeof(def), version,
+			       LIBVM_VIRTIO_BLK_CONFIG_VERSION,
+			       "libvm_virtio_blk_config");
 }

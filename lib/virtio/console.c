@@ -135,18 +135,11 @@ static void console_free(void *opaque)
 LIBVM_API int libvm_virtio_console_config_init(
 	libvm_virtio_console_config *cfg, uint32_t version)
 {
-	static const libvm_virtio_console_config def =
-		LIBVM_VIRTIO_CONSOLE_CONFIG_INIT;
+	static const libvm_virtio_console_config def = LIBVM_VIRTIO_CONSOLE_CONFIG_INIT;
 
-	if (!cfg)
-		return lvm_err(LIBVM_EINVAL, "libvm_virtio_console_config_init: "
-			       "NULL");
-	if (version < 1 || version > LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_virtio_console_config "
-			       "version %u", version);
-	*cfg = def;
-	cfg->version = version;
-	return 0;
+	return vio_struct_init(cfg, &def, sizeof(def), version,
+			       LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION,
+			       "libvm_virtio_console_config");
 }
 
 LIBVM_API int libvm_virtio_console_create(
@@ -156,14 +149,16 @@ LIBVM_API int libvm_virtio_console_create(
 	libvm_virtio_config vc = LIBVM_VIRTIO_CONFIG_INIT;
 	uint8_t space[CFG_SIZE] = { 0 };
 	struct vcons *c;
+	int r;
 
 	if (!cfg)
 		return lvm_err(LIBVM_EINVAL, "libvm_virtio_console_create: "
 			       "NULL config");
-	if (cfg->version < 1 ||
-	    cfg->version > LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_virtio_console_config."
-			       "version %u", cfg->version);
+	r = vio_check_version(cfg->version,
+			      LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION,
+			      "libvm_virtio_console_config");
+	if (r < 0)
+		return r;
 	if (cfg->flags || cfg->reserved || cfg->in_fd < -1 || cfg->out_fd < -1)
 		return lvm_err(LIBVM_EINVAL, "libvm_virtio_console_config: "
 			       "flags %#x, in_fd %d, out_fd %d", cfg->flags,

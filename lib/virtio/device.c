@@ -390,12 +390,7 @@ LIBVM_API int libvm_virtio_config_init(libvm_virtio_config *cfg,
 {
 	static const libvm_virtio_config def = LIBVM_VIRTIO_CONFIG_INIT;
 
-	if (!cfg)
-		return lvm_err(LIBVM_EINVAL, "libvm_virtio_config_init: NULL");
-	if (version < 1 || version > LIBVM_VIRTIO_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_virtio_config version %u",
-			       version);
-	*cfg = def;
-	cfg->version = version;
-	return 0;
+	return vio_struct_init(cfg, &def, sizeof(def), version,
+			       LIBVM_VIRTIO_CONFIG_VERSION,
+			       "libvm_virtio_config");
 }

@@ -51,15 +51,9 @@ LIBVM_API int libvm_virtio_rng_config_init(libvm_virtio_rng_config *cfg,
 {
 	static const libvm_virtio_rng_config def = LIBVM_VIRTIO_RNG_CONFIG_INIT;
 
-	if (!cfg)
-		return lvm_err(LIBVM_EINVAL, "libvm_virtio_rng_config_init: "
-			       "NULL");
-	if (version < 1 || version > LIBVM_VIRTIO_RNG_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_virtio_rng_config "
-			       "version %u", version);
-	*cfg = def;
-	cfg->version = version;
-	return 0;
+	return vio_struct_init(cfg, &def, sizeof(def), version,
+			       LIBVM_VIRTIO_RNG_CONFIG_VERSION,
+			       "libvm_virtio_rng_config");
 }
 
 LIBVM_API int libvm_virtio_rng_create(libvm_virtio_dev **out, libvm_vm *vm,
@@ -67,12 +61,15 @@ LIBVM_API int libvm_virtio_rng_create(libvm_virtio_dev **out, libvm_vm *vm,
 {
 	libvm_virtio_config vc = LIBVM_VIRTIO_CONFIG_INIT;
 
+	int r;
+
 	if (!cfg)
 		return lvm_err(LIBVM_EINVAL, "libvm_virtio_rng_create: NULL "
 			       "config");
-	if (cfg->version < 1 || cfg->version > LIBVM_VIRTIO_RNG_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_virtio_rng_config.version "
-			       "%u", cfg->version);
+	r = vio_check_version(cfg->version, LIBVM_VIRTIO_RNG_CONFIG_VERSION,
+			      "libvm_virtio_rng_config");
+	if (r < 0)
+		return r;
 	if (cfg->flags || cfg->reserved)
 		return lvm_err(LIBVM_EINVAL, "libvm_virtio_rng_config: flags "
 			       "%#x", cfg->flags);

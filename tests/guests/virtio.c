@@ -386,43 +386,49 @@ LIBVM_EXPORT int64_t blk_stream(int64_t di, uint32_t type, uint64_t total,
 	return 0;
 }
 
-/* Chain one buffer on queue qi, writable or not; the used length. */
-static int64_t one_buf(int64_t di, uint32_t qi, uint64_t buf, uint64_t len,
-		       uint16_t flags)
+/* Device di's queue qi, or NULL. */
+static struct vdev *with_queue(int64_t di, uint32_t qi)
 {
 	struct vdev *d = dev_at(di);
-	struct vqd *q;
+
+	return d && qi < d->nq ? d : (struct vdev *)0;
+}
+
+/* Make the chain at descriptor 0 of queue qi available: the used length. */
+static int64_t run_chain(struct vdev *d, uint32_t qi)
+{
 	uint32_t used = 0;
 	int64_t r;
 
-	if (!d || qi >= d->nq)
-		return -VD_EQUEUE;
-	q = &d->q[qi];
-	q->desc[0] = (struct vdesc){ buf, (uint32_t)len, flags, 0 };
-	put_avail(q, 0, 0);
+	put_avail(&d->q[qi], 0, 0);
 	publish(d, qi, 1);
 	r = wait_used(d, qi, &used);
 	return r < 0 ? r : used;
 }
 
-/* A readable buffer then a writable one on queue qi: the used length. */
+/* One buffer on queue qi, writable or not. */
+static int64_t one_buf(int64_t di, uint32_t qi, uint64_t buf, uint64_t len,
+		       uint16_t flags)
+{
+	struct vdev *d = with_queue(di, qi);
+
+	if (!d)
+		return -VD_EQUEUE;
+	d->q[qi].desc[0] = (struct vdesc){ buf, (uint32_t)len, flags, 0 };
+	return run_chain(d, qi);
+}
+
+/* A readable buffer then a writable one on queue qi. */
 LIBVM_EXPORT int64_t vd_xfer(int64_t di, uint32_t qi, uint64_t in,
 			     uint64_t inlen, uint64_t out, uint64_t outlen)
 {
-	struct vdev *d = dev_at(di);
-	struct vqd *q;
-	uint32_t used = 0;
-	int64_t r;
+	struct vdev *d = with_queue(di, qi);
 
-	if (!d || qi >= d->nq)
+	if (!d)
 		return -VD_EQUEUE;
-	q = &d->q[qi];
-	q->desc[0] = (struct vdesc){ in, (uint32_t)inlen, D_NEXT, 1 };
-	q->desc[1] = (struct vdesc){ out, (uint32_t)outlen, D_WRITE, 0 };
-	put_avail(q, 0, 0);
-	publish(d, qi, 1);
-	r = wait_used(d, qi, &used);
-	return r < 0 ? r : used;
+	d->q[qi].desc[0] = (struct vdesc){ in, (uint32_t)inlen, D_NEXT, 1 };
+	d->q[qi].desc[1] = (struct vdesc){ out, (uint32_t)outlen, D_WRITE, 0 };
+	return run_chain(d, qi);
 }
 
 LIBVM_EXPORT int64_t rng_read(int64_t di, uint64_t buf, uint64_t len)
