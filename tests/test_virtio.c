@@ -345,9 +345,9 @@ Test(virtio, bad_configs)
 	/* Fails once its eventfds and thread exist: none are left. */
 	FAILS(libvm_virtio_create(&d, env.vm, &c), LIBVM_EOVERLAP);
 	cr_assert_null(d);
-	cr_assert_eq(ve_count_threads(), threads + 1);
+	cr_assert_eq(ve_threads_settle(threads + 1), threads + 1);
 	libvm_virtio_destroy(ok);
-	cr_assert_eq(ve_count_threads(), threads);
+	cr_assert_eq(ve_threads_settle(threads), threads);
 	cr_assert_eq(h_count_fds(), fds);
 	FAILS(libvm_virtio_config_init(&c, 0), LIBVM_EVERSION);
 	OK(libvm_virtio_config_init(&c, 1));
@@ -371,9 +371,9 @@ Test(virtio, destroy_leaves_nothing)
 	ve_init(&env, 0, VE_DEV(0), VE_F_ALL, 1, 64, LIBVM_VIRTIO_ID_BLOCK);
 	cr_assert_eq(blk(0, T_IN, 0, VE_BUF, 512, 0), 0);
 	libvm_virtio_destroy(d);
-	cr_assert_eq(ve_count_threads(), threads + 1);
+	cr_assert_eq(ve_threads_settle(threads + 1), threads + 1);
 	ve_teardown(&env);	/* the rng goes with the VM */
-	cr_assert_eq(ve_count_threads(), threads);
+	cr_assert_eq(ve_threads_settle(threads), threads);
 	cr_assert_eq(h_count_fds(), fds);
 	libvm_virtio_destroy(NULL);
 	ve_setup(&env, 0);

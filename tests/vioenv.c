@@ -144,3 +144,15 @@ void ve_init(struct vioenv *e, int di, uint64_t base, uint64_t want,
 	cr_assert_eq(id, (int64_t)want_id, "vd_init(%d, %#llx): %lld", di,
 		     (unsigned long long)base, (long long)id);
 }
+
+int ve_threads_settle(int want)
+{
+	int i, n = ve_count_threads();
+
+	/* A joined thread leaves /proc a moment after pthread_join returns. */
+	for (i = 0; i < 2000 && n != want; i++) {
+		usleep(1000);
+		n = ve_count_threads();
+	}
+	return n;
+}

@@ -50,6 +50,8 @@ void ve_pattern(uint8_t *buf, uint64_t len, uint32_t seed);
 
 /* Device worker threads of this process (named libvm-virtio). */
 int ve_count_threads(void);
+/* The count once it is want, or after 2 s of waiting for that. */
+int ve_threads_settle(int want);
 
 /* vd_init of slot di on the device at base, asserting the device id. */
 void ve_init(struct vioenv *e, int di, uint64_t base, uint64_t want,
