@@ -54,13 +54,21 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Ilib
 # The lib/ sources and libraries each target links (no KVM in them).
 FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
+FUZZ_LIB_linuxelf := lib/linuxprog/elf.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
 # fuzz_snapshot runs only the snapshot file parser, but lvm_snap_free and
 # the rest of lib/snapshot/snapshot.c come with the whole library.
 FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
 FUZZ_LIBS_snapshot := -lz -lelf -lpthread
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
-# Programs built on the library: tools/NAME.c -> build/bin/NAME (installed).
+# Static Linux programs the Linux-program tests and benchmarks run as
+# guests, built with the host's libc: tests/linuxprog/NAME.c ->
+# $(B)/linuxprog/NAME (pie.c as a static PIE).
+LINUXPROG_SRC := $(wildcard tests/linuxprog/*.c)
+LINUXPROGS := $(patsubst tests/linuxprog/%.c,$(B)/linuxprog/%,$(LINUXPROG_SRC))
+LINUXPROG_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Wno-missing-prototypes
+# Commands built on the library: tools/NAME.c -> $(B)/bin/NAME, installed
+# into BINDIR.
 TOOLS := $(patsubst tools/%.c,$(B)/bin/%,$(wildcard tools/*.c))
 BINDIR ?= $(PREFIX)/bin
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
@@ -96,7 +104,7 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	fuzz-deps fuzz-smoke fuzz-examples fuzz-demo fuzz-examples-smoke
 
 all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
-	$(TOOLS) \
+	$(TOOLS) $(LINUXPROGS) \
 	$(UNIT_BIN) $(ELF_IMGS) \
 	$(B)/lib/libvm.pc
 
@@ -113,6 +121,7 @@ $(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
 $(filter $(B)/obj/lib/platform/%,$(LIB_OBJ)): lib/platform/plat.h \
 	lib/platform/aml.h
 $(filter $(B)/obj/lib/machine/%,$(LIB_OBJ)): lib/machine/mach.h
+$(filter $(B)/obj/lib/linuxprog/%,$(LIB_OBJ)): lib/linuxprog/lp.h
 $(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
 
 $(B)/obj/lib/%.o: lib/%.S
@@ -181,9 +190,18 @@ $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    $< > $@
 
-PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"'
+PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
+	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"'
 
-$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS)
+$(B)/linuxprog/%: tests/linuxprog/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -static -o $@ $< -lm
+
+$(B)/linuxprog/pie: tests/linuxprog/pie.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -fPIE -static-pie -o $@ $<
+
+$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
 		$(RPATH) $(PROG_LIBS) -lcriterion
@@ -196,7 +214,7 @@ $(B)/bin/%: tools/%.c lib
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS)
+$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS) $(LINUXPROGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		$(PROG_LIBS) -lm
@@ -229,6 +247,7 @@ fuzz-deps:
 	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
 
 $(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
+$(B)/fuzz/fuzz_linuxelf: $(FUZZ_LIB_linuxelf) lib/linuxprog/lp.h
 $(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
 	lib/snapshot/snapfile.h
 
@@ -240,6 +259,19 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 $(B)/fuzz/corpus/elf/.stamp: fuzz/elf-seeds.sh $(ELF_IMGS)
 	@rm -rf $(@D)
 	sh fuzz/elf-seeds.sh $(@D) $(ELF_IMGS)
+	@touch $@
+
+comma := ,
+# Seeds for fuzz_linuxelf: the head of each static test program (its
+# headers and the start of its segments), ET_EXEC and static PIE.
+# And whole small programs that load: ET_EXEC and a static PIE.
+$(B)/fuzz/corpus/linuxelf/.stamp: fuzz/linuxelf_seed.c $(LINUXPROGS)
+	@rm -rf $(@D) && mkdir -p $(@D)
+	for p in $(LINUXPROGS); do head -c 16384 $$p > $(@D)/$${p##*/}; done
+	$(CC) $(subst 0x100000,0x400000,$(ELF_IMG_CFLAGS)) -o $(@D)/tiny $<
+	$(CC) $(filter-out -no-pie -fno-pie -static -Wl$(comma)-Ttext-segment=%,\
+		$(ELF_IMG_CFLAGS)) \
+		-fPIE -static-pie -o $(@D)/tiny-pie $<
 	@touch $@
 
 # Seeds for fuzz_snapshot: a snapshot built by hand (no KVM) and saved,
@@ -256,7 +288,7 @@ $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 
 # Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
-		$(B)/fuzz/corpus/snapshot/.stamp
+		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
 		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \
@@ -391,8 +423,9 @@ $(KVM_PROBE): tests/probe/kvm_probe.c lib
 .PHONY: host-test kvm-test kvm-suites demo-run python-test-run bench-run \
 	fuzz-examples-smoke-run
 
-# What needs no KVM: the white-box unit tests and the fuzz targets.
-host-test: all fuzz-smoke
+# What needs no KVM: the white-box unit tests and the fuzz targets (once:
+# they are built with ASan and UBSan anyway, so not again under SAN).
+host-test: all $(if $(SAN),,fuzz-smoke)
 	$(UNIT_BIN) --jobs 2
 
 kvm-test: all $(KVM_PROBE) $(if $(SAN),,$(FUZZ_EX_LF) $(FUZZ_EX_MUT) \

@@ -96,6 +96,8 @@ struct lvm_rt {
 	 */
 	uint64_t sys_key, sys_sum;
 	bool sys_guarded;	/* its pages are out of user mode's reach */
+	libvm_hypercall_fn syscall_fn;	/* LIBVM_LONG_SYSCALL's handler */
+	void *syscall_opaque;
 };
 
 /* Layout of the system area (offsets from sys_gpa). */
@@ -127,7 +129,12 @@ struct lvm_rt {
 #define LVM_SEL_TSS(id)	(0x28 + 16 * (id))
 
 extern const uint8_t lvm_rt_code[], lvm_rt_dispatch[], lvm_rt_syscall[],
-	lvm_rt_code_end[];
+	lvm_rt_sysport[], lvm_rt_code_end[];
+
+/* Where SYSCALL leads in the runtime vm->rt describes. */
+#define LVM_RT_SYSCALL_ENTRY(rt) \
+	LVM_RT_ADDR((rt)->sys_gpa, ((rt)->flags & LIBVM_LONG_SYSCALL) ? \
+				   lvm_rt_sysport : lvm_rt_syscall)
 
 /* Guest address of a label of lib/x86/rt_code.S in the system area. */
 #define LVM_RT_ADDR(sys, label) \
@@ -250,6 +257,12 @@ struct libvm_vcpu {
 	bool rt_at_dispatch;	/* parked at the return OUT: calls set regs only */
 	uint64_t rt_stack;
 	libvm_sregs rt_sregs;	/* the long-mode sregs to restore */
+	/*
+	 * Where the SYSCALL entry runs on this host (LIBVM_LONG_SYSCALL):
+	 * 0 not known yet, 1 at CPL3 (PVM: the host returns for it), 2 at
+	 * CPL0 (its SYSRETQ returns).
+	 */
+	uint8_t rt_sys_where;
 };
 
 /* lib/core/memory.c */

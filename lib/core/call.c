@@ -83,6 +83,64 @@ static int fill_exception(libvm_vcpu *v, libvm_exit *ex, libvm_regs *regs)
 	return 0;
 }
 
+#define LVM_ENOSYS 38ull	/* Linux's ENOSYS */
+
+/*
+ * Where the SYSCALL entry runs on this host, learnt at the first system
+ * call of a vCPU: at CPL0 its SYSRETQ returns to the guest, at CPL3 (PVM)
+ * the host moves RIP and RFLAGS as SYSRET would.
+ */
+static int sys_where(libvm_vcpu *v)
+{
+	libvm_sregs s;
+
+	if (likely(v->rt_sys_where))
+		return v->rt_sys_where;
+	if (libvm_vcpu_get_sregs(&s, v) < 0)
+		return -1;
+	v->rt_sys_where = (s.cs.selector & 3) == 3 ? 1 : 2;
+	return v->rt_sys_where;
+}
+
+/* A SYSCALL that came to lvm_rt_sysport (LIBVM_LONG_SYSCALL). */
+static int rt_syscall(libvm_vcpu *v, libvm_exit *ex, libvm_regs *regs,
+		      int *stop)
+{
+	libvm_vm *vm = v->vm;
+	uint64_t args[6], ret = (uint64_t)-LVM_ENOSYS, nr = regs->rax;
+	int h = LIBVM_TRAP_CONTINUE, where = sys_where(v);
+	libvm_regs buf;
+
+	if (where < 0)
+		return -1;
+	if (vm->rt.syscall_fn) {
+		args[0] = regs->rdi, args[1] = regs->rsi, args[2] = regs->rdx;
+		args[3] = regs->r10, args[4] = regs->r8, args[5] = regs->r9;
+		h = vm->rt.syscall_fn(&ret, v, nr, args, vm->rt.syscall_opaque);
+		/* The handler may have set registers (or read them anew). */
+		regs = exit_regs(v, &buf);
+		if (!regs)
+			return -1;
+	}
+	regs->rax = ret;
+	if (where == 1) {
+		regs->rip = regs->rcx;
+		regs->rflags = (regs->r11 & 0x3c7fd7ull) | 0x2; /* SYSRET's */
+	}
+	if (v->sync_regs)
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	else if (libvm_vcpu_set_regs(v, regs) < 0)
+		return -1;
+	if (h == LIBVM_TRAP_CONTINUE)
+		return 1;
+	ex->reason = LIBVM_EXIT_STOPPED;
+	ex->u.stop.space = LIBVM_TRAP_SYSCALL;
+	ex->u.stop.code = h;
+	ex->u.stop.addr = nr;
+	*stop = h;
+	return 0;
+}
+
 int lvm_rt_port(libvm_vcpu *v, libvm_exit *ex, int *stop)
 {
 	struct kvm_run *run = v->run;
@@ -133,6 +191,8 @@ int lvm_rt_port(libvm_vcpu *v, libvm_exit *ex, int *stop)
 		return 0;
 	case LIBVM_PORT_EXCEPTION:
 		return fill_exception(v, ex, regs);
+	case LIBVM_PORT_SYSCALL:
+		return rt_syscall(v, ex, regs, stop);
 	}
 	return -1;
 }
@@ -159,6 +219,17 @@ LIBVM_API int libvm_hypercall_unregister(libvm_vm *vm, uint32_t nr)
 		return lvm_err(LIBVM_EINVAL, "libvm_hypercall_unregister: vm is "
 			       "NULL");
 	return lvm_trap_remove(vm, LIBVM_TRAP_HYPERCALL, nr);
+}
+
+LIBVM_API int libvm_syscall_handler_set(libvm_vm *vm, libvm_hypercall_fn fn,
+					void *opaque)
+{
+	if (!vm)
+		return lvm_err(LIBVM_EINVAL, "libvm_syscall_handler_set: vm is "
+			       "NULL");
+	vm->rt.syscall_fn = fn;
+	vm->rt.syscall_opaque = fn ? opaque : NULL;
+	return 0;
 }
 
 static int console_hc(uint64_t *ret, libvm_vcpu *v, uint64_t nr,

@@ -27,8 +27,9 @@
  * wrote none since), and every run ended the way user-mode code ends.
  * CPL3 code cannot reach CPL0 code of its own then (every gate leads to
  * libvm's exception stubs, SYSENTER has no CS, SYSCALL is off and, on
- * hosts that ignore EFER.SCE, leads to libvm's stub), so it cannot change
- * them.
+ * hosts that ignore EFER.SCE, leads to libvm's stub; with
+ * LIBVM_LONG_SYSCALL it is on and leads to libvm's stub that exits to the
+ * host and SYSRETs), so it cannot change them.
  */
 #define _GNU_SOURCE
 #include "snapshot.h"
@@ -184,7 +185,7 @@ static bool msrs_move(const struct lvm_vcpu_state *st)
 static bool syscall_to_stub(const struct lvm_rt *rt,
 			    const struct lvm_vcpu_state *st)
 {
-	uint64_t stub = LVM_RT_ADDR(rt->sys_gpa, lvm_rt_syscall);
+	uint64_t stub = LVM_RT_SYSCALL_ENTRY(rt);
 	bool lstar = false;
 	uint32_t i;
 
@@ -208,7 +209,9 @@ static bool vcpu_user_only(const struct lvm_rt *rt,
 	uint64_t sys = rt->sys_gpa;
 
 	if (!st->rt_long || st->id >= LIBVM_LONG_MAX_VCPUS ||
-	    k->cs.dpl != 3 || e->cs.dpl != 3 || ((k->efer | e->efer) & EFER_SCE))
+	    k->cs.dpl != 3 || e->cs.dpl != 3 ||
+	    (((k->efer | e->efer) & EFER_SCE) &&
+	     !(rt->flags & LIBVM_LONG_SYSCALL)))
 		return false;
 	if (e->cr3 != sys + LVM_SYS_PML4 || e->gdt.base != sys + LVM_SYS_GDT ||
 	    e->idt.base != sys + LVM_SYS_IDT ||

@@ -153,7 +153,8 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 	if (cfg->version != LIBVM_LONG_MODE_VERSION)
 		return lvm_err(LIBVM_EVERSION, "libvm_long_mode.version %u: "
 			       "this libvm knows 1", cfg->version);
-	if (cfg->flags & ~(LIBVM_LONG_SUPERVISOR | LIBVM_LONG_1G_PAGES))
+	if (cfg->flags & ~(LIBVM_LONG_SUPERVISOR | LIBVM_LONG_1G_PAGES |
+			   LIBVM_LONG_SYSCALL))
 		return lvm_err(LIBVM_EINVAL, "libvm_long_mode.flags %#x",
 			       cfg->flags);
 	sys = cfg->sys_gpa;
@@ -281,6 +282,12 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 					    "%#x-%#x are taken by a trap",
 					    LIBVM_PORT_HYPERCALL,
 					    LIBVM_PORT_EXCEPTION);
+			if ((cfg->flags & LIBVM_LONG_SYSCALL) &&
+			    t->base <= LIBVM_PORT_SYSCALL &&
+			    t->end > LIBVM_PORT_SYSCALL)
+				r = lvm_err(LIBVM_EOVERLAP, "long mode: port "
+					    "%#x is taken by a trap",
+					    LIBVM_PORT_SYSCALL);
 		}
 	}
 	if (!r) {
@@ -299,7 +306,7 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 /* SYSCALL leads to the runtime's stub (lib/x86/rt_code.S). */
 static int set_syscall_msrs(libvm_vcpu *v)
 {
-	uint64_t stub = LVM_RT_ADDR(v->vm->rt.sys_gpa, lvm_rt_syscall);
+	uint64_t stub = LVM_RT_SYSCALL_ENTRY(&v->vm->rt);
 	const struct {
 		uint32_t index;
 		uint64_t value;
@@ -366,9 +373,11 @@ LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 	/*
 	 * No SYSCALL in user mode: it raises #UD, reported like any
 	 * exception.  Hosts that ignore EFER.SCE (PVM) jump to LSTAR instead,
-	 * which leads to the runtime's stub that reports the same #UD.
+	 * which leads to the runtime's stub that reports the same #UD.  With
+	 * LIBVM_LONG_SYSCALL it leads to the stub that exits to the host.
 	 */
-	s.efer = (user ? 0 : EFER_SCE) | EFER_LME | EFER_LMA | EFER_NXE;
+	s.efer = (user && !(vm->rt.flags & LIBVM_LONG_SYSCALL) ? 0 : EFER_SCE) |
+		 EFER_LME | EFER_LMA | EFER_NXE;
 	r = libvm_vcpu_set_sregs(v, &s);
 	if (r < 0)
 		return r;
@@ -391,5 +400,6 @@ LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 	v->rt_stack = rsp;
 	v->rt_long = true;
 	v->rt_at_dispatch = false;
+	v->rt_sys_where = 0;
 	return 0;
 }
