@@ -13,5 +13,6 @@
 #include <libvm/call.h>
 #include <libvm/snapshot.h>
 #include <libvm/cmplog.h>
+#include <libvm/boot.h>
 
 #endif
