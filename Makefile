@@ -174,8 +174,8 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector \
 	-fno-builtin -fno-tree-loop-distribute-patterns $(WARN) \
 	-Wno-missing-prototypes -nostdlib -static -no-pie \
 	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
-TEST_KERNELS := $(addprefix $(B)/kernels/,bzimage.bin \
-	)
+TEST_KERNELS := $(addprefix $(B)/kernels/,bzimage.bin pvh32.elf pvh64.elf \
+	multiboot.elf multiboot-aout.bin)
 KERNEL_DEPS := tests/kernels/kcommon.h
 
 $(B)/kernels/bzimage.bin: tests/kernels/bzimage.S tests/kernels/bzimage.c \

@@ -200,7 +200,7 @@ uint32_t lvm_layout_map_count(const struct lvm_layout *l);
 void lvm_boot_gdt(uint8_t *gdt, bool long64, uint64_t tss);
 void lvm_boot_pagetables(uint8_t *pt, uint64_t gpa);
 
-/* elfnote.c: ELF notes and headers read by hand, bounds-checked. */
+/* elf.c: ELF kernels; notes and headers read by hand, bounds-checked. */
 /* 32 or 64 for an ELF x86 image, 0 for anything else. */
 uint32_t lvm_elf_class(const uint8_t *buf, size_t len);
 /*
@@ -209,6 +209,19 @@ uint32_t lvm_elf_class(const uint8_t *buf, size_t len);
  * program header or note.
  */
 int lvm_elf_pvh_entry(const uint8_t *buf, size_t len, uint64_t *entry);
+/*
+ * Parse an ELF kernel (lvm_elf_parse: segments at p_paddr, or p_vaddr
+ * with LIBVM_LOAD_VADDR) into p->img, take its segments in the layout,
+ * each ending at or below limit, and plan their writes.
+ */
+int lvm_plan_elf(struct lvm_boot_plan *p, const uint8_t *buf, size_t len,
+		 uint32_t flags, uint64_t limit);
+/*
+ * The guest-physical address of addr, a virtual (virt) or load address
+ * inside one of p->img's segments; LIBVM_EIMAGE when it is in none.
+ */
+int lvm_plan_elf_entry(const struct lvm_boot_plan *p, uint64_t addr,
+		       bool virt, uint64_t *phys);
 
 /* The planners: 0 and a complete plan, or < 0 and the detail message. */
 int lvm_bzimage_plan(struct lvm_boot_plan *p, const uint8_t *buf,

@@ -13,32 +13,18 @@
 extern const char startup_64[];
 void kmain(const uint8_t *zp);
 
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
+#define le k_le
 
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
+/* Long mode with __BOOT_CS (0x10) and __BOOT_DS (0x18), IF clear. */
 static void check_cpu(void)
 {
-	uint64_t cs, ds, es, ss, flags, cr0, cr4;
+	uint64_t cr0, cr4;
 	uint32_t lo, hi;
 
-	__asm__ volatile("mov %%cs, %0; mov %%ds, %1; mov %%es, %2; "
-			 "mov %%ss, %3" : "=r"(cs), "=r"(ds), "=r"(es),
-			 "=r"(ss));
-	__asm__ volatile("pushfq; pop %0" : "=r"(flags));
+	k_check_segments();
 	__asm__ volatile("mov %%cr0, %0; mov %%cr4, %1" : "=r"(cr0),
 			 "=r"(cr4));
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000080));
-	K_EQ("CS (__BOOT_CS)", cs & 0xffff, 0x10);
-	K_EQ("DS (__BOOT_DS)", ds & 0xffff, 0x18);
-	K_EQ("ES (__BOOT_DS)", es & 0xffff, 0x18);
-	K_EQ("SS (__BOOT_DS)", ss & 0xffff, 0x18);
-	K_EQ("RFLAGS.IF", flags & 0x200, 0);
 	K_EQ("CR0.PE and CR0.PG", cr0 & 0x80000001, 0x80000001);
 	K_EQ("CR4.PAE", cr4 & 0x20, 0x20);
 	K_EQ("EFER.LMA", lo & 0x400, 0x400);

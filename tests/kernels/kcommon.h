@@ -154,6 +154,16 @@ static void *k_ptr(uint64_t addr)
 	return (void *)(uintptr_t)addr;
 }
 
+/* Little-endian field of n bytes (the boot structures' layout). */
+static uint64_t k_le(const volatile uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
 /* A memory map entry, whatever the protocol's layout. */
 struct k_range {
 	uint64_t base, len;
@@ -171,6 +181,62 @@ static int k_covered(const struct k_range *m, unsigned n, uint64_t base,
 		    base + len <= m[i].base + m[i].len)
 			return 1;
 	return 0;
+}
+
+/* The segments every protocol here gets, and interrupts off. */
+static void k_check_segments(void)
+{
+	unsigned long cs, ds, es, ss, flags;
+
+	__asm__ volatile("mov %%cs, %0; mov %%ds, %1; mov %%es, %2; "
+			 "mov %%ss, %3" : "=r"(cs), "=r"(ds), "=r"(es),
+			 "=r"(ss));
+	__asm__ volatile("pushf; pop %0" : "=r"(flags));
+	K_EQ("CS", cs & 0xffff, 0x10);
+	K_EQ("DS", ds & 0xffff, 0x18);
+	K_EQ("ES", es & 0xffff, 0x18);
+	K_EQ("SS", ss & 0xffff, 0x18);
+	K_EQ("EFLAGS.IF", flags & 0x200, 0);
+}
+
+/* 32-bit protocols: protected mode, paging off. */
+static __attribute__((unused)) void k_check_prot32(void)
+{
+	unsigned long cr0;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	K_EQ("CR0.PE", cr0 & 1, 1);
+	K_EQ("CR0.PG", cr0 & 0x80000000ul, 0);
+	k_check_segments();
+}
+
+/* The loader zeroes the BSS (the test fills RAM with 0xa5 first). */
+static volatile uint32_t k_bss_probe[256];
+
+static __attribute__((unused)) void k_check_bss(void)
+{
+	unsigned i, nz = 0;
+
+	for (i = 0; i < 256; i++)
+		nz += k_bss_probe[i] != 0;
+	K_EQ("non-zero BSS words", nz, 0);
+}
+
+/* A module: its string says "len=LEN sum=FNV". */
+static __attribute__((unused)) void k_check_module(
+	const struct k_range *map, unsigned n, uint64_t at, uint64_t len,
+	const char *string)
+{
+	k_puts("module ");
+	k_putx(at);
+	k_puts(" ");
+	k_puts(string);
+	k_puts("\n");
+	K_EQ("module length", len, k_param_hex(string, "len", ~0ull));
+	K_EQ("module page aligned", at & 0xfff, 0);
+	K_TRUE("module is RAM", !len || k_covered(map, n, at, len, 1));
+	K_EQ("module checksum", k_fnv(k_ptr(at), len),
+	     k_param_hex(string, "sum", ~0ull));
 }
 
 /*

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The few ELF facts the boot protocols need before (or instead of)
- * libelf: is this an x86 ELF, of which class, and does a PT_NOTE segment
- * carry a PVH entry point (XEN_ELFNOTE_PHYS32_ENTRY).  Every read goes
- * through lvm_bytes_le, bounded by the file.
+ * ELF kernels for the boot protocols.  The few facts needed before (or
+ * instead of) libelf -- is this an x86 ELF, of which class, does a
+ * PT_NOTE segment carry a PVH entry point (XEN_ELFNOTE_PHYS32_ENTRY) --
+ * are read by hand, every read through lvm_bytes_le, bounded by the file.
+ * The segments themselves come from the ELF loader's parser
+ * (lvm_elf_parse) and go into the plan like any other placed range.
  */
 #include "plan.h"
 
@@ -141,4 +143,50 @@ int lvm_elf_pvh_entry(const uint8_t *buf, size_t len, uint64_t *entry)
 		r = walk_notes(&b, off, size, align == 8 ? 8 : 4, entry);
 	}
 	return r;
+}
+
+int lvm_plan_elf(struct lvm_boot_plan *p, const uint8_t *buf, size_t len,
+		 uint32_t flags, uint64_t limit)
+{
+	uint32_t i;
+	int r;
+
+	r = lvm_elf_parse(&p->img, buf, len, flags, p->lay.ram, p->lay.nram);
+	for (i = 0; r == 0 && i < p->img->nsegs; i++) {
+		const struct lvm_elf_seg *s = &p->img->segs[i];
+
+		if (s->addr + s->memsz > limit)
+			return lvm_err(LIBVM_EIMAGE, "ELF kernel: segment %u "
+				       "(%#llx+%#llx) ends beyond 4 GiB, out "
+				       "of a 32-bit kernel's reach", s->phdr,
+				       X(s->addr), X(s->memsz));
+		r = lvm_layout_take(&p->lay, s->addr, s->memsz, 0,
+				    "an ELF segment of the kernel");
+		if (r < 0)
+			return r;
+		lvm_plan_write(p, s->addr, buf + s->offset, s->filesz);
+		lvm_plan_write(p, s->addr + s->filesz, NULL,
+			       s->memsz - s->filesz);
+		lvm_plan_range(p, LIBVM_BOOT_KERNEL, s->phdr, s->addr,
+			       s->memsz);
+	}
+	return r;
+}
+
+int lvm_plan_elf_entry(const struct lvm_boot_plan *p, uint64_t addr,
+		       bool virt, uint64_t *phys)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->img->nsegs; i++) {
+		const struct lvm_elf_seg *s = &p->img->segs[i];
+		uint64_t base = virt ? s->vaddr : s->addr;
+
+		if (addr >= base && addr - base < s->memsz) {
+			*phys = s->addr + (addr - base);
+			return 0;
+		}
+	}
+	return lvm_err(LIBVM_EIMAGE, "ELF kernel: the entry point %#llx is "
+		       "not inside a loaded segment", X(addr));
 }
