@@ -172,7 +172,8 @@ static int check_layout(struct br_vm *t, const struct br_case *c)
 	for (i = 0; i < c->nresv; i++)
 		if (!covered(map, nmap, c->resv[i].base, c->resv[i].len,
 			     c->resv[i].type))
-			return fail(t, "reserved range %u is not in the map", i);
+			return fail(t, "reserved range %u is not in the map",
+				    i);
 	for (i = 0; i < nrg; i++) {
 		uint32_t w = rg[i].what;
 		uint32_t type = w == LIBVM_BOOT_KERNEL ||

@@ -69,7 +69,7 @@ typedef struct libvm_boot_module {
 typedef struct libvm_boot_config {
 	uint32_t version;	/* LIBVM_BOOT_CONFIG_VERSION */
 	uint32_t flags;		/* none yet: 0 */
-	const char *kernel_path;	/* a file, or NULL to take kernel_data */
+	const char *kernel_path; /* a file, or NULL to take kernel_data */
 	const void *kernel_data;
 	uint64_t kernel_len;
 	const char *cmdline;	/* NULL: empty */

@@ -106,8 +106,8 @@ LIBVM_API int libvm_kernel_probe(const void *buf, size_t len, uint32_t *kind)
 	if (len >= 0x206 && p[0x1fe] == 0x55 && p[0x1ff] == 0xaa &&
 	    !memcmp(p + 0x202, "HdrS", 4))
 		*kind = LIBVM_KERNEL_BZIMAGE;
-	else if (cls && lvm_elf_pvh_entry(p, len, &entry) == 1)
-		*kind = LIBVM_KERNEL_PVH;
+	else if (cls && lvm_elf_pvh_entry(p, len, &entry) != 0)
+		*kind = LIBVM_KERNEL_PVH;	/* or broken notes: say so */
 	else if (lvm_multiboot_find(p, len) >= 0)
 		*kind = LIBVM_KERNEL_MULTIBOOT;
 	else if (cls == 64)

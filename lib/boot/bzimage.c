@@ -230,7 +230,8 @@ static int place_initrd(struct bz *h, struct lvm_boot_plan *p,
 
 		lvm_plan_write(p, h->initrd + off, m->data, m->len);
 		lvm_plan_write(p, h->initrd + off + m->len, NULL, pad);
-		lvm_plan_range(p, LIBVM_BOOT_MODULE, i, h->initrd + off, m->len);
+		lvm_plan_range(p, LIBVM_BOOT_MODULE, i, h->initrd + off,
+			       m->len);
 		off += m->len + pad;
 	}
 	return 0;

@@ -96,12 +96,15 @@ int lvm_layout_init(struct lvm_layout *l, const struct lvm_boot_in *in)
 				    "order", i, X(a), X(in->ram[i].size));
 			goto fail;
 		}
+		/* The parts below and above the legacy hole. */
 		if (a < LVM_HOLE_START)
-			ram_add(l, a, (e < LVM_HOLE_START ? e : LVM_HOLE_START) -
-				       a);
-		if (e > LVM_HOLE_END)
-			ram_add(l, a > LVM_HOLE_END ? a : LVM_HOLE_END,
-				e - (a > LVM_HOLE_END ? a : LVM_HOLE_END));
+			ram_add(l, a, (e < LVM_HOLE_START ? e : LVM_HOLE_START)
+				       - a);
+		if (e > LVM_HOLE_END) {
+			uint64_t b = a > LVM_HOLE_END ? a : LVM_HOLE_END;
+
+			ram_add(l, b, e - b);
+		}
 	}
 	for (i = 0; i < in->nresv; i++) {
 		const libvm_mem_range *m = &in->resv[i];

@@ -144,13 +144,11 @@ static uint32_t ram_kib_from(const struct lvm_boot_plan *p, uint64_t base,
 	for (i = 0; i < p->nmap; i++) {
 		const libvm_mem_range *m = &p->map[i];
 
-		if (m->type == LIBVM_E820_RAM && m->base <= base &&
-		    base < m->base + m->len) {
-			uint64_t end = m->base + m->len;
+		uint64_t end = m->base + m->len;
 
-			return (uint32_t)(((end < limit ? end : limit) - base) >>
-					  10);
-		}
+		if (m->type == LIBVM_E820_RAM && m->base <= base && base < end)
+			return (uint32_t)(((end < limit ? end : limit) - base)
+					  >> 10);
 	}
 	return 0;
 }

@@ -106,7 +106,7 @@ struct lvm_boot_cpu {
 /* RAM, and the ranges already spoken for (layout.c). */
 struct lvm_used {
 	uint64_t base, end;
-	uint32_t type;		/* shows in the map as: 0 RAM, or LIBVM_E820_* */
+	uint32_t type;		/* in the map: 0 as RAM, or LIBVM_E820_* */
 	const char *what;	/* for messages: "the kernel", ... */
 };
 
