@@ -122,6 +122,7 @@ $(filter $(B)/obj/lib/platform/%,$(LIB_OBJ)): lib/platform/plat.h \
 	lib/platform/aml.h
 $(filter $(B)/obj/lib/machine/%,$(LIB_OBJ)): lib/machine/mach.h
 $(filter $(B)/obj/lib/linuxprog/%,$(LIB_OBJ)): lib/linuxprog/lp.h
+$(filter $(B)/obj/lib/boot/%,$(LIB_OBJ)): lib/boot/plan.h lib/loader/elfimg.h
 $(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
 
 $(B)/obj/lib/%.o: lib/%.S
@@ -184,6 +185,63 @@ $(B)/guests/%.elf32: tests/guests32/%.c
 	$(GUEST_CC) $(GUEST_X86_FLAGS) -m32 -msse2 -mfpmath=sse \
 		-Wl,-Ttext-segment=0x100000 -o $@ $<
 
+# Protocol test kernels (tests/kernels/): tiny, freestanding, general
+# registers only (no SSE: on a PVM host their CPL0 code is emulated).
+# bzimage.bin is a real bzImage (setup sectors + a position-independent
+# 64-bit kernel; the check below fails the build if anything but the
+# setup header needs relocating); pvh32.elf and pvh64.elf carry a PVH
+# note (ELF32, and the same code in an ELF64 container); multiboot.elf
+# is a multiboot ELF, multiboot-aout.bin the same kernel as a flat file
+# with the header's address fields.
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -mgeneral-regs-only -mno-red-zone \
+	-fno-builtin -fno-tree-loop-distribute-patterns $(WARN) \
+	-Wno-missing-prototypes -nostdlib -static -no-pie \
+	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+TEST_KERNELS := $(addprefix $(B)/kernels/,bzimage.bin pvh32.elf pvh64.elf \
+	multiboot.elf multiboot-aout.bin)
+KERNEL_DEPS := tests/kernels/kcommon.h
+
+$(B)/kernels/bzimage.bin: tests/kernels/bzimage.S tests/kernels/bzimage.c \
+		tests/kernels/bzimage.ld $(KERNEL_DEPS)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(KERNEL_CFLAGS) -m64 -fpie -Wl,-q \
+		-Wl,-T,tests/kernels/bzimage.ld -o $(@:.bin=.elf) \
+		tests/kernels/bzimage.S tests/kernels/bzimage.c
+	@readelf -rW $(@:.bin=.elf) | awk '/^Relocation section/ { s = $$3 } \
+		/R_X86_64_/ && s !~ /setup|debug/ && $$3 !~ /PC32|PLT32/ \
+		{ print "bzimage: absolute relocation in " s ": " $$0; bad = 1 } \
+		END { exit bad }'
+	objcopy -O binary $(@:.bin=.elf) $@
+	truncate -s %16 $@	# syssize counts whole 16-byte units
+
+$(B)/kernels/pvh32.elf: tests/kernels/pvh.S tests/kernels/pvh.c \
+		tests/kernels/pvh.ld $(KERNEL_DEPS)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 \
+		-Wl,-T,tests/kernels/pvh.ld -o $@ tests/kernels/pvh.S \
+		tests/kernels/pvh.c
+
+$(B)/kernels/pvh64.elf: $(B)/kernels/pvh32.elf
+	objcopy -O elf64-x86-64 $< $@
+
+$(B)/kernels/multiboot.elf: tests/kernels/multiboot.S \
+		tests/kernels/multiboot.c tests/kernels/multiboot.ld \
+		$(KERNEL_DEPS)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 \
+		-Wl,-T,tests/kernels/multiboot.ld -o $@ \
+		tests/kernels/multiboot.S tests/kernels/multiboot.c
+
+$(B)/kernels/multiboot-aout.bin: tests/kernels/multiboot.S \
+		tests/kernels/multiboot.c tests/kernels/multiboot.ld \
+		$(KERNEL_DEPS)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 -DAOUT_KLUDGE \
+		-Wl,-T,tests/kernels/multiboot.ld -o $(@:.bin=.elf) \
+		tests/kernels/multiboot.S tests/kernels/multiboot.c
+	objcopy -O binary $(@:.bin=.elf) $@
+
 $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
@@ -191,7 +249,8 @@ $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 	    $< > $@
 
 PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
-	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"'
+	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"' \
+	-DLIBVM_TEST_KERNEL_DIR='"$(abspath $(B))/kernels"'
 
 $(B)/linuxprog/%: tests/linuxprog/%.c
 	@mkdir -p $(@D)
@@ -201,7 +260,8 @@ $(B)/linuxprog/pie: tests/linuxprog/pie.c
 	@mkdir -p $(@D)
 	$(CC) $(LINUXPROG_CFLAGS) -fPIE -static-pie -o $@ $<
 
-$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS)
+$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS) \
+		$(TEST_KERNELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
 		$(RPATH) $(PROG_LIBS) -lcriterion

@@ -14,6 +14,7 @@
 #include <libvm/snapshot.h>
 #include <libvm/cmplog.h>
 #include <libvm/linuxprog.h>
+#include <libvm/boot.h>
 #include <libvm/platform.h>
 #include <libvm/machine.h>
 
