@@ -250,7 +250,9 @@ $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 
 PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
 	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"' \
-	-DLIBVM_TEST_KERNEL_DIR='"$(abspath $(B))/kernels"'
+	-DLIBVM_TEST_KERNEL_DIR='"$(abspath $(B))/kernels"' \
+	-DLIBVM_KERNEL_CACHE='"$(abspath $(B))/kernel"' \
+	-DLIBVM_VMRUN='"$(abspath $(B))/bin/vmrun"'
 
 $(B)/linuxprog/%: tests/linuxprog/%.c
 	@mkdir -p $(@D)
@@ -261,7 +263,7 @@ $(B)/linuxprog/pie: tests/linuxprog/pie.c
 	$(CC) $(LINUXPROG_CFLAGS) -fPIE -static-pie -o $@ $<
 
 $(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS) \
-		$(TEST_KERNELS)
+		$(TEST_KERNELS) $(TOOLS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
 		$(RPATH) $(PROG_LIBS) -lcriterion

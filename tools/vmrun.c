@@ -52,7 +52,7 @@ static void usage(FILE *f)
 "                  the ACPI tables and starts them itself\n"
 "  --initrd FILE   an initial ramdisk (Linux) or a module (multiboot;\n"
 "                  repeat for more, each module gets its file name)\n"
-"  --cmdline STR   the kernel command line (default \"%s\")\n"
+"  --cmdline STR   the kernel command line (default for Linux: \"%s\")\n"
 "  --timeout SEC   stop the guest after SEC seconds (decimals allowed)\n"
 "  --stats         at the end, print timings and vmrun's own memory\n"
 "                  (RSS beyond the guest's RAM) on stderr\n"
@@ -418,7 +418,7 @@ int main(int argc, char **argv)
 	double t_start = now_s(), timeout = 0, create_s;
 	struct waiter w = { 0 };
 	libvm_machine *m = NULL;
-	uint32_t mib = 256, ninit = 0;
+	uint32_t mib = 256, ninit = 0, kind = 0;
 	bool quit = false, stats = false;
 	pthread_t wt;
 	int pipefd[2], c, r;
@@ -472,7 +472,9 @@ int main(int argc, char **argv)
 	}
 	cfg.mem_size = (uint64_t)mib << 20;
 	cfg.kernel_path = kernel;
-	if (!cfg.cmdline)
+	/* Linux gets a serial console by default; other kinds nothing. */
+	if (!cfg.cmdline && libvm_kernel_probe_file(kernel, &kind) == 0 &&
+	    (kind == LIBVM_KERNEL_BZIMAGE || kind == LIBVM_KERNEL_PVH))
 		cfg.cmdline = DEFAULT_CMDLINE;
 	cfg.initrd_paths = initrds;
 	cfg.ninitrds = ninit;
