@@ -65,9 +65,11 @@ FUZZ_BOOT_COMMON := lib/boot/layout.c lib/boot/plan.c lib/boot/tables.c \
 	lib/loader/elf.c lib/core/error.c
 FUZZ_LIB_bzimage := lib/boot/bzimage.c $(FUZZ_BOOT_COMMON)
 FUZZ_LIBS_bzimage := -lelf
-FUZZ_LIB_pvh := lib/boot/pvh.c lib/boot/elf.c $(FUZZ_BOOT_COMMON)
+FUZZ_LIB_pvh := lib/boot/pvh.c lib/boot/block.c lib/boot/elf.c \
+	$(FUZZ_BOOT_COMMON)
 FUZZ_LIBS_pvh := -lelf
-FUZZ_LIB_multiboot := lib/boot/multiboot.c lib/boot/elf.c $(FUZZ_BOOT_COMMON)
+FUZZ_LIB_multiboot := lib/boot/multiboot.c lib/boot/block.c lib/boot/elf.c \
+	$(FUZZ_BOOT_COMMON)
 FUZZ_LIBS_multiboot := -lelf
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
