@@ -262,6 +262,9 @@ $(B)/bench/reset: examples/fuzz/fuzz_vm.h $(COV_GUESTS)
 $(B)/bench/reset: PROG_DEFS += \
 	-DLIBVM_FUZZ_HARNESS='"$(abspath $(B))/examples/fuzz/libfuzzer_harness"'
 
+# bench/boot loads the test kernels (and the stock kernel, if cached).
+$(B)/bench/boot: $(TEST_KERNELS)
+
 # Without KVM, bench/snapshot_file builds its snapshot by hand.
 $(B)/bench/snapshot_file: tests/snapbuild.h
 
