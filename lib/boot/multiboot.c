@@ -45,14 +45,17 @@
 
 int64_t lvm_multiboot_find(const uint8_t *buf, size_t len)
 {
-	size_t off, end = len < MB_SEARCH ? len : MB_SEARCH;
+	struct lvm_bytes b = { buf, len, "multiboot kernel" };
+	const uint8_t *h;
+	uint64_t off;
 
-	for (off = 0; off + 12 <= end; off += 4) {
+	for (off = 0; off + 12 <= MB_SEARCH &&
+		      (h = lvm_bytes_at(&b, off, 12)); off += 4) {
 		uint32_t m, f, c;
 
-		memcpy(&m, buf + off, 4);
-		memcpy(&f, buf + off + 4, 4);
-		memcpy(&c, buf + off + 8, 4);
+		memcpy(&m, h, 4);
+		memcpy(&f, h + 4, 4);
+		memcpy(&c, h + 8, 4);
 		if (m == MB_MAGIC && (uint32_t)(m + f + c) == 0)
 			return (int64_t)off;
 	}

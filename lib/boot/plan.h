@@ -64,6 +64,9 @@ struct lvm_bytes {
 
 int lvm_bytes_get(const struct lvm_bytes *b, uint64_t off, uint64_t n,
 		  const char *field, const uint8_t **out);
+/* The same without a message: NULL when out of the image (probing). */
+const uint8_t *lvm_bytes_at(const struct lvm_bytes *b, uint64_t off,
+			    uint64_t n);
 /* Little-endian 1-, 2-, 4- or 8-byte field at off. */
 int lvm_bytes_le(const struct lvm_bytes *b, uint64_t off, unsigned n,
 		 const char *field, uint64_t *out);
