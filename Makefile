@@ -54,6 +54,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Ilib
 # The lib/ sources and libraries each target links (no KVM in them).
 FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
+FUZZ_LIB_linuxelf := lib/linuxprog/elf.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
 # fuzz_snapshot runs only the snapshot file parser, but lvm_snap_free and
 # the rest of lib/snapshot/snapshot.c come with the whole library.
@@ -72,6 +73,14 @@ FUZZ_LIB_multiboot := lib/boot/multiboot.c lib/boot/block.c lib/boot/elf.c \
 	$(FUZZ_BOOT_COMMON)
 FUZZ_LIBS_multiboot := -lelf
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+# Static Linux programs the Linux-program tests and benchmarks run as
+# guests, built with the host's libc: tests/linuxprog/NAME.c ->
+# $(B)/linuxprog/NAME (pie.c as a static PIE).
+LINUXPROG_SRC := $(wildcard tests/linuxprog/*.c)
+LINUXPROGS := $(patsubst tests/linuxprog/%.c,$(B)/linuxprog/%,$(LINUXPROG_SRC))
+LINUXPROG_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Wno-missing-prototypes
+# Commands built on the library: tools/NAME.c -> $(B)/tools/NAME.
+TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
 BENCH_SRC := $(filter-out bench/cbench.c,$(wildcard bench/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -102,6 +111,7 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	fuzz-deps fuzz-smoke fuzz-examples fuzz-demo fuzz-examples-smoke
 
 all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
+	$(TOOLS) $(LINUXPROGS) \
 	$(UNIT_BIN) $(ELF_IMGS) \
 	$(B)/lib/libvm.pc
 
@@ -116,6 +126,7 @@ $(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
 
 $(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
 $(filter $(B)/obj/lib/boot/%,$(LIB_OBJ)): lib/boot/plan.h lib/loader/elfimg.h
+$(filter $(B)/obj/lib/linuxprog/%,$(LIB_OBJ)): lib/linuxprog/lp.h
 $(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
 
 $(B)/obj/lib/%.o: lib/%.S
@@ -240,10 +251,20 @@ $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 # boot it; make check fetches it (debian-kernel below).
 KERNEL_CACHE ?= $(abspath build)/kernel
 PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
+	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"' \
 	-DLIBVM_TEST_KERNEL_DIR='"$(abspath $(B))/kernels"' \
 	-DLIBVM_KERNEL_CACHE='"$(KERNEL_CACHE)"'
 
-$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(TEST_KERNELS)
+$(B)/linuxprog/%: tests/linuxprog/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -static -o $@ $< -lm
+
+$(B)/linuxprog/pie: tests/linuxprog/pie.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -fPIE -static-pie -o $@ $<
+
+$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS) \
+		$(TEST_KERNELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
 		$(RPATH) $(PROG_LIBS) -lcriterion
@@ -252,7 +273,11 @@ $(B)/examples/%: examples/%.c lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS)
+$(B)/tools/%: tools/%.c lib
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
+
+$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS) $(LINUXPROGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		$(PROG_LIBS) -lm
@@ -292,6 +317,7 @@ $(B)/fuzz/fuzz_bzimage: $(FUZZ_LIB_bzimage) lib/boot/plan.h fuzz/boot_fuzz.h
 $(B)/fuzz/fuzz_pvh: $(FUZZ_LIB_pvh) lib/boot/plan.h fuzz/boot_fuzz.h
 $(B)/fuzz/fuzz_multiboot: $(FUZZ_LIB_multiboot) lib/boot/plan.h \
 	fuzz/boot_fuzz.h
+$(B)/fuzz/fuzz_linuxelf: $(FUZZ_LIB_linuxelf) lib/linuxprog/lp.h
 $(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
 	lib/snapshot/snapfile.h
 
@@ -325,6 +351,19 @@ $(B)/fuzz/corpus/elf/.stamp: fuzz/elf-seeds.sh $(ELF_IMGS)
 	sh fuzz/elf-seeds.sh $(@D) $(ELF_IMGS)
 	@touch $@
 
+comma := ,
+# Seeds for fuzz_linuxelf: the head of each static test program (its
+# headers and the start of its segments), ET_EXEC and static PIE.
+# And whole small programs that load: ET_EXEC and a static PIE.
+$(B)/fuzz/corpus/linuxelf/.stamp: fuzz/linuxelf_seed.c $(LINUXPROGS)
+	@rm -rf $(@D) && mkdir -p $(@D)
+	for p in $(LINUXPROGS); do head -c 16384 $$p > $(@D)/$${p##*/}; done
+	$(CC) $(subst 0x100000,0x400000,$(ELF_IMG_CFLAGS)) -o $(@D)/tiny $<
+	$(CC) $(filter-out -no-pie -fno-pie -static -Wl$(comma)-Ttext-segment=%,\
+		$(ELF_IMG_CFLAGS)) \
+		-fPIE -static-pie -o $(@D)/tiny-pie $<
+	@touch $@
+
 # Seeds for fuzz_snapshot: a snapshot built by hand (no KVM) and saved,
 # and truncated and corrupted copies of its file.
 $(B)/fuzz/snapshot-seeds: fuzz/snapshot-seeds.c tests/snapbuild.h $(AR_LIB)
@@ -339,7 +378,7 @@ $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 
 # Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
-		$(B)/fuzz/corpus/snapshot/.stamp \
+		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp \
 		$(B)/fuzz/corpus/bzimage/.stamp $(B)/fuzz/corpus/pvh/.stamp \
 		$(B)/fuzz/corpus/multiboot/.stamp
 	@for f in $(FUZZERS); do \
@@ -483,9 +522,9 @@ debian-kernel:
 	@scripts/debian-kernel $(KERNEL_CACHE) >/dev/null || \
 		echo "make: no Debian kernel in $(KERNEL_CACHE): the stock kernel test will fail"
 
-
-# What needs no KVM: the white-box unit tests and the fuzz targets.
-host-test: all fuzz-smoke
+# What needs no KVM: the white-box unit tests and the fuzz targets (once:
+# they are built with ASan and UBSan anyway, so not again under SAN).
+host-test: all $(if $(SAN),,fuzz-smoke)
 	$(UNIT_BIN) --jobs 2
 
 kvm-test: all $(KVM_PROBE) debian-kernel $(if $(SAN),,$(FUZZ_EX_LF) \

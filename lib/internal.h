@@ -96,6 +96,8 @@ struct lvm_rt {
 	 */
 	uint64_t sys_key, sys_sum;
 	bool sys_guarded;	/* its pages are out of user mode's reach */
+	libvm_hypercall_fn syscall_fn;	/* LIBVM_LONG_SYSCALL's handler */
+	void *syscall_opaque;
 };
 
 /* Layout of the system area (offsets from sys_gpa). */
@@ -126,7 +128,33 @@ struct lvm_rt {
 #define LVM_SEL_UCODE	0x23
 #define LVM_SEL_TSS(id)	(0x28 + 16 * (id))
 
-extern const uint8_t lvm_rt_code[], lvm_rt_dispatch[], lvm_rt_code_end[];
+extern const uint8_t lvm_rt_code[], lvm_rt_dispatch[], lvm_rt_syscall[],
+	lvm_rt_sysport[], lvm_rt_code_end[];
+
+/* Where SYSCALL leads in the runtime vm->rt describes. */
+#define LVM_RT_SYSCALL_ENTRY(rt) \
+	LVM_RT_ADDR((rt)->sys_gpa, ((rt)->flags & LIBVM_LONG_SYSCALL) ? \
+				   lvm_rt_sysport : lvm_rt_syscall)
+
+/* Guest address of a label of lib/x86/rt_code.S in the system area. */
+#define LVM_RT_ADDR(sys, label) \
+	((sys) + LVM_SYS_CODE + (uint64_t)((label) - lvm_rt_code))
+/* Top of vCPU id's exception stack (IST1, RSP0). */
+#define LVM_IST_TOP(sys, id) \
+	((sys) + LVM_SYS_STACKS + 4096ull * ((id) + 1))
+
+/*
+ * The SYSCALL MSRs the long-mode runtime sets: LSTAR and CSTAR lead to
+ * lvm_rt_syscall; STAR gives SYSCALL CS 0x08, SS 0x10 and SYSRET CS 0x23,
+ * SS 0x1b; SFMASK clears what Linux's does (TF, IF, DF and AC among them).
+ */
+#define LVM_MSR_STAR	0xc0000081u
+#define LVM_MSR_LSTAR	0xc0000082u
+#define LVM_MSR_CSTAR	0xc0000083u
+#define LVM_MSR_SFMASK	0xc0000084u
+#define LVM_STAR	((uint64_t)LVM_SEL_KDATA << 48 | \
+			 (uint64_t)LVM_SEL_KCODE << 32)
+#define LVM_SFMASK	0x257fd5ull
 
 struct lvm_trap_table {
 	struct lvm_trap *v;
@@ -229,6 +257,12 @@ struct libvm_vcpu {
 	bool rt_at_dispatch;	/* parked at the return OUT: calls set regs only */
 	uint64_t rt_stack;
 	libvm_sregs rt_sregs;	/* the long-mode sregs to restore */
+	/*
+	 * Where the SYSCALL entry runs on this host (LIBVM_LONG_SYSCALL):
+	 * 0 not known yet, 1 at CPL3 (PVM: the host returns for it), 2 at
+	 * CPL0 (its SYSRETQ returns).
+	 */
+	uint8_t rt_sys_where;
 };
 
 /* lib/core/memory.c */

@@ -25,6 +25,12 @@ extern "C" {
 #define LIBVM_PORT_HYPERCALL	0x0f10
 #define LIBVM_PORT_RETURN	0x0f11
 #define LIBVM_PORT_EXCEPTION	0x0f12
+/*
+ * User-mode SYSCALL with LIBVM_LONG_SYSCALL: the runtime's SYSCALL entry
+ * writes to this port (an OUT with an immediate port, so no register is
+ * needed for it).  Reserved only in VMs set up with LIBVM_LONG_SYSCALL.
+ */
+#define LIBVM_PORT_SYSCALL	0x00f5
 
 /* Hypercall numbers libvm itself defines. */
 #define LIBVM_HC_EXIT		0	/* exit(code): LIBVM_EXIT_GUEST_EXIT */
@@ -34,6 +40,8 @@ extern "C" {
 
 /* Trap space of a hypercall in libvm_exit.u.stop.space. */
 #define LIBVM_TRAP_HYPERCALL	2
+/* Trap space of a system call (libvm_syscall_handler_set). */
+#define LIBVM_TRAP_SYSCALL	3
 
 /*
  * A hypercall handler: args holds the guest's six arguments; store the
@@ -49,6 +57,20 @@ typedef int (*libvm_hypercall_fn)(uint64_t *ret, libvm_vcpu *vcpu,
 LIBVM_API int libvm_hypercall_register(libvm_vm *vm, uint32_t nr,
 				       libvm_hypercall_fn fn, void *opaque);
 LIBVM_API int libvm_hypercall_unregister(libvm_vm *vm, uint32_t nr);
+
+/*
+ * System calls of user-mode code in a VM set up with LIBVM_LONG_SYSCALL:
+ * fn gets the number (RAX) and the six arguments in the Linux order (RDI,
+ * RSI, RDX, R10, R8, R9); *ret goes to RAX and the guest goes on after
+ * its SYSCALL with RCX and R11 clobbered (as on Linux: R11 holds RFLAGS).
+ * LIBVM_TRAP_STOP or a negative code stop the run with LIBVM_EXIT_STOPPED,
+ * u.stop.space LIBVM_TRAP_SYSCALL, u.stop.addr nr; *ret is in RAX already
+ * and the next run goes on after the SYSCALL.  Without a handler every
+ * SYSCALL returns -38 (ENOSYS).  fn NULL removes the handler.  Not while a
+ * vCPU of vm runs.
+ */
+LIBVM_API int libvm_syscall_handler_set(libvm_vm *vm, libvm_hypercall_fn fn,
+					void *opaque);
 
 /*
  * Serve LIBVM_HC_CONSOLE: fn gets each buffer the guest writes (checked to

@@ -13,6 +13,7 @@
 #include <libvm/call.h>
 #include <libvm/snapshot.h>
 #include <libvm/cmplog.h>
+#include <libvm/linuxprog.h>
 #include <libvm/boot.h>
 
 #endif

@@ -30,17 +30,42 @@ static libvm_regs *exit_regs(libvm_vcpu *v, libvm_regs *buf)
 	return buf;
 }
 
-static void fill_exception(libvm_vcpu *v, libvm_exit *ex,
-			   const libvm_regs *regs)
+/*
+ * A SYSCALL that came to the runtime's stub (lib/x86/rt_code.S): report
+ * the #UD at the SYSCALL, with the RFLAGS it saved in R11, as VT-x and
+ * AMD-V raise it with EFER.SCE clear.
+ */
+static void syscall_as_ud(libvm_vcpu *v, libvm_exit *ex, const libvm_regs *regs)
 {
-	uint64_t f[7] = { 0 };
+	bool user = !(v->vm->rt.flags & LIBVM_LONG_SUPERVISOR);
+
+	ex->u.exception.rip = regs->rcx - 2;	/* 0f 05 */
+	ex->u.exception.rflags = regs->r11;
+	ex->u.exception.cs = user ? LVM_SEL_UCODE : LVM_SEL_KCODE;
+}
+
+/*
+ * The exception stubs leave [RDX, vector, error code, rip, cs, rflags,
+ * rsp, ss] at the top of the vCPU's IST stack.  RDX goes back into the
+ * guest's registers (runtimes in snapshots of older builds push none).
+ */
+static int fill_exception(libvm_vcpu *v, libvm_exit *ex, libvm_regs *regs)
+{
+	uint64_t sys = v->vm->rt.sys_gpa, f[7] = { 0 }, frame = regs->rsp;
 	libvm_sregs s;
 	int i;
 
+	if (frame == LVM_IST_TOP(sys, v->id) - 8 * 8 &&
+	    lvm_read_u64(v->vm, frame, &regs->rdx)) {
+		if (v->sync_regs)
+			v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		else if (libvm_vcpu_set_regs(v, regs) < 0)
+			return -1;
+		frame += 8;
+	}
 	ex->reason = LIBVM_EXIT_EXCEPTION;
-	/* [vector, error code, rip, cs, rflags, rsp, ss] on the IST stack */
 	for (i = 0; i < 7; i++)
-		if (!lvm_read_u64(v->vm, regs->rsp + 8ull * (unsigned)i, &f[i]))
+		if (!lvm_read_u64(v->vm, frame + 8ull * (unsigned)i, &f[i]))
 			f[i] = ~0ull;
 	ex->u.exception.vector = (uint32_t)f[0];
 	ex->u.exception.error_code = f[1];
@@ -50,9 +75,70 @@ static void fill_exception(libvm_vcpu *v, libvm_exit *ex,
 	ex->u.exception.cs = f[3];
 	ex->u.exception.rflags = f[4];
 	ex->u.exception.rsp = f[5];
+	if (f[0] == 6 && f[2] == LVM_RT_ADDR(sys, lvm_rt_syscall))
+		syscall_as_ud(v, ex, regs);
 	if (f[0] == 14 && libvm_vcpu_get_sregs(&s, v) == 0)
 		ex->u.exception.cr2 = s.cr2;
 	v->rt_at_dispatch = false;
+	return 0;
+}
+
+#define LVM_ENOSYS 38ull	/* Linux's ENOSYS */
+
+/*
+ * Where the SYSCALL entry runs on this host, learnt at the first system
+ * call of a vCPU: at CPL0 its SYSRETQ returns to the guest, at CPL3 (PVM)
+ * the host moves RIP and RFLAGS as SYSRET would.
+ */
+static int sys_where(libvm_vcpu *v)
+{
+	libvm_sregs s;
+
+	if (likely(v->rt_sys_where))
+		return v->rt_sys_where;
+	if (libvm_vcpu_get_sregs(&s, v) < 0)
+		return -1;
+	v->rt_sys_where = (s.cs.selector & 3) == 3 ? 1 : 2;
+	return v->rt_sys_where;
+}
+
+/* A SYSCALL that came to lvm_rt_sysport (LIBVM_LONG_SYSCALL). */
+static int rt_syscall(libvm_vcpu *v, libvm_exit *ex, libvm_regs *regs,
+		      int *stop)
+{
+	libvm_vm *vm = v->vm;
+	uint64_t args[6], ret = (uint64_t)-LVM_ENOSYS, nr = regs->rax;
+	int h = LIBVM_TRAP_CONTINUE, where = sys_where(v);
+	libvm_regs buf;
+
+	if (where < 0)
+		return -1;
+	if (vm->rt.syscall_fn) {
+		args[0] = regs->rdi, args[1] = regs->rsi, args[2] = regs->rdx;
+		args[3] = regs->r10, args[4] = regs->r8, args[5] = regs->r9;
+		h = vm->rt.syscall_fn(&ret, v, nr, args, vm->rt.syscall_opaque);
+		/* The handler may have set registers (or read them anew). */
+		regs = exit_regs(v, &buf);
+		if (!regs)
+			return -1;
+	}
+	regs->rax = ret;
+	if (where == 1) {
+		regs->rip = regs->rcx;
+		regs->rflags = (regs->r11 & 0x3c7fd7ull) | 0x2; /* SYSRET's */
+	}
+	if (v->sync_regs)
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	else if (libvm_vcpu_set_regs(v, regs) < 0)
+		return -1;
+	if (h == LIBVM_TRAP_CONTINUE)
+		return 1;
+	ex->reason = LIBVM_EXIT_STOPPED;
+	ex->u.stop.space = LIBVM_TRAP_SYSCALL;
+	ex->u.stop.code = h;
+	ex->u.stop.addr = nr;
+	*stop = h;
+	return 0;
 }
 
 int lvm_rt_port(libvm_vcpu *v, libvm_exit *ex, int *stop)
@@ -104,8 +190,9 @@ int lvm_rt_port(libvm_vcpu *v, libvm_exit *ex, int *stop)
 		ex->u.ret.value = regs->rax;
 		return 0;
 	case LIBVM_PORT_EXCEPTION:
-		fill_exception(v, ex, regs);
-		return 0;
+		return fill_exception(v, ex, regs);
+	case LIBVM_PORT_SYSCALL:
+		return rt_syscall(v, ex, regs, stop);
 	}
 	return -1;
 }
@@ -132,6 +219,17 @@ LIBVM_API int libvm_hypercall_unregister(libvm_vm *vm, uint32_t nr)
 		return lvm_err(LIBVM_EINVAL, "libvm_hypercall_unregister: vm is "
 			       "NULL");
 	return lvm_trap_remove(vm, LIBVM_TRAP_HYPERCALL, nr);
+}
+
+LIBVM_API int libvm_syscall_handler_set(libvm_vm *vm, libvm_hypercall_fn fn,
+					void *opaque)
+{
+	if (!vm)
+		return lvm_err(LIBVM_EINVAL, "libvm_syscall_handler_set: vm is "
+			       "NULL");
+	vm->rt.syscall_fn = fn;
+	vm->rt.syscall_opaque = fn ? opaque : NULL;
+	return 0;
 }
 
 static int console_hc(uint64_t *ret, libvm_vcpu *v, uint64_t nr,
@@ -225,8 +323,7 @@ LIBVM_API int libvm_call(uint64_t *ret, libvm_exit *exit, libvm_vcpu *v,
 			return r;
 		regs.rip = cur.rip;
 	} else {
-		regs.rip = v->vm->rt.sys_gpa + LVM_SYS_CODE +
-			   (uint64_t)(lvm_rt_dispatch - lvm_rt_code);
+		regs.rip = LVM_RT_ADDR(v->vm->rt.sys_gpa, lvm_rt_dispatch);
 	}
 	r = libvm_vcpu_set_regs(v, &regs);
 	if (r < 0)

@@ -170,8 +170,10 @@ static bool handle_exit(libvm_vcpu *v, libvm_exit *ex, int *stop)
 		uint64_t bytes = (uint64_t)run->io.size * run->io.count;
 
 		if (unlikely(v->vm->rt.active) &&
-		    run->io.port >= LIBVM_PORT_HYPERCALL &&
-		    run->io.port <= LIBVM_PORT_EXCEPTION) {
+		    ((run->io.port >= LIBVM_PORT_HYPERCALL &&
+		      run->io.port <= LIBVM_PORT_EXCEPTION) ||
+		     (run->io.port == LIBVM_PORT_SYSCALL &&
+		      (v->vm->rt.flags & LIBVM_LONG_SYSCALL)))) {
 			h = lvm_rt_port(v, ex, stop);
 			if (h >= 0)
 				return h == 1;

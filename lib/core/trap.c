@@ -127,8 +127,11 @@ static bool rt_port(const libvm_vm *vm, uint32_t space, uint64_t base,
 		    uint64_t len)
 {
 	return vm->rt.active && space == LIBVM_TRAP_PIO &&
-	       base <= LIBVM_PORT_EXCEPTION &&
-	       base + len > LIBVM_PORT_HYPERCALL;
+	       ((base <= LIBVM_PORT_EXCEPTION &&
+		 base + len > LIBVM_PORT_HYPERCALL) ||
+		((vm->rt.flags & LIBVM_LONG_SYSCALL) &&
+		 base <= LIBVM_PORT_SYSCALL &&
+		 base + len > LIBVM_PORT_SYSCALL));
 }
 
 LIBVM_API int libvm_trap_register(libvm_vm *vm, uint32_t space, uint64_t base,
@@ -153,8 +156,10 @@ LIBVM_API int libvm_trap_register(libvm_vm *vm, uint32_t space, uint64_t base,
 			       fn ? "" : " with a NULL handler");
 	if (rt_port(vm, space, base, len))
 		return lvm_err(LIBVM_EOVERLAP, "libvm_trap_register: ports "
-			       "%#x-%#x belong to the long-mode runtime",
-			       LIBVM_PORT_HYPERCALL, LIBVM_PORT_EXCEPTION);
+			       "%#x-%#x (and %#x with LIBVM_LONG_SYSCALL) "
+			       "belong to the long-mode runtime",
+			       LIBVM_PORT_HYPERCALL, LIBVM_PORT_EXCEPTION,
+			       LIBVM_PORT_SYSCALL);
 	return lvm_trap_insert(vm, space, base, len, &tmpl);
 }
 

@@ -153,7 +153,8 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 	if (cfg->version != LIBVM_LONG_MODE_VERSION)
 		return lvm_err(LIBVM_EVERSION, "libvm_long_mode.version %u: "
 			       "this libvm knows 1", cfg->version);
-	if (cfg->flags & ~(LIBVM_LONG_SUPERVISOR | LIBVM_LONG_1G_PAGES))
+	if (cfg->flags & ~(LIBVM_LONG_SUPERVISOR | LIBVM_LONG_1G_PAGES |
+			   LIBVM_LONG_SYSCALL))
 		return lvm_err(LIBVM_EINVAL, "libvm_long_mode.flags %#x",
 			       cfg->flags);
 	sys = cfg->sys_gpa;
@@ -281,6 +282,12 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 					    "%#x-%#x are taken by a trap",
 					    LIBVM_PORT_HYPERCALL,
 					    LIBVM_PORT_EXCEPTION);
+			if ((cfg->flags & LIBVM_LONG_SYSCALL) &&
+			    t->base <= LIBVM_PORT_SYSCALL &&
+			    t->end > LIBVM_PORT_SYSCALL)
+				r = lvm_err(LIBVM_EOVERLAP, "long mode: port "
+					    "%#x is taken by a trap",
+					    LIBVM_PORT_SYSCALL);
 		}
 	}
 	if (!r) {
@@ -294,6 +301,30 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 	}
 	pthread_rwlock_unlock(&vm->trap_lock);
 	return r;
+}
+
+/* SYSCALL leads to the runtime's stub (lib/x86/rt_code.S). */
+static int set_syscall_msrs(libvm_vcpu *v)
+{
+	uint64_t stub = LVM_RT_SYSCALL_ENTRY(&v->vm->rt);
+	const struct {
+		uint32_t index;
+		uint64_t value;
+	} m[] = {
+		{ LVM_MSR_STAR, LVM_STAR },
+		{ LVM_MSR_LSTAR, stub },
+		{ LVM_MSR_CSTAR, stub },
+		{ LVM_MSR_SFMASK, LVM_SFMASK },
+	};
+	size_t i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		r = libvm_vcpu_set_msr(v, m[i].index, m[i].value);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
@@ -340,11 +371,17 @@ LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 	s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT |
 		(vm->rt.xcr0 ? CR4_OSXSAVE : 0);
 	/*
-	 * No SYSCALL in user mode: with LSTAR unset it would run whatever is
-	 * at address 0 at CPL0.  It raises #UD, reported like any exception.
+	 * No SYSCALL in user mode: it raises #UD, reported like any
+	 * exception.  Hosts that ignore EFER.SCE (PVM) jump to LSTAR instead,
+	 * which leads to the runtime's stub that reports the same #UD.  With
+	 * LIBVM_LONG_SYSCALL it leads to the stub that exits to the host.
 	 */
-	s.efer = (user ? 0 : EFER_SCE) | EFER_LME | EFER_LMA | EFER_NXE;
+	s.efer = (user && !(vm->rt.flags & LIBVM_LONG_SYSCALL) ? 0 : EFER_SCE) |
+		 EFER_LME | EFER_LMA | EFER_NXE;
 	r = libvm_vcpu_set_sregs(v, &s);
+	if (r < 0)
+		return r;
+	r = set_syscall_msrs(v);
 	if (r < 0)
 		return r;
 	if (vm->rt.xcr0) {
@@ -363,5 +400,6 @@ LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 	v->rt_stack = rsp;
 	v->rt_long = true;
 	v->rt_at_dispatch = false;
+	v->rt_sys_where = 0;
 	return 0;
 }

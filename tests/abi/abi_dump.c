@@ -165,6 +165,16 @@ int main(void)
 	F(libvm_long_mode, sys_gpa); F(libvm_long_mode, map_size);
 	END();
 
+	S(libvm_linux_config);
+	F(libvm_linux_config, version); F(libvm_linux_config, flags);
+	F(libvm_linux_config, mem_size); F(libvm_linux_config, stack_size);
+	F(libvm_linux_config, root); F(libvm_linux_config, stdin_fd);
+	F(libvm_linux_config, stdout_fd); F(libvm_linux_config, stderr_fd);
+	F(libvm_linux_config, envp); F(libvm_linux_config, hook);
+	F(libvm_linux_config, hook_opaque); F(libvm_linux_config, log);
+	F(libvm_linux_config, log_opaque);
+	END();
+
 	/* boot.h */
 	S(libvm_mem_range);
 	F(libvm_mem_range, base); F(libvm_mem_range, len);
@@ -251,11 +261,18 @@ int main(void)
 	/* mode.h */
 	C(LIBVM_SYS_SIZE); C(LIBVM_LONG_MAX_VCPUS); C(LIBVM_LONG_SUPERVISOR);
 	C(LIBVM_LONG_1G_PAGES); C(LIBVM_LONG_MODE_VERSION);
+	C(LIBVM_LONG_SYSCALL);
 	/* call.h */
 	C(LIBVM_PORT_HYPERCALL); C(LIBVM_PORT_RETURN);
 	C(LIBVM_PORT_EXCEPTION); C(LIBVM_HC_EXIT); C(LIBVM_HC_CONSOLE);
 	C(LIBVM_HC_BUG);
 	C(LIBVM_HC_USER); C(LIBVM_TRAP_HYPERCALL);
+	C(LIBVM_PORT_SYSCALL); C(LIBVM_TRAP_SYSCALL);
+	/* linuxprog.h */
+	C(LIBVM_LINUX_USER_BASE); C(LIBVM_LINUX_PIE_BASE);
+	C(LIBVM_LINUX_SERVE); C(LIBVM_LINUX_RETURN); C(LIBVM_LINUX_STOP);
+	C(LIBVM_LINUX_ROOT_WRITABLE); C(LIBVM_LINUX_NO_OPENAT2);
+	C(LIBVM_LINUX_CONFIG_VERSION);
 	/* boot.h */
 	C(LIBVM_KERNEL_UNKNOWN); C(LIBVM_KERNEL_BZIMAGE); C(LIBVM_KERNEL_PVH);
 	C(LIBVM_KERNEL_MULTIBOOT); C(LIBVM_KERNEL_ELF);
