@@ -60,6 +60,18 @@ FUZZ_LIBS_elf := -lelf
 # the rest of lib/snapshot/snapshot.c come with the whole library.
 FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
 FUZZ_LIBS_snapshot := -lz -lelf -lpthread
+# The boot protocol planners: each with the layout, plan and table code
+# and the ELF parser its plans may hold (lib/boot/plan.h).
+FUZZ_BOOT_COMMON := lib/boot/layout.c lib/boot/plan.c lib/boot/tables.c \
+	lib/loader/elf.c lib/core/error.c
+FUZZ_LIB_bzimage := lib/boot/bzimage.c $(FUZZ_BOOT_COMMON)
+FUZZ_LIBS_bzimage := -lelf
+FUZZ_LIB_pvh := lib/boot/pvh.c lib/boot/block.c lib/boot/elf.c \
+	$(FUZZ_BOOT_COMMON)
+FUZZ_LIBS_pvh := -lelf
+FUZZ_LIB_multiboot := lib/boot/multiboot.c lib/boot/block.c lib/boot/elf.c \
+	$(FUZZ_BOOT_COMMON)
+FUZZ_LIBS_multiboot := -lelf
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 # Static Linux programs the Linux-program tests and benchmarks run as
 # guests, built with the host's libc: tests/linuxprog/NAME.c ->
@@ -248,10 +260,13 @@ $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    $< > $@
 
+# Debian's stock kernel (scripts/debian-kernel's cache) for the tests that
+# boot it; make check fetches it (debian-kernel below).
+KERNEL_CACHE ?= $(abspath build)/kernel
 PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
 	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"' \
 	-DLIBVM_TEST_KERNEL_DIR='"$(abspath $(B))/kernels"' \
-	-DLIBVM_KERNEL_CACHE='"$(abspath $(B))/kernel"' \
+	-DLIBVM_KERNEL_CACHE='"$(KERNEL_CACHE)"' \
 	-DLIBVM_VMRUN='"$(abspath $(B))/bin/vmrun"'
 
 $(B)/linuxprog/%: tests/linuxprog/%.c
@@ -286,6 +301,9 @@ $(B)/bench/reset: examples/fuzz/fuzz_vm.h $(COV_GUESTS)
 $(B)/bench/reset: PROG_DEFS += \
 	-DLIBVM_FUZZ_HARNESS='"$(abspath $(B))/examples/fuzz/libfuzzer_harness"'
 
+# bench/boot loads the test kernels (and the stock kernel, if cached).
+$(B)/bench/boot: $(TEST_KERNELS)
+
 # Without KVM, bench/snapshot_file builds its snapshot by hand.
 $(B)/bench/snapshot_file: tests/snapbuild.h
 
@@ -309,6 +327,10 @@ fuzz-deps:
 	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
 
 $(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
+$(B)/fuzz/fuzz_bzimage: $(FUZZ_LIB_bzimage) lib/boot/plan.h fuzz/boot_fuzz.h
+$(B)/fuzz/fuzz_pvh: $(FUZZ_LIB_pvh) lib/boot/plan.h fuzz/boot_fuzz.h
+$(B)/fuzz/fuzz_multiboot: $(FUZZ_LIB_multiboot) lib/boot/plan.h \
+	fuzz/boot_fuzz.h
 $(B)/fuzz/fuzz_linuxelf: $(FUZZ_LIB_linuxelf) lib/linuxprog/lp.h
 $(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
 	lib/snapshot/snapfile.h
@@ -317,6 +339,26 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 		| fuzz-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_$*) $(FUZZ_LIBS_$*)
+
+# Seeds for the boot planners: the test kernels, cut and poked.
+$(B)/fuzz/corpus/bzimage/.stamp: fuzz/boot-seeds.sh $(B)/kernels/bzimage.bin
+	@rm -rf $(@D)
+	sh fuzz/boot-seeds.sh $(@D) bzimage $(B)/kernels/bzimage.bin
+	@touch $@
+
+$(B)/fuzz/corpus/pvh/.stamp: fuzz/boot-seeds.sh $(B)/kernels/pvh32.elf \
+		$(B)/kernels/pvh64.elf
+	@rm -rf $(@D)
+	sh fuzz/boot-seeds.sh $(@D) pvh $(B)/kernels/pvh32.elf \
+		$(B)/kernels/pvh64.elf
+	@touch $@
+
+$(B)/fuzz/corpus/multiboot/.stamp: fuzz/boot-seeds.sh \
+		$(B)/kernels/multiboot.elf $(B)/kernels/multiboot-aout.bin
+	@rm -rf $(@D)
+	sh fuzz/boot-seeds.sh $(@D) multiboot $(B)/kernels/multiboot.elf \
+		$(B)/kernels/multiboot-aout.bin
+	@touch $@
 
 $(B)/fuzz/corpus/elf/.stamp: fuzz/elf-seeds.sh $(ELF_IMGS)
 	@rm -rf $(@D)
@@ -350,7 +392,9 @@ $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 
 # Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
-		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp
+		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp \
+		$(B)/fuzz/corpus/bzimage/.stamp $(B)/fuzz/corpus/pvh/.stamp \
+		$(B)/fuzz/corpus/multiboot/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
 		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \
@@ -483,15 +527,22 @@ $(KVM_PROBE): tests/probe/kvm_probe.c lib
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
 .PHONY: host-test kvm-test kvm-suites demo-run python-test-run bench-run \
-	fuzz-examples-smoke-run
+	fuzz-examples-smoke-run debian-kernel
+
+# The stock kernel the boot tests start (apt-get download, cached by exact
+# version; offline, the newest cached one).  A failure here leaves the
+# test to say what is missing.
+debian-kernel:
+	@scripts/debian-kernel $(KERNEL_CACHE) >/dev/null || \
+		echo "make: no Debian kernel in $(KERNEL_CACHE): the stock kernel test will fail"
 
 # What needs no KVM: the white-box unit tests and the fuzz targets (once:
 # they are built with ASan and UBSan anyway, so not again under SAN).
 host-test: all $(if $(SAN),,fuzz-smoke)
 	$(UNIT_BIN) --jobs 2
 
-kvm-test: all $(KVM_PROBE) $(if $(SAN),,$(FUZZ_EX_LF) $(FUZZ_EX_MUT) \
-		$(ABI_DUMP) rust-test-build)
+kvm-test: all $(KVM_PROBE) debian-kernel $(if $(SAN),,$(FUZZ_EX_LF) \
+		$(FUZZ_EX_MUT) $(ABI_DUMP) rust-test-build)
 	@$(WITH_KVM_ALL) $(MAKE) --no-print-directory B=$(B) SAN='$(SAN)' \
 		kvm-suites
 

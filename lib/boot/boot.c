@@ -94,7 +94,8 @@ out:
 
 LIBVM_API int libvm_kernel_probe(const void *buf, size_t len, uint32_t *kind)
 {
-	const uint8_t *p = buf;
+	struct lvm_bytes b = { buf, len, "kernel" };
+	const uint8_t *p = buf, *hdr = lvm_bytes_at(&b, 0x1fe, 8);
 	uint64_t entry;
 	uint32_t cls;
 
@@ -103,8 +104,9 @@ LIBVM_API int libvm_kernel_probe(const void *buf, size_t len, uint32_t *kind)
 			       "argument");
 	*kind = LIBVM_KERNEL_UNKNOWN;
 	cls = lvm_elf_class(p, len);
-	if (len >= 0x206 && p[0x1fe] == 0x55 && p[0x1ff] == 0xaa &&
-	    !memcmp(p + 0x202, "HdrS", 4))
+	/* boot_flag 0xaa55 at 0x1fe, "HdrS" at 0x202 */
+	if (hdr && hdr[0] == 0x55 && hdr[1] == 0xaa &&
+	    !memcmp(hdr + 4, "HdrS", 4))
 		*kind = LIBVM_KERNEL_BZIMAGE;
 	else if (cls && lvm_elf_pvh_entry(p, len, &entry) != 0)
 		*kind = LIBVM_KERNEL_PVH;	/* or broken notes: say so */

@@ -237,15 +237,15 @@ static int place_initrd(struct bz *h, struct lvm_boot_plan *p,
 	return 0;
 }
 
-static void zero_page(uint8_t *zp, const struct bz *h, const uint8_t *file,
+/* hdr: the file's setup header, 0x1f1 to hdr_end. */
+static void zero_page(uint8_t *zp, const struct bz *h, const uint8_t *hdr,
 		      const struct lvm_boot_plan *p,
 		      const struct lvm_boot_in *in)
 {
 	uint64_t cmdline = h->block + BLK_CMDLINE;
 	uint32_t i;
 
-	memcpy(zp + BZ_SETUP_SECTS, file + BZ_SETUP_SECTS,
-	       h->hdr_end - BZ_SETUP_SECTS);
+	memcpy(zp + BZ_SETUP_SECTS, hdr, h->hdr_end - BZ_SETUP_SECTS);
 	zp[BZ_TYPE_OF_LOADER] = BZ_LOADER_UNDEFINED;
 	lvm_put32(zp + BZ_CODE32_START, (uint32_t)h->load);
 	lvm_put32(zp + BZ_RAMDISK_IMAGE, (uint32_t)h->initrd);
@@ -274,11 +274,19 @@ int lvm_bzimage_plan(struct lvm_boot_plan *p, const uint8_t *buf,
 {
 	struct lvm_bytes b = { buf, len, "bzImage" };
 	size_t cmdlen = strlen(in->cmdline);
+	const uint8_t *hdr, *kernel;
 	struct bz h = { 0 };
 	uint8_t *blk;
 	int r;
 
 	r = read_header(&h, &b);
+	if (r == 0)
+		r = lvm_bytes_get(&b, BZ_SETUP_SECTS,
+				  h.hdr_end - BZ_SETUP_SECTS, "setup header",
+				  &hdr);
+	if (r == 0)
+		r = lvm_bytes_get(&b, h.setup_size, h.kernel_len,
+				  "protected-mode kernel", &kernel);
 	if (r < 0)
 		return r;
 	if (cmdlen > h.cmdline_size)
@@ -295,12 +303,12 @@ int lvm_bzimage_plan(struct lvm_boot_plan *p, const uint8_t *buf,
 	blk = lvm_plan_block(p, BLK_CMDLINE + cmdlen + 1, &h.block);
 	if (!blk || lvm_plan_map(p, ZP_E820_MAX) < 0)
 		return p->err;
-	zero_page(blk, &h, buf, p, in);
+	zero_page(blk, &h, hdr, p, in);
 	lvm_boot_gdt(blk + BLK_GDT, true, h.block + BLK_TSS);
 	lvm_boot_pagetables(blk + BLK_PT, h.block + BLK_PT);
 	memcpy(blk + BLK_CMDLINE, in->cmdline, cmdlen);
 
-	lvm_plan_write(p, h.load, buf + h.setup_size, h.kernel_len);
+	lvm_plan_write(p, h.load, kernel, h.kernel_len);
 	lvm_plan_write(p, h.block, blk, BLK_CMDLINE + cmdlen + 1);
 	lvm_plan_range(p, LIBVM_BOOT_KERNEL, 0, h.load, h.init_size);
 	lvm_plan_range(p, LIBVM_BOOT_INFO, 0, h.block, ZP_SIZE);

@@ -18,15 +18,17 @@
 
 uint32_t lvm_elf_class(const uint8_t *buf, size_t len)
 {
+	struct lvm_bytes b = { buf, len, "ELF kernel" };
+	const uint8_t *h = lvm_bytes_at(&b, 0, 20);
 	uint16_t machine;
 
-	if (len < 20 || buf[0] != 0x7f || buf[1] != 'E' || buf[2] != 'L' ||
-	    buf[3] != 'F' || buf[5] != 1 /* little-endian */)
+	if (!h || h[0] != 0x7f || h[1] != 'E' || h[2] != 'L' || h[3] != 'F' ||
+	    h[5] != 1 /* little-endian */)
 		return 0;
-	machine = (uint16_t)(buf[18] | buf[19] << 8);
-	if (buf[4] == 1 && machine == EM_386_)
+	machine = (uint16_t)(h[18] | h[19] << 8);
+	if (h[4] == 1 && machine == EM_386_)
 		return 32;
-	if (buf[4] == 2 && machine == EM_X86_64_)
+	if (h[4] == 2 && machine == EM_X86_64_)
 		return 64;
 	return 0;
 }

@@ -45,14 +45,17 @@
 
 int64_t lvm_multiboot_find(const uint8_t *buf, size_t len)
 {
-	size_t off, end = len < MB_SEARCH ? len : MB_SEARCH;
+	struct lvm_bytes b = { buf, len, "multiboot kernel" };
+	const uint8_t *h;
+	uint64_t off;
 
-	for (off = 0; off + 12 <= end; off += 4) {
+	for (off = 0; off + 12 <= MB_SEARCH &&
+		      (h = lvm_bytes_at(&b, off, 12)); off += 4) {
 		uint32_t m, f, c;
 
-		memcpy(&m, buf + off, 4);
-		memcpy(&f, buf + off + 4, 4);
-		memcpy(&c, buf + off + 8, 4);
+		memcpy(&m, h, 4);
+		memcpy(&f, h + 4, 4);
+		memcpy(&c, h + 8, 4);
 		if (m == MB_MAGIC && (uint32_t)(m + f + c) == 0)
 			return (int64_t)off;
 	}
@@ -112,29 +115,6 @@ static int load_kludge(struct lvm_boot_plan *p, const struct lvm_bytes *b,
 	return 0;
 }
 
-/* Offsets inside the block. */
-struct mb_block {
-	uint64_t mmap, mods, gdt, cmdline, strings, len;
-	uint32_t nmap;
-};
-
-static void lay_block(struct mb_block *k, const struct lvm_boot_in *in,
-		      uint32_t nmap)
-{
-	uint64_t s = sizeof(LOADER_NAME);
-	uint32_t i;
-
-	for (i = 0; i < in->nmods; i++)
-		s += strlen(in->mods[i].string) + 1;
-	k->nmap = nmap;
-	k->mmap = 0x80;
-	k->mods = k->mmap + (uint64_t)MMAP_SIZE * nmap;
-	k->gdt = k->mods + (uint64_t)MOD_SIZE * in->nmods;
-	k->cmdline = k->gdt + LVM_BOOT_GDT_SIZE;
-	k->strings = k->cmdline + strlen(in->cmdline) + 1;
-	k->len = k->strings + s;
-}
-
 /* KiB of RAM from base up to the first address that is not RAM. */
 static uint32_t ram_kib_from(const struct lvm_boot_plan *p, uint64_t base,
 			     uint64_t limit)
@@ -153,11 +133,11 @@ static uint32_t ram_kib_from(const struct lvm_boot_plan *p, uint64_t base,
 	return 0;
 }
 
-static void fill(uint8_t *b, uint64_t at, const struct mb_block *k,
-		 const struct lvm_boot_plan *p, const struct lvm_boot_in *in,
-		 const uint64_t *mod_at)
+static void fill(const struct lvm_info_block *k, const struct lvm_boot_plan *p,
+		 const struct lvm_boot_in *in, const uint64_t *mod_at)
 {
-	uint64_t str = k->strings + sizeof(LOADER_NAME);
+	uint8_t *b = k->b;
+	uint64_t at = k->at, str = k->strings + sizeof(LOADER_NAME);
 	uint32_t i;
 
 	lvm_put32(b + MBI_FLAGS, MBI_MEMORY | MBI_CMDLINE | MBI_MODS |
@@ -166,12 +146,12 @@ static void fill(uint8_t *b, uint64_t at, const struct mb_block *k,
 	lvm_put32(b + MBI_MEM_UPPER, ram_kib_from(p, LVM_1M, LVM_4G));
 	lvm_put32(b + MBI_CMDLINE_PTR, (uint32_t)(at + k->cmdline));
 	lvm_put32(b + MBI_MODS_COUNT, in->nmods);
-	lvm_put32(b + MBI_MODS_ADDR, (uint32_t)(at + k->mods));
+	lvm_put32(b + MBI_MODS_ADDR, (uint32_t)(at + k->modlist));
 	lvm_put32(b + MBI_MMAP_LENGTH, MMAP_SIZE * p->nmap);
-	lvm_put32(b + MBI_MMAP_ADDR, (uint32_t)(at + k->mmap));
+	lvm_put32(b + MBI_MMAP_ADDR, (uint32_t)(at + k->memmap));
 	lvm_put32(b + MBI_LOADER_NAME_PTR, (uint32_t)(at + k->strings));
 	for (i = 0; i < p->nmap; i++) {
-		uint8_t *e = b + k->mmap + MMAP_SIZE * i;
+		uint8_t *e = b + k->memmap + MMAP_SIZE * i;
 
 		lvm_put32(e, MMAP_SIZE - 4);
 		lvm_put64(e + 4, p->map[i].base);
@@ -179,7 +159,7 @@ static void fill(uint8_t *b, uint64_t at, const struct mb_block *k,
 		lvm_put32(e + 20, p->map[i].type);
 	}
 	for (i = 0; i < in->nmods; i++) {
-		uint8_t *e = b + k->mods + MOD_SIZE * i;
+		uint8_t *e = b + k->modlist + MOD_SIZE * i;
 		size_t n = strlen(in->mods[i].string);
 
 		lvm_put32(e, (uint32_t)mod_at[i]);
@@ -189,29 +169,6 @@ static void fill(uint8_t *b, uint64_t at, const struct mb_block *k,
 		str += n + 1;
 	}
 	memcpy(b + k->strings, LOADER_NAME, sizeof(LOADER_NAME));
-	lvm_boot_gdt(b + k->gdt, false, 0);
-	memcpy(b + k->cmdline, in->cmdline, strlen(in->cmdline));
-}
-
-/* Each module page aligned, as low as it fits above 1 MiB. */
-static int place_modules(struct lvm_boot_plan *p, const struct lvm_boot_in *in,
-			 uint64_t *mod_at)
-{
-	uint32_t i;
-	int r;
-
-	for (i = 0; i < in->nmods; i++) {
-		const struct lvm_boot_mod *m = &in->mods[i];
-
-		r = lvm_layout_alloc(&p->lay, &mod_at[i],
-				     m->len ? m->len : 1, LIBVM_PAGE_SIZE,
-				     LVM_1M, LVM_4G, false, 0, "a module");
-		if (r < 0)
-			return r;
-		lvm_plan_write(p, mod_at[i], m->data, m->len);
-		lvm_plan_range(p, LIBVM_BOOT_MODULE, i, mod_at[i], m->len);
-	}
-	return 0;
 }
 
 static int load_kernel(struct lvm_boot_plan *p, const struct lvm_bytes *b,
@@ -249,9 +206,9 @@ int lvm_multiboot_plan(struct lvm_boot_plan *p, const uint8_t *buf,
 		       size_t len, const struct lvm_boot_in *in)
 {
 	struct lvm_bytes b = { buf, len, "multiboot kernel" };
-	uint64_t mod_at[LVM_BOOT_MAX_MODULES], entry = 0, at;
-	struct mb_block k;
-	uint8_t *blk;
+	uint64_t mod_at[LVM_BOOT_MAX_MODULES], entry = 0;
+	struct lvm_info_block k = { .info = MBI_SIZE, .map_entry = MMAP_SIZE,
+				    .mod_entry = MOD_SIZE };
 	int r;
 
 	if (strlen(in->cmdline) > LVM_BOOT_MAX_CMDLINE)
@@ -262,29 +219,16 @@ int lvm_multiboot_plan(struct lvm_boot_plan *p, const uint8_t *buf,
 	if (r == 0)
 		r = load_kernel(p, &b, &entry);
 	if (r == 0)
-		r = place_modules(p, in, mod_at);
+		r = lvm_plan_modules(p, in, mod_at, false);
+	if (r == 0)
+		r = lvm_plan_info_block(p, &k, in, sizeof(LOADER_NAME));
 	if (r < 0)
 		return r;
-	lay_block(&k, in, lvm_layout_map_count(&p->lay) + 2);
-	blk = lvm_plan_block(p, k.len, &at);
-	if (!blk || lvm_plan_map(p, k.nmap) < 0)
-		return p->err;
-	fill(blk, at, &k, p, in, mod_at);
-	lvm_plan_write(p, at, blk, k.len);
-	lvm_plan_range(p, LIBVM_BOOT_INFO, 0, at, MBI_SIZE);
-	lvm_plan_range(p, LIBVM_BOOT_MEMMAP, 0, at + k.mmap,
-		       (uint64_t)MMAP_SIZE * p->nmap);
-	lvm_plan_range(p, LIBVM_BOOT_MODLIST, 0, at + k.mods,
-		       (uint64_t)MOD_SIZE * in->nmods);
-	lvm_plan_range(p, LIBVM_BOOT_TABLES, 0, at + k.gdt,
-		       LVM_BOOT_GDT_SIZE);
-	lvm_plan_range(p, LIBVM_BOOT_CMDLINE, 0, at + k.cmdline,
-		       k.strings - k.cmdline);
-	lvm_plan_range(p, LIBVM_BOOT_STRINGS, 0, at + k.strings,
-		       k.len - k.strings);
+	fill(&k, p, in, mod_at);
+	lvm_plan_info_done(p, &k, in);
 	p->cpu = (struct lvm_boot_cpu){
 		.mode = LVM_ENTRY_PROT32, .rip = entry, .rax = MB_BOOT_MAGIC,
-		.rbx = at, .gdt = at + k.gdt,
+		.rbx = k.at, .gdt = k.at + k.gdt,
 	};
 	return p->err;
 }

@@ -12,14 +12,20 @@
 
 #define X(v) ((unsigned long long)(v))
 
+const uint8_t *lvm_bytes_at(const struct lvm_bytes *b, uint64_t off,
+			    uint64_t n)
+{
+	return off > b->len || n > b->len - off ? NULL : b->p + off;
+}
+
 int lvm_bytes_get(const struct lvm_bytes *b, uint64_t off, uint64_t n,
 		  const char *field, const uint8_t **out)
 {
-	if (off > b->len || n > b->len - off)
+	*out = lvm_bytes_at(b, off, n);
+	if (!*out)
 		return lvm_err(LIBVM_EIMAGE, "%s: %s at offset %#llx+%#llx is "
 			       "beyond the end of the %zu-byte image", b->what,
 			       field, X(off), X(n), b->len);
-	*out = b->p + off;
 	return 0;
 }
 

@@ -64,6 +64,9 @@ struct lvm_bytes {
 
 int lvm_bytes_get(const struct lvm_bytes *b, uint64_t off, uint64_t n,
 		  const char *field, const uint8_t **out);
+/* The same without a message: NULL when out of the image (probing). */
+const uint8_t *lvm_bytes_at(const struct lvm_bytes *b, uint64_t off,
+			    uint64_t n);
 /* Little-endian 1-, 2-, 4- or 8-byte field at off. */
 int lvm_bytes_le(const struct lvm_bytes *b, uint64_t off, unsigned n,
 		 const char *field, uint64_t *out);
@@ -162,6 +165,36 @@ void lvm_plan_finish(struct lvm_boot_plan *p);
  */
 uint8_t *lvm_plan_block(struct lvm_boot_plan *p, uint64_t len,
 			uint64_t *gpa);
+
+/*
+ * block.c: the 32-bit protocols' loader block -- info structure (info
+ * bytes), memory map (map_entry bytes an entry), module list (mod_entry
+ * bytes a module), GDT, command line, strings -- as offsets from its
+ * start, its guest address and its host buffer.
+ */
+struct lvm_info_block {
+	uint64_t info;
+	uint32_t map_entry, mod_entry;
+	uint64_t memmap, modlist, gdt, cmdline, strings, len;
+	uint64_t at;
+	uint8_t *b;
+};
+
+/* Each module page aligned below 4 GiB: the highest place, or the lowest
+ * from 1 MiB; an empty one gets a page of its own. */
+int lvm_plan_modules(struct lvm_boot_plan *p, const struct lvm_boot_in *in,
+		     uint64_t *mod_at, bool high);
+/*
+ * Lay the block out (k->info, map_entry and mod_entry set; extra bytes of
+ * strings before the modules' strings), place it and build p->map.
+ */
+int lvm_plan_info_block(struct lvm_boot_plan *p, struct lvm_info_block *k,
+			const struct lvm_boot_in *in, uint64_t extra);
+/* With the info, map and modules filled in: GDT, command line, the write
+ * of the block and its ranges. */
+void lvm_plan_info_done(struct lvm_boot_plan *p,
+			const struct lvm_info_block *k,
+			const struct lvm_boot_in *in);
 
 /* layout.c */
 int lvm_layout_init(struct lvm_layout *l, const struct lvm_boot_in *in);
