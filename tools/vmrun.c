@@ -55,7 +55,7 @@ static void usage(FILE *f)
 "                  the ACPI tables and starts them itself\n"
 "  --initrd FILE   an initial ramdisk (Linux) or a module (multiboot;\n"
 "                  repeat for more, each module gets its file name)\n"
-"  --cmdline STR   the kernel command line (default \"%s\")\n"
+"  --cmdline STR   the kernel command line (default for Linux: \"%s\")\n"
 "  --timeout SEC   stop the guest after SEC seconds (decimals allowed)\n"
 "  --disk FILE[,ro] a virtio-blk disk on the raw image FILE, read-only\n"
 "                  with ,ro (repeat for more: vda, vdb, ...)\n"
@@ -536,7 +536,7 @@ int main(int argc, char **argv)
 	struct waiter w = { 0 };
 	struct virtio_opts vio = { .cons_pipe = { -1, -1 } };
 	libvm_machine *m = NULL;
-	uint32_t mib = 256, ninit = 0;
+	uint32_t mib = 256, ninit = 0, kind = 0;
 	bool quit = false, stats = false;
 	pthread_t wt;
 	int pipefd[2], c, r;
@@ -603,7 +603,12 @@ int main(int argc, char **argv)
 	}
 	cfg.mem_size = (uint64_t)mib << 20;
 	cfg.kernel_path = kernel;
-	if (!cfg.cmdline)
+	/*
+	 * Linux gets a console by default (serial, or hvc0 with --console
+	 * virtio); other kinds nothing.
+	 */
+	if (!cfg.cmdline && libvm_kernel_probe_file(kernel, &kind) == 0 &&
+	    (kind == LIBVM_KERNEL_BZIMAGE || kind == LIBVM_KERNEL_PVH))
 		cfg.cmdline = vio.console ? VIRTIO_CMDLINE : DEFAULT_CMDLINE;
 	cfg.initrd_paths = initrds;
 	cfg.ninitrds = ninit;

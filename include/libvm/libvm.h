@@ -13,9 +13,10 @@
 #include <libvm/call.h>
 #include <libvm/snapshot.h>
 #include <libvm/cmplog.h>
+#include <libvm/linuxprog.h>
+#include <libvm/boot.h>
 #include <libvm/platform.h>
 #include <libvm/machine.h>
-#include <libvm/linuxprog.h>
 #include <libvm/virtio.h>
 
 #endif

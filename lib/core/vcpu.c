@@ -589,11 +589,14 @@ LIBVM_API int libvm_vcpu_set_msr(libvm_vcpu *v, uint32_t index,
 	return 0;
 }
 
+/* No CPUID leaf has this function and index both. */
+#define CPUID_UNUSED 0xffffffffu
+
 LIBVM_API int libvm_vcpu_get_cpuid(libvm_cpuid_entry *out, uint32_t *count,
 				   libvm_vcpu *v)
 {
 	struct kvm_cpuid2 *c;
-	uint32_t cap;
+	uint32_t cap, i;
 	int r;
 
 	CHECK_VCPU(v, "libvm_vcpu_get_cpuid");
@@ -605,7 +608,17 @@ LIBVM_API int libvm_vcpu_get_cpuid(libvm_cpuid_entry *out, uint32_t *count,
 	if (!c)
 		return lvm_err(LIBVM_ENOMEM, "libvm_vcpu_get_cpuid");
 	c->nent = cap;
+	/*
+	 * Some kernels (Debian's 6.1.x) copy the entries but leave nent at
+	 * the capacity: count up to the first marker KVM did not overwrite.
+	 */
+	for (i = 0; i < cap; i++)
+		c->entries[i].function = c->entries[i].index = CPUID_UNUSED;
 	r = KVM_IOCTL(v->fd, KVM_GET_CPUID2, c);
+	for (i = 0; r >= 0 && i < c->nent && i < cap; i++)
+		if (c->entries[i].function == CPUID_UNUSED &&
+		    c->entries[i].index == CPUID_UNUSED)
+			c->nent = i;
 	if (r >= 0) {
 		if (c->nent > *count) {
 			r = lvm_err(LIBVM_ELIMIT, "libvm_vcpu_get_cpuid: %u "

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Loading the machine's kernel: read it, tell its kind from its contents,
- * and hand it to the boot protocol that knows it, or for a bare ELF guest
- * to libvm's ELF loader and a CPU mode.
+ * and hand it to the boot protocol that knows it (lib/boot: bzImage, PVH,
+ * multiboot, bare ELF64), or a bare ELF32 guest to libvm's ELF loader and
+ * 32-bit protected mode.
  */
 #include "mach.h"
 
@@ -15,8 +16,6 @@
 
 #define KERNEL_MAX	(1ull << 30)
 #define ELF_CLASS32	1
-#define ELF_CLASS64	2
-#define TWO_MB		(2ull << 20)
 
 /* The whole file in a malloc'd buffer. */
 static int read_file(const char *path, uint8_t **out, uint64_t *len)
@@ -63,44 +62,16 @@ static int read_file(const char *path, uint8_t **out, uint64_t *len)
 	return 0;
 }
 
-static int elf_class(const uint8_t *p, uint64_t len)
+static bool is_elf32(const uint8_t *p, uint64_t len)
 {
-	if (len < 16 || memcmp(p, "\177ELF", 4))
-		return 0;
-	return p[4];
+	return len >= 16 && !memcmp(p, "\177ELF", 4) && p[4] == ELF_CLASS32;
 }
 
-/* ELF64: libvm's long-mode environment, user mode, on vCPU 0. */
-static int enter_elf64(libvm_machine *m, libvm_image *img)
-{
-	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
-	uint64_t lo = 0, hi = 0, sys = LVM_MACH_1M;
-	libvm_vcpu *v = m->vcpus[0];
-	int r;
-
-	r = libvm_image_extent(&lo, &hi, img);
-	if (r < 0)
-		return r;
-	/* libvm's tables at 1 MiB, or after the image if it is there. */
-	if (lo < sys + LIBVM_SYS_SIZE && hi > sys)
-		sys = (hi + TWO_MB - 1) & ~(TWO_MB - 1);
-	if (sys + LIBVM_SYS_SIZE > m->low_ram)
-		return lvm_err(LIBVM_ERANGE, "ELF64 guest up to %#llx leaves no "
-			       "room for libvm's tables below %#llx",
-			       (unsigned long long)hi,
-			       (unsigned long long)m->low_ram);
-	lm.sys_gpa = sys;
-	r = libvm_long_mode_setup(m->vm, &lm);
-	if (r == 0)
-		r = libvm_console_attach(m->vm, lvm_mach_console, m);
-	if (r == 0)
-		r = libvm_vcpu_set_long_mode(v, libvm_image_entry(img),
-					     m->low_ram);
-	return r;
-}
-
-static int load_elf(libvm_machine *m, const uint8_t *data, uint64_t len,
-		    int cls)
+/*
+ * A bare ELF32 guest (no boot protocol's header): at its physical
+ * addresses, 32-bit flat protected mode at CPL0, on vCPU 0.
+ */
+static int load_elf32(libvm_machine *m, const uint8_t *data, uint64_t len)
 {
 	libvm_image *img = NULL;
 	int r;
@@ -108,14 +79,59 @@ static int load_elf(libvm_machine *m, const uint8_t *data, uint64_t len,
 	r = libvm_image_load_mem(&img, m->vm, data, len, 0);
 	if (r < 0)
 		return r;
-	if (cls == ELF_CLASS64)
-		r = enter_elf64(m, img);
-	else
-		r = libvm_vcpu_set_protected_mode(m->vcpus[0],
-						  (uint32_t)libvm_image_entry(img),
-						  LVM_MACH_ELF32_STACK);
+	r = libvm_vcpu_set_protected_mode(m->vcpus[0],
+					  (uint32_t)libvm_image_entry(img),
+					  LVM_MACH_ELF32_STACK);
 	libvm_image_destroy(img);
 	return r;
+}
+
+/* A kernel lib/boot knows: modules, memory map, RSDP, entry state. */
+static int boot_kernel(libvm_machine *m, const uint8_t *data, uint64_t len,
+		       uint32_t kind)
+{
+	const libvm_machine_config *c = &m->cfg;
+	libvm_boot_config bc = LIBVM_BOOT_CONFIG_INIT;
+	libvm_boot_module *mods = NULL;
+	libvm_mem_range tables = {
+		.base = LIBVM_PLAT_TABLES_GPA, .len = LIBVM_PLAT_TABLES_SIZE,
+		.type = LIBVM_E820_RESERVED,
+	};
+	libvm_boot *b = NULL;
+	uint32_t i;
+	int r;
+
+	if (c->ninitrds) {
+		mods = calloc(c->ninitrds, sizeof(*mods));
+		if (!mods)
+			return lvm_err(LIBVM_ENOMEM, "machine: modules");
+		for (i = 0; i < c->ninitrds; i++) {
+			mods[i].path = c->initrd_paths[i];
+			mods[i].string = c->initrd_paths[i];
+		}
+	}
+	bc.kernel_data = data;
+	bc.kernel_len = len;
+	bc.kind = kind;
+	bc.cmdline = c->cmdline;
+	bc.modules = mods;
+	bc.nmodules = c->ninitrds;
+	bc.reserved = &tables;
+	bc.nreserved = 1;
+	bc.acpi_rsdp = m->rsdp;
+	r = libvm_boot_load(&b, m->vm, &bc);
+	free(mods);
+	if (r == 0)
+		r = libvm_boot_enter(b, m->vcpus[0]);
+	/* A bare ELF64 guest's console is the machine's console. */
+	if (r == 0 && kind == LIBVM_KERNEL_ELF)
+		r = libvm_console_attach(m->vm, lvm_mach_console, m);
+	if (r < 0) {
+		libvm_boot_destroy(b);
+		return r;
+	}
+	m->boot = b;
+	return 0;
 }
 
 int lvm_mach_load(libvm_machine *m)
@@ -124,7 +140,8 @@ int lvm_mach_load(libvm_machine *m)
 	uint8_t *file = NULL;
 	const uint8_t *data = c->kernel_data;
 	uint64_t len = c->kernel_len;
-	int r, cls;
+	uint32_t kind = 0;
+	int r;
 
 	if (c->kernel_path) {
 		r = read_file(c->kernel_path, &file, &len);
@@ -132,18 +149,20 @@ int lvm_mach_load(libvm_machine *m)
 			return r;
 		data = file;
 	}
-	cls = elf_class(data, len);
-	if (cls == ELF_CLASS32 || cls == ELF_CLASS64)
-		r = load_elf(m, data, len, cls);
+	if (libvm_kernel_probe(data, len, &kind) == 0)
+		r = boot_kernel(m, data, len, kind);
+	else if (is_elf32(data, len))
+		r = load_elf32(m, data, len);
 	else
-		r = lvm_err(LIBVM_EIMAGE, "kernel %s: not a kind this libvm "
-			    "boots", c->kernel_path ? c->kernel_path
-						    : "(buffer)");
+		r = lvm_err(LIBVM_EIMAGE, "kernel %s: not a bzImage, PVH, "
+			    "multiboot or ELF kernel", c->kernel_path ?
+			    c->kernel_path : "(buffer)");
 	free(file);
 	return r;
 }
 
 void lvm_mach_unload(libvm_machine *m)
 {
-	(void)m;
+	libvm_boot_destroy(m->boot);
+	m->boot = NULL;
 }

@@ -33,7 +33,7 @@ struct libvm_machine {
 	int error;		/* first libvm failure on a machine thread */
 	char errmsg[256];	/* and its detail */
 	libvm_machine_result res;
-	void *boot;		/* the boot protocol's state (lib/machine/kernel.c) */
+	libvm_boot *boot;	/* what lib/boot loaded, NULL: none */
 };
 
 /* lib/machine/kernel.c: load cfg's kernel, set vCPU 0 up to enter it. */

@@ -6,7 +6,8 @@
  * with one package of ncpus cores, one thread each, described the way
  * Intel and AMD guests read it:
  *   - leaf 1: the initial APIC id (= the vCPU id) in EBX[31:24], the
- *     package's logical processor count in EBX[23:16], HTT when > 1;
+ *     package's logical processor count in EBX[23:16], HTT when > 1, the
+ *     TSC deadline timer and the hypervisor bit;
  *   - leaf 4 (Intel): cores per package - 1 in EAX[31:26] of each cache;
  *   - leaves 0xb and 0x1f: an SMT level of 1 thread and a core level of
  *     ncpus, x2APIC id in EDX;
@@ -22,6 +23,8 @@
 
 #define CPUID_FLAG_INDEX	1	/* KVM_CPUID_FLAG_SIGNIFCANT_INDEX */
 #define LEAF1_EDX_HTT		(1u << 28)
+#define LEAF1_ECX_TSC_DEADLINE	(1u << 24)
+#define LEAF1_ECX_HYPERVISOR	(1u << 31)
 #define TOPO_SMT		1
 #define TOPO_CORE		2
 #define MAX_ENTRIES		512
@@ -100,6 +103,14 @@ static void apply_topology(libvm_cpuid_entry *e, uint32_t *n,
 		case 1:
 			e[i].ebx = (e[i].ebx & 0xffffu) | (apic << 24) |
 				   ((ncpus & 0xff) << 16);
+			/*
+			 * The in-kernel LAPIC has the TSC deadline timer,
+			 * which KVM reports as a capability, not in the
+			 * table: a kernel without PIT or HPET (hardware-
+			 * reduced ACPI) needs it for its clock events.
+			 */
+			e[i].ecx |= LEAF1_ECX_TSC_DEADLINE |
+				    LEAF1_ECX_HYPERVISOR;
 			if (ncpus > 1)
 				e[i].edx |= LEAF1_EDX_HTT;
 			else

@@ -175,6 +175,78 @@ int main(void)
 	F(libvm_linux_config, log_opaque);
 	END();
 
+	/* boot.h */
+	S(libvm_mem_range);
+	F(libvm_mem_range, base); F(libvm_mem_range, len);
+	F(libvm_mem_range, type); F(libvm_mem_range, reserved);
+	END();
+
+	S(libvm_boot_module);
+	F(libvm_boot_module, path); F(libvm_boot_module, data);
+	F(libvm_boot_module, len); F(libvm_boot_module, string);
+	END();
+
+	S(libvm_boot_config);
+	F(libvm_boot_config, version); F(libvm_boot_config, flags);
+	F(libvm_boot_config, kernel_path); F(libvm_boot_config, kernel_data);
+	F(libvm_boot_config, kernel_len); F(libvm_boot_config, cmdline);
+	F(libvm_boot_config, modules); F(libvm_boot_config, nmodules);
+	F(libvm_boot_config, nreserved); F(libvm_boot_config, reserved);
+	F(libvm_boot_config, acpi_rsdp); F(libvm_boot_config, kind);
+	END();
+
+	S(libvm_boot_range);
+	F(libvm_boot_range, gpa); F(libvm_boot_range, len);
+	F(libvm_boot_range, what); F(libvm_boot_range, index);
+	END();
+
+	/* platform.h */
+	S(libvm_platform_config);
+	F(libvm_platform_config, version); F(libvm_platform_config, devices);
+	F(libvm_platform_config, ncpus); F(libvm_platform_config, uart_in_fd);
+	F(libvm_platform_config, uart_out_fd);
+	F(libvm_platform_config, reserved0);
+	F(libvm_platform_config, uart_out);
+	F(libvm_platform_config, uart_opaque);
+	F(libvm_platform_config, tables_gpa);
+	F(libvm_platform_config, tables_size);
+	F(libvm_platform_config, mmio_base);
+	F(libvm_platform_config, mmio_size);
+	F(libvm_platform_config, epoch_ns);
+	END();
+
+	S(libvm_platform_status);
+	F(libvm_platform_status, end); F(libvm_platform_status, status);
+	F(libvm_platform_status, marker_ns);
+	F(libvm_platform_status, markers);
+	F(libvm_platform_status, marker_value);
+	F(libvm_platform_status, reserved);
+	END();
+
+	/* machine.h */
+	S(libvm_machine_config);
+	F(libvm_machine_config, version); F(libvm_machine_config, ncpus);
+	F(libvm_machine_config, mem_size);
+	F(libvm_machine_config, kernel_path);
+	F(libvm_machine_config, kernel_data);
+	F(libvm_machine_config, kernel_len); F(libvm_machine_config, cmdline);
+	F(libvm_machine_config, initrd_paths);
+	F(libvm_machine_config, ninitrds);
+	F(libvm_machine_config, console_in_fd);
+	F(libvm_machine_config, console_out_fd);
+	F(libvm_machine_config, reserved0);
+	F(libvm_machine_config, console_out);
+	F(libvm_machine_config, console_opaque);
+	F(libvm_machine_config, timeout_ns);
+	END();
+
+	S(libvm_machine_result);
+	F(libvm_machine_result, end); F(libvm_machine_result, status);
+	F(libvm_machine_result, vcpu); F(libvm_machine_result, reserved0);
+	F(libvm_machine_result, boot_marker_ns);
+	F(libvm_machine_result, run_ns); F(libvm_machine_result, exit);
+	END();
+
 #ifdef HAVE_SNAPSHOT_H
 	S(libvm_fuzz_result);
 	F(libvm_fuzz_result, outcome); F(libvm_fuzz_result, pad);
@@ -295,6 +367,37 @@ int main(void)
 	C(LIBVM_LINUX_SERVE); C(LIBVM_LINUX_RETURN); C(LIBVM_LINUX_STOP);
 	C(LIBVM_LINUX_ROOT_WRITABLE); C(LIBVM_LINUX_NO_OPENAT2);
 	C(LIBVM_LINUX_CONFIG_VERSION);
+	/* boot.h */
+	C(LIBVM_KERNEL_UNKNOWN); C(LIBVM_KERNEL_BZIMAGE); C(LIBVM_KERNEL_PVH);
+	C(LIBVM_KERNEL_MULTIBOOT); C(LIBVM_KERNEL_ELF);
+	C(LIBVM_E820_RAM); C(LIBVM_E820_RESERVED); C(LIBVM_E820_ACPI);
+	C(LIBVM_E820_NVS); C(LIBVM_BOOT_CONFIG_VERSION);
+	C(LIBVM_BOOT_KERNEL); C(LIBVM_BOOT_INFO); C(LIBVM_BOOT_CMDLINE);
+	C(LIBVM_BOOT_MODULE); C(LIBVM_BOOT_MEMMAP); C(LIBVM_BOOT_MODLIST);
+	C(LIBVM_BOOT_TABLES); C(LIBVM_BOOT_STRINGS); C(LIBVM_BOOT_SYSTEM);
+	C(LIBVM_BOOT_STACK);
+	/* platform.h */
+	C(LIBVM_PLAT_UART); C(LIBVM_PLAT_RTC); C(LIBVM_PLAT_I8042);
+	C(LIBVM_PLAT_DEBUG_EXIT); C(LIBVM_PLAT_BOOT_MARKER);
+	C(LIBVM_PLAT_ACPI); C(LIBVM_PLAT_ALL);
+	C(LIBVM_PORT_COM1); C(LIBVM_IRQ_COM1); C(LIBVM_PORT_RTC);
+	C(LIBVM_IRQ_RTC); C(LIBVM_PORT_I8042_DATA); C(LIBVM_PORT_I8042_CMD);
+	C(LIBVM_PORT_DEBUG_EXIT); C(LIBVM_PORT_BOOT_MARKER);
+	C(LIBVM_PORT_SLEEP_CTL); C(LIBVM_PORT_SLEEP_STS);
+	C(LIBVM_ACPI_S5_TYPE); C(LIBVM_PLAT_TABLES_GPA);
+	C(LIBVM_PLAT_TABLES_SIZE); C(LIBVM_PLAT_MMIO_BASE);
+	C(LIBVM_PLAT_MMIO_SIZE); C(LIBVM_PLAT_MAX_CPUS);
+	C(LIBVM_PLATFORM_CONFIG_VERSION); C(LIBVM_PLAT_IRQ_LEVEL);
+	C(LIBVM_PLAT_IRQ_LOW); C(LIBVM_PLAT_END_NONE);
+	C(LIBVM_PLAT_END_DEBUG_EXIT); C(LIBVM_PLAT_END_POWEROFF);
+	C(LIBVM_PLAT_END_RESET);
+	/* machine.h */
+	C(LIBVM_MACHINE_CONFIG_VERSION); C(LIBVM_MACHINE_LOW_RAM);
+	C(LIBVM_MACHINE_RUNNING); C(LIBVM_MACHINE_DEBUG_EXIT);
+	C(LIBVM_MACHINE_POWEROFF); C(LIBVM_MACHINE_RESET);
+	C(LIBVM_MACHINE_TRIPLE_FAULT); C(LIBVM_MACHINE_GUEST_EXIT);
+	C(LIBVM_MACHINE_CRASH); C(LIBVM_MACHINE_TIMEOUT);
+	C(LIBVM_MACHINE_CANCELLED); C(LIBVM_MACHINE_ERROR);
 #ifdef HAVE_SNAPSHOT_H
 	/* snapshot.h */
 	C(LIBVM_MEM_VOLATILE);

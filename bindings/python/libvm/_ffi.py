@@ -164,6 +164,76 @@ LIBVM_FUZZ_STOPPED = 5
 
 LIBVM_CMP_CONST = 1
 
+# ---- boot.h ---------------------------------------------------------------
+
+LIBVM_KERNEL_UNKNOWN = 0
+LIBVM_KERNEL_BZIMAGE = 1
+LIBVM_KERNEL_PVH = 2
+LIBVM_KERNEL_MULTIBOOT = 3
+LIBVM_KERNEL_ELF = 4
+LIBVM_E820_RAM = 1
+LIBVM_E820_RESERVED = 2
+LIBVM_E820_ACPI = 3
+LIBVM_E820_NVS = 4
+LIBVM_BOOT_CONFIG_VERSION = 1
+LIBVM_BOOT_KERNEL = 1
+LIBVM_BOOT_INFO = 2
+LIBVM_BOOT_CMDLINE = 3
+LIBVM_BOOT_MODULE = 4
+LIBVM_BOOT_MEMMAP = 5
+LIBVM_BOOT_MODLIST = 6
+LIBVM_BOOT_TABLES = 7
+LIBVM_BOOT_STRINGS = 8
+LIBVM_BOOT_SYSTEM = 9
+LIBVM_BOOT_STACK = 10
+# ---- platform.h -----------------------------------------------------------
+
+LIBVM_PLAT_UART = 1 << 0
+LIBVM_PLAT_RTC = 1 << 1
+LIBVM_PLAT_I8042 = 1 << 2
+LIBVM_PLAT_DEBUG_EXIT = 1 << 3
+LIBVM_PLAT_BOOT_MARKER = 1 << 4
+LIBVM_PLAT_ACPI = 1 << 5
+LIBVM_PLAT_ALL = 0x3F
+LIBVM_PORT_COM1 = 0x3F8
+LIBVM_IRQ_COM1 = 4
+LIBVM_PORT_RTC = 0x70
+LIBVM_IRQ_RTC = 8
+LIBVM_PORT_I8042_DATA = 0x60
+LIBVM_PORT_I8042_CMD = 0x64
+LIBVM_PORT_DEBUG_EXIT = 0xF4
+LIBVM_PORT_BOOT_MARKER = 0xF6
+LIBVM_PORT_SLEEP_CTL = 0x600
+LIBVM_PORT_SLEEP_STS = 0x601
+LIBVM_ACPI_S5_TYPE = 5
+LIBVM_PLAT_TABLES_GPA = 0xE0000
+LIBVM_PLAT_TABLES_SIZE = 0x20000
+LIBVM_PLAT_MMIO_BASE = 0xC0000000
+LIBVM_PLAT_MMIO_SIZE = 0x3EC00000
+LIBVM_PLAT_MAX_CPUS = 64
+LIBVM_PLATFORM_CONFIG_VERSION = 1
+LIBVM_PLAT_IRQ_LEVEL = 1 << 0
+LIBVM_PLAT_IRQ_LOW = 1 << 1
+LIBVM_PLAT_END_NONE = 0
+LIBVM_PLAT_END_DEBUG_EXIT = 1
+LIBVM_PLAT_END_POWEROFF = 2
+LIBVM_PLAT_END_RESET = 3
+
+# ---- machine.h ------------------------------------------------------------
+
+LIBVM_MACHINE_CONFIG_VERSION = 1
+LIBVM_MACHINE_LOW_RAM = 0xC0000000
+LIBVM_MACHINE_RUNNING = 0
+LIBVM_MACHINE_DEBUG_EXIT = 1
+LIBVM_MACHINE_POWEROFF = 2
+LIBVM_MACHINE_RESET = 3
+LIBVM_MACHINE_TRIPLE_FAULT = 4
+LIBVM_MACHINE_GUEST_EXIT = 5
+LIBVM_MACHINE_CRASH = 6
+LIBVM_MACHINE_TIMEOUT = 7
+LIBVM_MACHINE_CANCELLED = 8
+LIBVM_MACHINE_ERROR = 9
+
 # ---- virtio.h -------------------------------------------------------------
 
 LIBVM_VIRTIO_ID_NET = 1
@@ -370,6 +440,68 @@ class libvm_cmp_log(Structure):
                 ("reserved", c_uint64), ("entries", libvm_cmp_entry * 0)]
 
 
+# boot.h
+
+
+class libvm_mem_range(Structure):
+    _fields_ = [("base", c_uint64), ("len", c_uint64), ("type", c_uint32),
+                ("reserved", c_uint32)]
+
+
+class libvm_boot_module(Structure):
+    _fields_ = [("path", c_char_p), ("data", c_void_p), ("len", c_uint64),
+                ("string", c_char_p)]
+
+
+class libvm_boot_config(Structure):
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("kernel_path", c_char_p), ("kernel_data", c_void_p),
+                ("kernel_len", c_uint64), ("cmdline", c_char_p),
+                ("modules", POINTER(libvm_boot_module)),
+                ("nmodules", c_uint32), ("nreserved", c_uint32),
+                ("reserved", POINTER(libvm_mem_range)),
+                ("acpi_rsdp", c_uint64), ("kind", c_uint32)]
+
+
+class libvm_boot_range(Structure):
+    _fields_ = [("gpa", c_uint64), ("len", c_uint64), ("what", c_uint32),
+                ("index", c_uint32)]
+# platform.h and machine.h; console output is libvm_console_fn's shape.
+_console_fn_t = CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
+
+
+class libvm_platform_config(Structure):
+    _fields_ = [("version", c_uint32), ("devices", c_uint32),
+                ("ncpus", c_uint32), ("uart_in_fd", c_int32),
+                ("uart_out_fd", c_int32), ("reserved0", c_uint32),
+                ("uart_out", _console_fn_t), ("uart_opaque", c_void_p),
+                ("tables_gpa", c_uint64), ("tables_size", c_uint64),
+                ("mmio_base", c_uint64), ("mmio_size", c_uint64),
+                ("epoch_ns", c_uint64)]
+
+
+class libvm_platform_status(Structure):
+    _fields_ = [("end", c_uint32), ("status", c_uint32),
+                ("marker_ns", c_uint64), ("markers", c_uint64),
+                ("marker_value", c_uint32), ("reserved", c_uint32 * 9)]
+
+
+class libvm_machine_config(Structure):
+    _fields_ = [("version", c_uint32), ("ncpus", c_uint32),
+                ("mem_size", c_uint64), ("kernel_path", c_char_p),
+                ("kernel_data", c_void_p), ("kernel_len", c_uint64),
+                ("cmdline", c_char_p), ("initrd_paths", POINTER(c_char_p)),
+                ("ninitrds", c_uint32), ("console_in_fd", c_int32),
+                ("console_out_fd", c_int32), ("reserved0", c_uint32),
+                ("console_out", _console_fn_t), ("console_opaque", c_void_p),
+                ("timeout_ns", c_uint64)]
+
+
+class libvm_machine_result(Structure):
+    _fields_ = [("end", c_uint32), ("status", c_int32), ("vcpu", c_uint32),
+                ("reserved0", c_uint32), ("boot_marker_ns", c_uint64),
+                ("run_ns", c_uint64), ("exit", libvm_exit)]
+
 # virtio.h
 
 
@@ -421,7 +553,9 @@ STRUCTS: Dict[str, type] = {
         libvm_vm_config, libvm_host_info, libvm_regs, libvm_segment,
         libvm_dtable, libvm_sregs, libvm_fpu, libvm_cpuid_entry, libvm_exit,
         libvm_long_mode, libvm_fuzz_result, libvm_cmp_entry, libvm_cmp_log,
-        libvm_linux_config,
+        libvm_linux_config, libvm_mem_range, libvm_boot_module,
+        libvm_boot_config, libvm_boot_range, libvm_platform_config,
+        libvm_platform_status, libvm_machine_config, libvm_machine_result,
         libvm_virtio_config, libvm_virtio_stats, libvm_virtq_seg,
         libvm_virtio_blk_config, libvm_virtio_console_config,
         libvm_virtio_rng_config)}
@@ -553,6 +687,45 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "libvm_fuzz_exec": (c_int, [_p(libvm_fuzz_result), _vp, _vp, c_uint64,
                                 c_uint64, c_uint64, _vp, c_uint64,
                                 c_uint64]),
+    # platform.h
+    "libvm_platform_config_init": (c_int, [_p(libvm_platform_config),
+                                           c_uint32]),
+    "libvm_platform_create": (c_int, [_p(_vp), _vp,
+                                      _p(libvm_platform_config)]),
+    "libvm_platform_destroy": (None, [_vp]),
+    "libvm_platform_vcpu_init": (c_int, [_vp, _vp]),
+    "libvm_platform_alloc_mmio": (c_int, [_vp, c_uint64, _u64p]),
+    "libvm_platform_alloc_gsi": (c_int, [_vp, _p(c_uint32)]),
+    "libvm_platform_acpi_device": (c_int, [_vp, c_char_p, c_uint64,
+                                           c_uint64, c_uint32, c_uint32]),
+    "libvm_platform_write_tables": (c_int, [_vp, _u64p]),
+    "libvm_platform_uart_input": (c_int64, [_vp, _vp, c_size_t]),
+    "libvm_platform_status_get": (c_int, [_vp,
+                                          _p(libvm_platform_status)]),
+    # machine.h
+    "libvm_machine_config_init": (c_int, [_p(libvm_machine_config),
+                                          c_uint32]),
+    "libvm_machine_end_name": (c_char_p, [c_uint32]),
+    "libvm_machine_create": (c_int, [_p(_vp), _p(libvm_machine_config)]),
+    "libvm_machine_start": (c_int, [_vp]),
+    "libvm_machine_wait": (c_int, [_vp, _p(libvm_machine_result)]),
+    "libvm_machine_run": (c_int, [_vp, _p(libvm_machine_result)]),
+    "libvm_machine_cancel": (c_int, [_vp]),
+    "libvm_machine_destroy": (None, [_vp]),
+    "libvm_machine_vm": (_vp, [_vp]),
+    "libvm_machine_platform": (_vp, [_vp]),
+    # boot.h
+    "libvm_boot_config_init": (c_int, [_p(libvm_boot_config), c_uint32]),
+    "libvm_kernel_probe": (c_int, [_vp, c_size_t, _p(c_uint32)]),
+    "libvm_kernel_probe_file": (c_int, [c_char_p, _p(c_uint32)]),
+    "libvm_boot_load": (c_int, [_p(_vp), _vp, _p(libvm_boot_config)]),
+    "libvm_boot_enter": (c_int, [_vp, _vp]),
+    "libvm_boot_destroy": (None, [_vp]),
+    "libvm_boot_kind": (c_uint32, [_vp]),
+    "libvm_boot_entry": (c_uint64, [_vp]),
+    "libvm_boot_ranges": (c_int, [_vp, _p(libvm_boot_range), _p(c_uint32)]),
+    "libvm_boot_memmap": (c_int, [_vp, _p(libvm_mem_range), _p(c_uint32)]),
+
     # virtio.h
     "libvm_virtio_config_init": (c_int, [_p(libvm_virtio_config), c_uint32]),
     "libvm_virtio_create": (c_int, [_p(_vp), _vp, _p(libvm_virtio_config)]),

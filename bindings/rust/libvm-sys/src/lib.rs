@@ -1,4 +1,6 @@
-//! Raw FFI declarations for libvm (`<libvm/libvm.h>`, with `<libvm/snapshot.h>` and the guest/host
+//! Raw FFI declarations for libvm (`<libvm/libvm.h>`, with `<libvm/snapshot.h>`, the boot
+//! protocols of `<libvm/boot.h>`, the platform and machine of `<libvm/platform.h>` and
+//! `<libvm/machine.h>`, and the guest/host
 //! comparison-log layout `<libvm/cmplog.h>`), written by hand to
 //! match the C headers.  `tests/abi.rs` checks them against the headers:
 //! every `LIBVM_API` function (name and argument count), every `LIBVM_*`
@@ -585,6 +587,273 @@ pub struct libvm_cmp_log {
     pub entries: [libvm_cmp_entry; 0],
 }
 
+// ---- boot.h ---------------------------------------------------------------
+
+/// Opaque handle of a loaded kernel.
+#[repr(C)]
+pub struct libvm_boot {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+pub const LIBVM_KERNEL_UNKNOWN: u32 = 0;
+pub const LIBVM_KERNEL_BZIMAGE: u32 = 1;
+pub const LIBVM_KERNEL_PVH: u32 = 2;
+pub const LIBVM_KERNEL_MULTIBOOT: u32 = 3;
+pub const LIBVM_KERNEL_ELF: u32 = 4;
+
+pub const LIBVM_E820_RAM: u32 = 1;
+pub const LIBVM_E820_RESERVED: u32 = 2;
+pub const LIBVM_E820_ACPI: u32 = 3;
+pub const LIBVM_E820_NVS: u32 = 4;
+
+pub const LIBVM_BOOT_CONFIG_VERSION: u32 = 1;
+
+pub const LIBVM_BOOT_KERNEL: u32 = 1;
+pub const LIBVM_BOOT_INFO: u32 = 2;
+pub const LIBVM_BOOT_CMDLINE: u32 = 3;
+pub const LIBVM_BOOT_MODULE: u32 = 4;
+pub const LIBVM_BOOT_MEMMAP: u32 = 5;
+pub const LIBVM_BOOT_MODLIST: u32 = 6;
+pub const LIBVM_BOOT_TABLES: u32 = 7;
+pub const LIBVM_BOOT_STRINGS: u32 = 8;
+pub const LIBVM_BOOT_SYSTEM: u32 = 9;
+pub const LIBVM_BOOT_STACK: u32 = 10;
+
+/// A guest-physical range and its memory map type (`LIBVM_E820_*`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_mem_range {
+    pub base: u64,
+    pub len: u64,
+    pub type_: u32,
+    pub reserved: u32,
+}
+
+/// A module (initrd): a file (`path`) or bytes (`data`, `len`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_boot_module {
+    pub path: *const c_char,
+    pub data: *const c_void,
+    pub len: u64,
+    pub string: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_boot_config {
+    pub version: u32,
+    pub flags: u32,
+    pub kernel_path: *const c_char,
+    pub kernel_data: *const c_void,
+    pub kernel_len: u64,
+    pub cmdline: *const c_char,
+    pub modules: *const libvm_boot_module,
+    pub nmodules: u32,
+    pub nreserved: u32,
+    pub reserved: *const libvm_mem_range,
+    pub acpi_rsdp: u64,
+    pub kind: u32,
+}
+
+impl Default for libvm_boot_config {
+    /// `LIBVM_BOOT_CONFIG_INIT`.
+    fn default() -> Self {
+        libvm_boot_config {
+            version: LIBVM_BOOT_CONFIG_VERSION,
+            flags: 0,
+            kernel_path: core::ptr::null(),
+            kernel_data: core::ptr::null(),
+            kernel_len: 0,
+            cmdline: core::ptr::null(),
+            modules: core::ptr::null(),
+            nmodules: 0,
+            nreserved: 0,
+            reserved: core::ptr::null(),
+            acpi_rsdp: 0,
+            kind: LIBVM_KERNEL_UNKNOWN,
+        }
+    }
+}
+
+/// Where the loader put something (`what`: `LIBVM_BOOT_*`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_boot_range {
+    pub gpa: u64,
+    pub len: u64,
+    pub what: u32,
+    pub index: u32,
+}
+
+// ---- platform.h -----------------------------------------------------------
+
+/// Opaque handle of a platform (devices, ACPI tables, CPUID).
+#[repr(C)]
+pub struct libvm_platform {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+pub const LIBVM_PLAT_UART: u32 = 1 << 0;
+pub const LIBVM_PLAT_RTC: u32 = 1 << 1;
+pub const LIBVM_PLAT_I8042: u32 = 1 << 2;
+pub const LIBVM_PLAT_DEBUG_EXIT: u32 = 1 << 3;
+pub const LIBVM_PLAT_BOOT_MARKER: u32 = 1 << 4;
+pub const LIBVM_PLAT_ACPI: u32 = 1 << 5;
+pub const LIBVM_PLAT_ALL: u32 = 0x3f;
+pub const LIBVM_PORT_COM1: u32 = 0x3f8;
+pub const LIBVM_IRQ_COM1: u32 = 4;
+pub const LIBVM_PORT_RTC: u32 = 0x70;
+pub const LIBVM_IRQ_RTC: u32 = 8;
+pub const LIBVM_PORT_I8042_DATA: u32 = 0x60;
+pub const LIBVM_PORT_I8042_CMD: u32 = 0x64;
+pub const LIBVM_PORT_DEBUG_EXIT: u32 = 0xf4;
+pub const LIBVM_PORT_BOOT_MARKER: u32 = 0xf6;
+pub const LIBVM_PORT_SLEEP_CTL: u32 = 0x600;
+pub const LIBVM_PORT_SLEEP_STS: u32 = 0x601;
+pub const LIBVM_ACPI_S5_TYPE: u32 = 5;
+pub const LIBVM_PLAT_TABLES_GPA: u64 = 0xe0000;
+pub const LIBVM_PLAT_TABLES_SIZE: u64 = 0x20000;
+pub const LIBVM_PLAT_MMIO_BASE: u64 = 0xc000_0000;
+pub const LIBVM_PLAT_MMIO_SIZE: u64 = 0x3ec0_0000;
+pub const LIBVM_PLAT_MAX_CPUS: u32 = 64;
+pub const LIBVM_PLATFORM_CONFIG_VERSION: u32 = 1;
+pub const LIBVM_PLAT_IRQ_LEVEL: u32 = 1 << 0;
+pub const LIBVM_PLAT_IRQ_LOW: u32 = 1 << 1;
+pub const LIBVM_PLAT_END_NONE: u32 = 0;
+pub const LIBVM_PLAT_END_DEBUG_EXIT: u32 = 1;
+pub const LIBVM_PLAT_END_POWEROFF: u32 = 2;
+pub const LIBVM_PLAT_END_RESET: u32 = 3;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_platform_config {
+    pub version: u32,
+    pub devices: u32,
+    pub ncpus: u32,
+    pub uart_in_fd: i32,
+    pub uart_out_fd: i32,
+    pub reserved0: u32,
+    pub uart_out: libvm_console_fn,
+    pub uart_opaque: *mut c_void,
+    pub tables_gpa: u64,
+    pub tables_size: u64,
+    pub mmio_base: u64,
+    pub mmio_size: u64,
+    pub epoch_ns: u64,
+}
+
+impl Default for libvm_platform_config {
+    /// `LIBVM_PLATFORM_CONFIG_INIT`.
+    fn default() -> Self {
+        libvm_platform_config {
+            version: LIBVM_PLATFORM_CONFIG_VERSION,
+            devices: LIBVM_PLAT_ALL,
+            ncpus: 1,
+            uart_in_fd: -1,
+            uart_out_fd: -1,
+            reserved0: 0,
+            uart_out: None,
+            uart_opaque: core::ptr::null_mut(),
+            tables_gpa: 0,
+            tables_size: 0,
+            mmio_base: 0,
+            mmio_size: 0,
+            epoch_ns: 0,
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct libvm_platform_status {
+    pub end: u32,
+    pub status: u32,
+    pub marker_ns: u64,
+    pub markers: u64,
+    pub marker_value: u32,
+    pub reserved: [u32; 9],
+}
+
+// ---- machine.h ------------------------------------------------------------
+
+/// Opaque handle of a machine (VM, RAM, platform, vCPU threads, kernel).
+#[repr(C)]
+pub struct libvm_machine {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+pub const LIBVM_MACHINE_CONFIG_VERSION: u32 = 1;
+pub const LIBVM_MACHINE_LOW_RAM: u64 = 0xc000_0000;
+pub const LIBVM_MACHINE_RUNNING: u32 = 0;
+pub const LIBVM_MACHINE_DEBUG_EXIT: u32 = 1;
+pub const LIBVM_MACHINE_POWEROFF: u32 = 2;
+pub const LIBVM_MACHINE_RESET: u32 = 3;
+pub const LIBVM_MACHINE_TRIPLE_FAULT: u32 = 4;
+pub const LIBVM_MACHINE_GUEST_EXIT: u32 = 5;
+pub const LIBVM_MACHINE_CRASH: u32 = 6;
+pub const LIBVM_MACHINE_TIMEOUT: u32 = 7;
+pub const LIBVM_MACHINE_CANCELLED: u32 = 8;
+pub const LIBVM_MACHINE_ERROR: u32 = 9;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_machine_config {
+    pub version: u32,
+    pub ncpus: u32,
+    pub mem_size: u64,
+    pub kernel_path: *const c_char,
+    pub kernel_data: *const c_void,
+    pub kernel_len: u64,
+    pub cmdline: *const c_char,
+    pub initrd_paths: *const *const c_char,
+    pub ninitrds: u32,
+    pub console_in_fd: i32,
+    pub console_out_fd: i32,
+    pub reserved0: u32,
+    pub console_out: libvm_console_fn,
+    pub console_opaque: *mut c_void,
+    pub timeout_ns: u64,
+}
+
+impl Default for libvm_machine_config {
+    /// `LIBVM_MACHINE_CONFIG_INIT`.
+    fn default() -> Self {
+        libvm_machine_config {
+            version: LIBVM_MACHINE_CONFIG_VERSION,
+            ncpus: 1,
+            mem_size: 256 << 20,
+            kernel_path: core::ptr::null(),
+            kernel_data: core::ptr::null(),
+            kernel_len: 0,
+            cmdline: core::ptr::null(),
+            initrd_paths: core::ptr::null(),
+            ninitrds: 0,
+            console_in_fd: -1,
+            console_out_fd: -1,
+            reserved0: 0,
+            console_out: None,
+            console_opaque: core::ptr::null_mut(),
+            timeout_ns: 0,
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct libvm_machine_result {
+    pub end: u32,
+    pub status: i32,
+    pub vcpu: u32,
+    pub reserved0: u32,
+    pub boot_marker_ns: u64,
+    pub run_ns: u64,
+    pub exit: libvm_exit,
+}
+
 // ---- functions ------------------------------------------------------------
 
 /// Declares the `extern "C"` functions and, from the same list, the table
@@ -724,6 +993,51 @@ libvm_functions! {
                        fn_: u64, input_gpa: u64, input_cap: u64, data: *const c_void,
                        len: u64, timeout_ns: u64) -> c_int;
 
+    // boot.h
+    fn libvm_boot_config_init(cfg: *mut libvm_boot_config, version: u32) -> c_int;
+    fn libvm_kernel_probe(buf: *const c_void, len: usize, kind: *mut u32) -> c_int;
+    fn libvm_kernel_probe_file(path: *const c_char, kind: *mut u32) -> c_int;
+    fn libvm_boot_load(out: *mut *mut libvm_boot, vm: *mut libvm_vm,
+                       cfg: *const libvm_boot_config) -> c_int;
+    fn libvm_boot_enter(b: *mut libvm_boot, bsp: *mut libvm_vcpu) -> c_int;
+    fn libvm_boot_destroy(b: *mut libvm_boot);
+    fn libvm_boot_kind(b: *const libvm_boot) -> u32;
+    fn libvm_boot_entry(b: *const libvm_boot) -> u64;
+    fn libvm_boot_ranges(b: *const libvm_boot, out: *mut libvm_boot_range,
+                         count: *mut u32) -> c_int;
+    fn libvm_boot_memmap(b: *const libvm_boot, out: *mut libvm_mem_range,
+                         count: *mut u32) -> c_int;
+
+    // platform.h
+    fn libvm_platform_config_init(cfg: *mut libvm_platform_config, version: u32) -> c_int;
+    fn libvm_platform_create(out: *mut *mut libvm_platform, vm: *mut libvm_vm,
+                             cfg: *const libvm_platform_config) -> c_int;
+    fn libvm_platform_destroy(plat: *mut libvm_platform);
+    fn libvm_platform_vcpu_init(plat: *mut libvm_platform, vcpu: *mut libvm_vcpu) -> c_int;
+    fn libvm_platform_alloc_mmio(plat: *mut libvm_platform, len: u64, base: *mut u64) -> c_int;
+    fn libvm_platform_alloc_gsi(plat: *mut libvm_platform, gsi: *mut u32) -> c_int;
+    fn libvm_platform_acpi_device(plat: *mut libvm_platform, hid: *const c_char,
+                                  mmio_base: u64, mmio_len: u64, gsi: u32,
+                                  flags: u32) -> c_int;
+    fn libvm_platform_write_tables(plat: *mut libvm_platform, rsdp_gpa: *mut u64) -> c_int;
+    fn libvm_platform_uart_input(plat: *mut libvm_platform, buf: *const c_void,
+                                 len: usize) -> i64;
+    fn libvm_platform_status_get(plat: *mut libvm_platform,
+                                 out: *mut libvm_platform_status) -> c_int;
+
+    // machine.h
+    fn libvm_machine_config_init(cfg: *mut libvm_machine_config, version: u32) -> c_int;
+    fn libvm_machine_end_name(end: u32) -> *const c_char;
+    fn libvm_machine_create(out: *mut *mut libvm_machine,
+                            cfg: *const libvm_machine_config) -> c_int;
+    fn libvm_machine_start(m: *mut libvm_machine) -> c_int;
+    fn libvm_machine_wait(m: *mut libvm_machine, res: *mut libvm_machine_result) -> c_int;
+    fn libvm_machine_run(m: *mut libvm_machine, res: *mut libvm_machine_result) -> c_int;
+    fn libvm_machine_cancel(m: *mut libvm_machine) -> c_int;
+    fn libvm_machine_destroy(m: *mut libvm_machine);
+    fn libvm_machine_vm(m: *mut libvm_machine) -> *mut libvm_vm;
+    fn libvm_machine_platform(m: *mut libvm_machine) -> *mut libvm_platform;
+
     // virtio.h
     fn libvm_virtio_config_init(cfg: *mut libvm_virtio_config, version: u32) -> c_int;
     fn libvm_virtio_create(out: *mut *mut libvm_virtio_dev, vm: *mut libvm_vm,
@@ -759,9 +1073,8 @@ libvm_functions! {
     fn libvm_virtio_rng_config_init(cfg: *mut libvm_virtio_rng_config, version: u32) -> c_int;
     fn libvm_virtio_rng_create(out: *mut *mut libvm_virtio_dev, vm: *mut libvm_vm,
                                cfg: *const libvm_virtio_rng_config) -> c_int;
-    // plat: a libvm_platform * (<libvm/platform.h>)
-    fn libvm_virtio_alloc(plat: *mut c_void, mmio_base: *mut u64, gsi: *mut u32) -> c_int;
-    fn libvm_virtio_announce(dev: *mut libvm_virtio_dev, plat: *mut c_void) -> c_int;
+    fn libvm_virtio_alloc(plat: *mut libvm_platform, mmio_base: *mut u64, gsi: *mut u32) -> c_int;
+    fn libvm_virtio_announce(dev: *mut libvm_virtio_dev, plat: *mut libvm_platform) -> c_int;
 }
 
 // ---- layout table ---------------------------------------------------------
@@ -859,6 +1172,44 @@ layouts! {
     "libvm_cmp_log" => libvm_cmp_log {
         "count": count, "cap": cap, "reserved": reserved, "entries": entries,
     }
+    "libvm_mem_range" => libvm_mem_range {
+        "base": base, "len": len, "type": type_, "reserved": reserved,
+    }
+    "libvm_boot_module" => libvm_boot_module {
+        "path": path, "data": data, "len": len, "string": string,
+    }
+    "libvm_boot_config" => libvm_boot_config {
+        "version": version, "flags": flags, "kernel_path": kernel_path,
+        "kernel_data": kernel_data, "kernel_len": kernel_len, "cmdline": cmdline,
+        "modules": modules, "nmodules": nmodules, "nreserved": nreserved,
+        "reserved": reserved, "acpi_rsdp": acpi_rsdp, "kind": kind,
+    }
+    "libvm_boot_range" => libvm_boot_range {
+        "gpa": gpa, "len": len, "what": what, "index": index,
+    }
+    "libvm_platform_config" => libvm_platform_config {
+        "version": version, "devices": devices, "ncpus": ncpus,
+        "uart_in_fd": uart_in_fd, "uart_out_fd": uart_out_fd, "reserved0": reserved0,
+        "uart_out": uart_out, "uart_opaque": uart_opaque, "tables_gpa": tables_gpa,
+        "tables_size": tables_size, "mmio_base": mmio_base, "mmio_size": mmio_size,
+        "epoch_ns": epoch_ns,
+    }
+    "libvm_platform_status" => libvm_platform_status {
+        "end": end, "status": status, "marker_ns": marker_ns, "markers": markers,
+        "marker_value": marker_value, "reserved": reserved,
+    }
+    "libvm_machine_config" => libvm_machine_config {
+        "version": version, "ncpus": ncpus, "mem_size": mem_size,
+        "kernel_path": kernel_path, "kernel_data": kernel_data, "kernel_len": kernel_len,
+        "cmdline": cmdline, "initrd_paths": initrd_paths, "ninitrds": ninitrds,
+        "console_in_fd": console_in_fd, "console_out_fd": console_out_fd,
+        "reserved0": reserved0, "console_out": console_out,
+        "console_opaque": console_opaque, "timeout_ns": timeout_ns,
+    }
+    "libvm_machine_result" => libvm_machine_result {
+        "end": end, "status": status, "vcpu": vcpu, "reserved0": reserved0,
+        "boot_marker_ns": boot_marker_ns, "run_ns": run_ns, "exit": exit,
+    }
     "libvm_virtio_config" => libvm_virtio_config {
         "version": version, "flags": flags, "device_id": device_id, "num_queues": num_queues,
         "queue_size": queue_size, "config_size": config_size, "config": config,
@@ -926,6 +1277,24 @@ constants_table! {
     LIBVM_MEM_VOLATILE, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
     LIBVM_FUZZ_TIMEOUT, LIBVM_FUZZ_BUG, LIBVM_FUZZ_STOPPED,
     LIBVM_CMP_CONST,
+    LIBVM_KERNEL_UNKNOWN, LIBVM_KERNEL_BZIMAGE, LIBVM_KERNEL_PVH, LIBVM_KERNEL_MULTIBOOT,
+    LIBVM_KERNEL_ELF, LIBVM_E820_RAM, LIBVM_E820_RESERVED, LIBVM_E820_ACPI, LIBVM_E820_NVS,
+    LIBVM_BOOT_CONFIG_VERSION, LIBVM_BOOT_KERNEL, LIBVM_BOOT_INFO, LIBVM_BOOT_CMDLINE,
+    LIBVM_BOOT_MODULE, LIBVM_BOOT_MEMMAP, LIBVM_BOOT_MODLIST, LIBVM_BOOT_TABLES,
+    LIBVM_BOOT_STRINGS, LIBVM_BOOT_SYSTEM, LIBVM_BOOT_STACK,
+    LIBVM_PLAT_UART, LIBVM_PLAT_RTC, LIBVM_PLAT_I8042, LIBVM_PLAT_DEBUG_EXIT,
+    LIBVM_PLAT_BOOT_MARKER, LIBVM_PLAT_ACPI, LIBVM_PLAT_ALL, LIBVM_PORT_COM1,
+    LIBVM_IRQ_COM1, LIBVM_PORT_RTC, LIBVM_IRQ_RTC, LIBVM_PORT_I8042_DATA,
+    LIBVM_PORT_I8042_CMD, LIBVM_PORT_DEBUG_EXIT, LIBVM_PORT_BOOT_MARKER,
+    LIBVM_PORT_SLEEP_CTL, LIBVM_PORT_SLEEP_STS, LIBVM_ACPI_S5_TYPE,
+    LIBVM_PLAT_TABLES_GPA, LIBVM_PLAT_TABLES_SIZE, LIBVM_PLAT_MMIO_BASE,
+    LIBVM_PLAT_MMIO_SIZE, LIBVM_PLAT_MAX_CPUS, LIBVM_PLATFORM_CONFIG_VERSION,
+    LIBVM_PLAT_IRQ_LEVEL, LIBVM_PLAT_IRQ_LOW, LIBVM_PLAT_END_NONE,
+    LIBVM_PLAT_END_DEBUG_EXIT, LIBVM_PLAT_END_POWEROFF, LIBVM_PLAT_END_RESET,
+    LIBVM_MACHINE_CONFIG_VERSION, LIBVM_MACHINE_LOW_RAM, LIBVM_MACHINE_RUNNING,
+    LIBVM_MACHINE_DEBUG_EXIT, LIBVM_MACHINE_POWEROFF, LIBVM_MACHINE_RESET,
+    LIBVM_MACHINE_TRIPLE_FAULT, LIBVM_MACHINE_GUEST_EXIT, LIBVM_MACHINE_CRASH,
+    LIBVM_MACHINE_TIMEOUT, LIBVM_MACHINE_CANCELLED, LIBVM_MACHINE_ERROR,
     LIBVM_IOEVENTFD_DATAMATCH, LIBVM_IOEVENTFD_REMOVE, LIBVM_IRQFD_REMOVE,
     LIBVM_VIRTIO_ID_NET, LIBVM_VIRTIO_ID_BLOCK, LIBVM_VIRTIO_ID_CONSOLE, LIBVM_VIRTIO_ID_RNG,
     LIBVM_VIRTIO_F_INDIRECT_DESC, LIBVM_VIRTIO_F_EVENT_IDX, LIBVM_VIRTIO_F_VERSION_1,

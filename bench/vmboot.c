@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Whole-VM boot times, vmrun against QEMU with KVM, same run: from process
+ * start to the guest's boot marker and to its exit through port 0xf4,
+ * medians of LIBVM_BENCH_ROUNDS (default 5) rounds, the programs
+ * interleaved (the order rotates every round).
+ *
+ *   - Debian's stock kernel (scripts/debian-kernel's cache) with the test
+ *     initramfs (tests/initramfs.c, mode "exit"): the marker is the moment
+ *     the init's "LIBVM-INIT" line reaches the serial console -- the init
+ *     writes the boot-marker port just before it, which QEMU ignores --
+ *     and the exit is the process's end.  QEMU runs with -M microvm and
+ *     with -M q35; the faster median is the baseline.
+ *   - The repo's protocol test kernels (bzImage, PVH, multiboot): to exit.
+ *   - vmrun's own resident memory beyond the guest's RAM while a Linux
+ *     guest runs (vmrun --stats at power-off; target: Firecracker's 5 MiB).
+ */
+#define BENCH_PROG "bench/vmboot"
+#include <libvm/libvm.h>
+
+#include "bench.h"
+#include "initramfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RUN_LIMIT_NS	(400ull * 1000000000ull)
+#define MARKER		"LIBVM-INIT"
+#define LINUX_MEM_MIB	"256"
+#define QEMU		"qemu-system-x86_64"
+
+extern char **environ;
+
+struct run {
+	double marker_s, exit_s;	/* NAN when not seen */
+	int status;
+	long vmm_kib;			/* vmrun --stats, else -1 */
+};
+
+/* Run argv with stdout+stderr on a pipe, timing the marker and the end. */
+static void run_one(struct run *r, char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	static char out[1 << 20];
+	size_t len = 0;
+	uint64_t t0;
+	int p[2], st = 0;
+	pid_t pid;
+	char *s;
+
+	r->marker_s = r->exit_s = NAN;
+	r->vmm_kib = -1;
+	if (pipe(p) < 0)
+		bench_die_errno("pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	posix_spawn_file_actions_addclose(&fa, p[0]);
+	t0 = bench_now_ns();
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ))
+		bench_die_errno(argv[0]);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	for (;;) {
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		ssize_t n;
+
+		if (bench_now_ns() - t0 > RUN_LIMIT_NS) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&pf, 1, 1000) <= 0)
+			continue;
+		n = read(p[0], out + len, sizeof(out) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		out[len] = 0;
+		if (isnan(r->marker_s) && strstr(out, MARKER))
+			r->marker_s = (bench_now_ns() - t0) / 1e9;
+		if (len > sizeof(out) / 2) {	/* keep the tail */
+			memmove(out, out + len - 4096, 4096);
+			len = 4096;
+		}
+	}
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	r->exit_s = (bench_now_ns() - t0) / 1e9;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	s = strstr(out, "vmm_kib=");
+	if (s)
+		r->vmm_kib = strtol(s + 8, NULL, 10);
+	if (!(r->status & 1))	/* a debug exit gives an odd status */
+		r->exit_s = NAN;
+}
+
+/* The newest kernel in LIBVM_KERNEL_CACHE; 0 if there is none. */
+static int stock_kernel(char *path, size_t cap)
+{
+	char best[256] = "";
+	struct dirent *d;
+	DIR *dp = opendir(LIBVM_KERNEL_CACHE);
+
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp)))
+		if (!strncmp(d->d_name, "linux-image-", 12) &&
+		    strcmp(d->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%s", d->d_name);
+	closedir(dp);
+	if (!best[0])
+		return 0;
+	snprintf(path, cap, "%s/%s/vmlinuz", LIBVM_KERNEL_CACHE, best);
+	return access(path, R_OK) == 0;
+}
+
+enum { VMRUN, MICROVM, Q35, NPROGS };
+
+static const char *const prog_names[NPROGS] = { "vmrun", "qemu_microvm_kvm",
+						 "qemu_q35_kvm" };
+
+/* argv for program p booting kernel (initrd may be NULL). */
+static void make_argv(char **argv, int p, const char *kernel,
+		      const char *initrd, const char *cmdline)
+{
+	static char buf[NPROGS][32][512];
+	int n = 0;
+
+#define A(s) (snprintf(buf[p][n], sizeof(buf[p][n]), "%s", (s)), \
+	      argv[n] = buf[p][n], n++)
+	if (p == VMRUN) {
+		A(LIBVM_VMRUN); A("--stats"); A("--timeout"); A("300");
+		A("--mem"); A(LINUX_MEM_MIB);
+		if (initrd) {
+			A("--initrd"); A(initrd);
+		}
+		A("--cmdline"); A(cmdline); A(kernel);
+	} else {
+		A(QEMU); A("-enable-kvm"); A("-cpu"); A("host");
+		A("-M"); A(p == MICROVM ? "microvm" : "q35");
+		A("-m"); A(LINUX_MEM_MIB); A("-smp"); A("1");
+		A("-nodefaults"); A("-no-user-config"); A("-display");
+		A("none"); A("-serial"); A("stdio"); A("-no-reboot");
+		A("-device"); A("isa-debug-exit,iobase=0xf4,iosize=1");
+		A("-kernel"); A(kernel);
+		if (initrd) {
+			A("-initrd"); A(initrd);
+		}
+		A("-append"); A(cmdline);
+	}
+#undef A
+	argv[n] = NULL;
+}
+
+struct series {
+	double marker[BENCH_MAX_ROUNDS], exit[BENCH_MAX_ROUNDS];
+	int nm, ne;
+	long kib[BENCH_MAX_ROUNDS];
+	int nk;
+};
+
+/* rounds of every program, the order rotating each round. */
+static void measure(struct series *s, int rounds, const char *kernel,
+		    const char *initrd, const char *cmdline)
+{
+	char *argv[NPROGS][40];
+	struct run r;
+	int i, k, p;
+
+	for (p = 0; p < NPROGS; p++)
+		make_argv(argv[p], p, kernel, initrd, cmdline);
+	for (i = 0; i < rounds; i++) {
+		for (k = 0; k < NPROGS; k++) {
+			p = (i + k) % NPROGS;
+			run_one(&r, argv[p]);
+			if (!isnan(r.marker_s))
+				s[p].marker[s[p].nm++] = r.marker_s;
+			if (!isnan(r.exit_s))
+				s[p].exit[s[p].ne++] = r.exit_s;
+			if (r.vmm_kib >= 0)
+				s[p].kib[s[p].nk++] = r.vmm_kib;
+		}
+	}
+}
+
+/* vmrun's figure against the faster QEMU machine's. */
+static void report(const char *name, double *v[NPROGS], int n[NPROGS],
+		   int rounds)
+{
+	double med[NPROGS];
+	char line[128];
+	int p, base = -1;
+
+	for (p = 0; p < NPROGS; p++) {
+		med[p] = n[p] == rounds ? bench_median(v[p], n[p]) : NAN;
+		if (p != VMRUN && !isnan(med[p]) &&
+		    (base < 0 || med[p] < med[base]))
+			base = p;
+	}
+	for (p = MICROVM; p < NPROGS; p++) {
+		snprintf(line, sizeof(line), "%s_%s", name, prog_names[p]);
+		if (isnan(med[p]))
+			bench_skip(line, "QEMU did not get there every round");
+		else
+			bench_report(line, med[p], "s");
+	}
+	snprintf(line, sizeof(line), "%s_vmrun", name);
+	if (isnan(med[VMRUN]))
+		bench_skip(line, "vmrun did not get there every round");
+	else if (base < 0)
+		bench_report(line, med[VMRUN], "s");
+	else
+		bench_report_vs(line, med[VMRUN], "s", prog_names[base],
+				med[base]);
+}
+
+static void report_series(const char *name, struct series *s, int rounds,
+			  int with_marker)
+{
+	double *v[NPROGS];
+	int n[NPROGS], p;
+	char line[128];
+
+	if (with_marker) {
+		for (p = 0; p < NPROGS; p++) {
+			v[p] = s[p].marker;
+			n[p] = s[p].nm;
+		}
+		snprintf(line, sizeof(line), "%s_marker", name);
+		report(line, v, n, rounds);
+	}
+	for (p = 0; p < NPROGS; p++) {
+		v[p] = s[p].exit;
+		n[p] = s[p].ne;
+	}
+	snprintf(line, sizeof(line), "%s_exit", name);
+	report(line, v, n, rounds);
+}
+
+int main(void)
+{
+	static const char *const names[] = {
+		"linux_marker_vmrun", "linux_exit_vmrun", "linux_vmm_rss",
+		"kernel_bzimage_exit_vmrun", "kernel_pvh64_exit_vmrun",
+		"kernel_multiboot_exit_vmrun", NULL };
+	static const char *const kernels[] = { "bzimage.bin", "pvh64.elf",
+					       "multiboot.elf" };
+	static const char *const knames[] = { "kernel_bzimage",
+					      "kernel_pvh64",
+					      "kernel_multiboot" };
+	int rounds = (int)bench_env_double("LIBVM_BENCH_ROUNDS", 5);
+	char kernel[1024], initrd[512], why[256], path[1024];
+	struct series s[NPROGS];
+	double kib[BENCH_MAX_ROUNDS];
+	unsigned i;
+	int p;
+
+	libvm_host_info hi = LIBVM_HOST_INFO_INIT;
+
+	if (libvm_host_query(&hi, NULL) < 0)
+		bench_skip_all(names, "no usable /dev/kvm");
+	if (hi.supervisor == LIBVM_SUPERVISOR_EMULATED)
+		bench_skip_all(names, "this PVM host emulates supervisor code: "
+			       "kernels boot in the nested VM");
+	if (system(QEMU " --version >/dev/null 2>&1") != 0)
+		bench_skip_all(names, "no " QEMU " (apt-get install "
+			       "qemu-system-x86)");
+	if (rounds > BENCH_MAX_ROUNDS)
+		rounds = BENCH_MAX_ROUNDS;
+	bench_header("process start to boot marker / debug exit, vmrun vs "
+		     "QEMU+KVM (microvm, q35), medians of %d rounds", rounds);
+	for (i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", LIBVM_TEST_KERNEL_DIR,
+			 kernels[i]);
+		memset(s, 0, sizeof(s));
+		measure(s, rounds, path, NULL, "console=ttyS0");
+		report_series(knames[i], s, rounds, 0);
+	}
+	if (!stock_kernel(kernel, sizeof(kernel))) {
+		bench_skip("linux_marker_vmrun", "no kernel in "
+			   LIBVM_KERNEL_CACHE " (make debian-kernel)");
+		return 0;
+	}
+	if (initramfs_build(initrd, sizeof(initrd), why, sizeof(why)) < 0)
+		bench_die("initramfs: %s", why);
+	memset(s, 0, sizeof(s));
+	measure(s, rounds, kernel, initrd, LINUX_CMDLINE("exit") " quiet");
+	unlink(initrd);
+	report_series("linux", s, rounds, 1);
+	for (p = 0; p < s[VMRUN].nk; p++)
+		kib[p] = (double)s[VMRUN].kib[p];
+	if (s[VMRUN].nk)
+		printf("BENCH name=linux_vmm_rss value=%.0f unit=KiB "
+		       "target=5120\n", bench_median(kib, s[VMRUN].nk));
+	else
+		bench_skip("linux_vmm_rss", "vmrun --stats gave no figure");
+	return 0;
+}

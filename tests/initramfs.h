@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Linux tests' initramfs, built by the test itself: a cpio archive
+ * (newc) of busybox-static and an init script, compressed with zlib
+ * (gzip framing, which Linux's initramfs unpacker reads).  The init
+ * mounts /proc, /sys and /dev, writes the boot marker (port 0xf6 through
+ * /dev/port), prints "LIBVM-INIT", uname -r, the online CPU count and
+ * the date, then does what the kernel parameter libvm_test says:
+ *   poweroff (default)  poweroff -f
+ *   exit                a debug exit through port 0xf4 with value 0
+ *   shell               "LIBVM-SHELL" and an interactive shell on the
+ *                       serial port (the test types; poweroff ends it)
+ */
+#ifndef LIBVM_TESTS_INITRAMFS_H
+#define LIBVM_TESTS_INITRAMFS_H
+
+#include <stddef.h>
+
+/* The busybox it packs (Debian's busybox-static). */
+#define INITRAMFS_BUSYBOX "/bin/busybox"
+
+/*
+ * Write the compressed archive to a new file under $TMPDIR (or /tmp) and
+ * return its path in path (cap bytes); 0, or -1 with errno-style reason
+ * in why.  The caller unlinks it.
+ */
+int initramfs_build(char *path, size_t cap, char *why, size_t whycap);
+
+/* The kernel command line for a test: console, and libvm_test=mode. */
+#define LINUX_CMDLINE(mode) \
+	"console=ttyS0 panic=-1 libvm_test=" mode
+
+#endif
