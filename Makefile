@@ -312,10 +312,19 @@ $(B)/bench/boot: $(TEST_KERNELS)
 
 # bench/vmboot boots vmrun and QEMU with the Linux tests' initramfs.
 $(B)/bench/vmboot: bench/vmboot.c tests/initramfs.c tests/initramfs.h \
-		bench/bench.h lib $(TOOLS) $(TEST_KERNELS)
+		bench/bench.h bench/vmproc.h lib $(TOOLS) $(TEST_KERNELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -Itests -o $@ $< \
 		tests/initramfs.c $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS) -lm
+
+# bench/vblk_linux boots vmrun and QEMU with Debian's virtio modules.
+$(B)/bench/vblk_linux: bench/vblk_linux.c tests/initramfs.c tests/initramfs.h \
+		tests/kmods.c tests/kmods.h bench/bench.h bench/vmproc.h lib \
+		$(TOOLS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -Itests -o $@ $< \
+		tests/initramfs.c tests/kmods.c $(LDFLAGS_ALL) $(RPATH) \
+		$(PROG_LIBS) -lm
 
 # Without KVM, bench/snapshot_file builds its snapshot by hand.
 $(B)/bench/snapshot_file: tests/snapbuild.h
@@ -629,9 +638,10 @@ bench-vm-run:
 	@for b in $(VM_BENCHES); do echo "== $$b"; \
 		scripts/bench-run $(KVM_PROBE) $$b || exit 1; done
 
-# Whole-VM boots (bench/vmboot) need supervisor code at hardware speed: on
-# a PVM host they run in the nested VM (WITH_KVM_ALL); elsewhere where KVM is.
-VM_BENCHES := $(B)/bench/vmboot
+# Whole-VM boots (bench/vmboot, bench/vblk_linux) need supervisor code at
+# hardware speed: on a PVM host they run in the nested VM (WITH_KVM_ALL);
+# elsewhere where KVM is.
+VM_BENCHES := $(B)/bench/vmboot $(B)/bench/vblk_linux
 
 bench-run:
 	@for b in $(filter-out $(VM_BENCHES),$(BENCHES)); do echo "== $$b"; \

@@ -134,6 +134,13 @@ static int gzip_to(int fd, const uint8_t *p, size_t len)
 
 int initramfs_build(char *path, size_t cap, char *why, size_t whycap)
 {
+	return initramfs_build_ex(path, cap, why, whycap, NULL, 0, NULL);
+}
+
+int initramfs_build_ex(char *path, size_t cap, char *why, size_t whycap,
+		       const struct initramfs_file *files, size_t nfiles,
+		       const char *init)
+{
 	static const char *const dirs[] = { "bin", "dev", "proc", "sys",
 					    "tmp" };
 	struct buf bb = { 0 }, cpio = { 0 };
@@ -150,7 +157,12 @@ int initramfs_build(char *path, size_t cap, char *why, size_t whycap)
 		entry(&cpio, dirs[i], S_DIR, NULL, 0, 0, 0);
 	entry(&cpio, "dev/console", S_CHR, NULL, 0, 5, 1);
 	entry(&cpio, "bin/busybox", S_EXE, bb.p, bb.len, 0, 0);
-	entry(&cpio, "init", S_EXE, init_script, strlen(init_script), 0, 0);
+	if (!init)
+		init = init_script;
+	entry(&cpio, "init", S_EXE, init, strlen(init), 0, 0);
+	for (i = 0; i < nfiles; i++)
+		entry(&cpio, files[i].name, files[i].mode, files[i].data,
+		      files[i].len, 0, 0);
 	entry(&cpio, "TRAILER!!!", 0, NULL, 0, 0, 0);
 	if (cpio.err) {
 		snprintf(why, whycap, "out of memory");

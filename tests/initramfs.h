@@ -26,6 +26,22 @@
  */
 int initramfs_build(char *path, size_t cap, char *why, size_t whycap);
 
+/* A file or directory (data NULL) added to the archive. */
+struct initramfs_file {
+	const char *name;	/* path inside, no leading '/' */
+	const void *data;
+	size_t len;
+	unsigned mode;		/* 0100644, 0100755, 040755, ... */
+};
+
+/*
+ * The same archive with extra files, and init_script as /init instead
+ * of the default one (NULL keeps it).
+ */
+int initramfs_build_ex(char *path, size_t cap, char *why, size_t whycap,
+		       const struct initramfs_file *files, size_t nfiles,
+		       const char *init_script);
+
 /* The kernel command line for a test: console, and libvm_test=mode. */
 #define LINUX_CMDLINE(mode) \
 	"console=ttyS0 panic=-1 libvm_test=" mode

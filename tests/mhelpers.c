@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "mhelpers.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void m_console_init(struct m_console *c)
 {
@@ -116,4 +118,30 @@ void m_expect(const libvm_machine_result *res, uint32_t end, int32_t status)
 	if (end == LIBVM_MACHINE_DEBUG_EXIT || end == LIBVM_MACHINE_GUEST_EXIT)
 		cr_assert_eq(res->status, status, "status %#x, want %#x",
 			     res->status, status);
+}
+
+void m_find_kernel(char *kernel, size_t cap, char *uname_r, size_t ucap)
+{
+	char best[256] = "", path[1024];
+	struct dirent *d;
+	DIR *dp = opendir(LIBVM_KERNEL_CACHE);
+	char *us;
+
+	cr_assert_not_null(dp, "no kernel cache %s: scripts/debian-kernel "
+			   "fetches it (make check does)", LIBVM_KERNEL_CACHE);
+	while ((d = readdir(dp))) {
+		snprintf(path, sizeof(path), "%s/%s/vmlinuz",
+			 LIBVM_KERNEL_CACHE, d->d_name);
+		if (!strncmp(d->d_name, "linux-image-", 12) &&
+		    access(path, R_OK) == 0 && strcmp(d->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%s", d->d_name);
+	}
+	closedir(dp);
+	cr_assert(best[0], "no kernel in %s", LIBVM_KERNEL_CACHE);
+	snprintf(kernel, cap, "%s/%s/vmlinuz", LIBVM_KERNEL_CACHE, best);
+	/* linux-image-6.1.0-57-amd64_6.1.192-3 -> 6.1.0-57-amd64 */
+	snprintf(uname_r, ucap, "%s", best + 12);
+	us = strchr(uname_r, '_');
+	if (us)
+		*us = 0;
 }

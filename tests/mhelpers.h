@@ -44,6 +44,12 @@ libvm_machine *m_create(const libvm_machine_config *cfg);
 /* create + run + destroy: the result, asserting libvm did not fail. */
 void m_run(libvm_machine_result *res, const libvm_machine_config *cfg);
 
+/*
+ * The newest Debian kernel in LIBVM_KERNEL_CACHE (scripts/debian-kernel's
+ * cache): its vmlinuz path and its `uname -r`; asserts there is one.
+ */
+void m_find_kernel(char *kernel, size_t cap, char *uname_r, size_t ucap);
+
 /* Assert how it ended (and the status for DEBUG_EXIT, GUEST_EXIT). */
 void m_expect(const libvm_machine_result *res, uint32_t end, int32_t status);
 

@@ -12,7 +12,6 @@
 #include "initramfs.h"
 #include "mhelpers.h"
 
-#include <dirent.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,32 +30,9 @@ extern char **environ;
 
 static char kernel[1024], uname_r[256], initrd[512];
 
-/* The newest kernel in LIBVM_KERNEL_CACHE, and its `uname -r`. */
 static void find_kernel(void)
 {
-	char best[256] = "", path[1024];
-	struct dirent *d;
-	DIR *dp = opendir(LIBVM_KERNEL_CACHE);
-	char *us;
-
-	cr_assert_not_null(dp, "no kernel cache %s: scripts/debian-kernel "
-			   "fetches it (make check does)", LIBVM_KERNEL_CACHE);
-	while ((d = readdir(dp))) {
-		snprintf(path, sizeof(path), "%s/%s/vmlinuz",
-			 LIBVM_KERNEL_CACHE, d->d_name);
-		if (!strncmp(d->d_name, "linux-image-", 12) &&
-		    access(path, R_OK) == 0 && strcmp(d->d_name, best) > 0)
-			snprintf(best, sizeof(best), "%s", d->d_name);
-	}
-	closedir(dp);
-	cr_assert(best[0], "no kernel in %s", LIBVM_KERNEL_CACHE);
-	snprintf(kernel, sizeof(kernel), "%s/%s/vmlinuz", LIBVM_KERNEL_CACHE,
-		 best);
-	/* linux-image-6.1.0-57-amd64_6.1.192-3 -> 6.1.0-57-amd64 */
-	snprintf(uname_r, sizeof(uname_r), "%s", best + 12);
-	us = strchr(uname_r, '_');
-	if (us)
-		*us = 0;
+	m_find_kernel(kernel, sizeof(kernel), uname_r, sizeof(uname_r));
 }
 
 static void linux_setup(void)
