@@ -89,7 +89,7 @@ static void build_initrd(char *initrd, size_t cap, const char *kernel)
 {
 	struct initramfs_file f[KMODS_MAX + 1];
 	static struct kmods km;
-	char dir[1200], why[256], nm[KMODS_MAX][16];
+	char dir[1200], why[256], nm[KMODS_MAX][32];
 	size_t i, n = 0;
 
 	snprintf(dir, sizeof(dir), "%s", kernel);

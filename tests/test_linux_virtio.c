@@ -101,7 +101,7 @@ static void build_initrd(void)
 {
 	struct initramfs_file f[KMODS_MAX + 2];
 	static struct kmods km;
-	char dir[1200], why[256], names[KMODS_MAX][16];
+	char dir[1200], why[256], names[KMODS_MAX][32];
 	void *data[KMODS_MAX];
 	size_t i, n = 0;
 
@@ -233,8 +233,9 @@ static const char *answer(const char *text, const char *key)
 
 static void check_answers(const char *out)
 {
-	const char *hw = answer(out, "LV-HWRNG: ");
+	char hw[64];
 
+	snprintf(hw, sizeof(hw), "%s", answer(out, "LV-HWRNG: "));
 	cr_assert_null(strstr(out, "LV-INSMOD-FAIL"), "console:\n%s", out);
 	cr_assert_not_null(strstr(out, "LV-INIT"), "console:\n%s", out);
 	cr_assert_str_eq(answer(out, "LV-VIRTIO: "), "4", "console:\n%s", out);
