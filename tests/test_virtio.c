@@ -452,3 +452,33 @@ Test(virtio, interrupts_counted)
 	}
 	cr_assert_eq(st.interrupts, 2);
 }
+
+/*
+ * A fork has no virtio device: its registers are not among the traps a
+ * fork inherits (the device belongs to the parent VM), so the fork's
+ * accesses exit as unhandled MMIO -- also after the parent's device is
+ * gone.
+ */
+Test(virtio, fork_has_no_device)
+{
+	libvm_snapshot *snap = NULL;
+	libvm_virtio_dev *d = add_rng(VE_DEV(0));
+	libvm_vm *child = NULL;
+	uint64_t fn = 0, ret = 0;
+	const uint64_t args[5] = { 0, VE_DEV(0), VE_F_ALL, 1, 64 };
+	libvm_exit ex;
+
+	ve_init(&env, 0, VE_DEV(0), VE_F_ALL, 1, 64, LIBVM_VIRTIO_ID_RNG);
+	OK(libvm_snapshot_take(&snap, env.vm));
+	OK(libvm_vm_fork(&child, snap));
+	libvm_virtio_destroy(d);
+	OK(libvm_image_symbol(&fn, env.img, "vd_init"));
+	memset(&ex, 0, sizeof(ex));
+	libvm_call(&ret, &ex, libvm_vm_vcpu(child, 0), fn, args, 5,
+		   VE_CALL_NS);
+	cr_assert_eq(ex.reason, LIBVM_EXIT_MMIO, "exit %s",
+		     libvm_exit_reason_name(ex.reason));
+	cr_assert_eq(ex.u.mmio.gpa, VE_DEV(0));
+	libvm_vm_destroy(child);
+	libvm_snapshot_destroy(snap);
+}
