@@ -9,7 +9,8 @@
  * finds the disks by their serial (GET_ID), writes a pattern to one and
  * syncs, mounts the other and prints a file, reads /dev/hwrng, and talks
  * over /dev/hvc0 both ways.  The host checks the image's bytes and every
- * answer.
+ * answer.  Through vmrun --console virtio --disk --rng, the same kernel
+ * gives an interactive shell on hvc0 that the test types into.
  *
  * On a PVM host the stock kernel's supervisor code cannot run usefully:
  * there the test says so in one line; make check runs it in the nested
@@ -22,10 +23,15 @@
 #include "vioenv.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define LV_TIMEOUT	900
 #define LV_RUN_NS	(600ull * 1000000000ull)
@@ -52,6 +58,12 @@ static const char init_script[] =
 	"mount -t sysfs sysfs /sys\n"
 	"mount -t devtmpfs devtmpfs /dev\n"
 	"for m in /m/*.ko; do insmod $m || echo \"LV-INSMOD-FAIL $m\"; done\n"
+	"if [ \"$lv_mode\" = shell ]; then\n"	/* console=hvc0 */
+	"  exec </dev/hvc0 >/dev/hvc0 2>&1\n"
+	"  echo LV-SHELL\n"
+	"  setsid cttyhack sh -i\n"
+	"  poweroff -f\n"
+	"fi\n"
 	"echo LV-INIT\n"
 	"echo \"LV-VIRTIO: $(ls /sys/bus/virtio/devices | wc -l)\"\n"
 	"for d in /sys/block/vd*; do\n"
@@ -302,4 +314,83 @@ Test(linux_virtio, devices_found_and_used)
 	close(out[0]);
 	close(out[1]);
 	m_console_fini(&con);
+}
+
+/* Read fd into buf until it holds want, the end, or timeout_ns passes. */
+static int expect(int fd, char *buf, size_t cap, size_t *len,
+		  const char *want, uint64_t timeout_ns)
+{
+	uint64_t end = h_now_ns() + timeout_ns;
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	while (!strstr(buf, want) && h_now_ns() < end && *len + 1 < cap) {
+		if (poll(&pf, 1, 1000) <= 0)
+			continue;
+		n = read(fd, buf + *len, cap - 1 - *len);
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+		buf[*len] = 0;
+	}
+	return strstr(buf, want) != NULL;
+}
+
+static void say(int fd, const char *s)
+{
+	cr_assert_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/*
+ * vmrun --console virtio --disk --rng: an interactive shell on hvc0, the
+ * terminal's input and output going through vmrun's stdin and stdout.
+ */
+Test(linux_virtio, vmrun_console_session)
+{
+	static char out[1 << 16], disk_opt[600], initrd_opt[600];
+	char *argv[] = {
+		(char *)LIBVM_VMRUN, (char *)"--console", (char *)"virtio",
+		(char *)"--disk", disk_opt, (char *)"--rng",
+		(char *)"--initrd", initrd_opt, (char *)"--timeout",
+		(char *)"500", (char *)"--cmdline",
+		(char *)"console=hvc0 panic=-1 quiet lv_mode=shell", kernel,
+		NULL,
+	};
+	posix_spawn_file_actions_t fa;
+	int in[2], o[2], st = -1;
+	size_t len = 0;
+	pid_t pid;
+
+	snprintf(disk_opt, sizeof(disk_opt), "%s", disk);
+	snprintf(initrd_opt, sizeof(initrd_opt), "%s", initrd);
+	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(o, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, o[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, o[1], 2);
+	cr_assert_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(o[1]);
+	cr_assert(expect(o[0], out, sizeof(out), &len, "LV-SHELL",
+			 LV_RUN_NS), "vmrun said:\n%s", out);
+	cr_assert(expect(o[0], out, sizeof(out), &len, "# ", LV_RUN_NS),
+		  "no prompt:\n%s", out);
+	say(in[1], "echo sum=$((6 * 7))\n");
+	cr_assert(expect(o[0], out, sizeof(out), &len, "sum=42", LV_RUN_NS),
+		  "no answer:\n%s", out);
+	say(in[1], "cat /sys/block/vda/size "
+		   "/sys/class/misc/hw_random/rng_current\n");
+	cr_assert(expect(o[0], out, sizeof(out), &len, "virtio_rng.0",
+			 LV_RUN_NS), "no rng:\n%s", out);
+	cr_assert_not_null(strstr(out, "2048"), "disk size:\n%s", out);
+	say(in[1], "poweroff -f\n");
+	expect(o[0], out, sizeof(out), &len, "vmrun: guest powered off",
+	       LV_RUN_NS);
+	waitpid(pid, &st, 0);
+	close(in[1]);
+	close(o[0]);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "vmrun status %#x; "
+		  "it said:\n%s", st, out);
 }
