@@ -31,6 +31,13 @@ int lvm_err(int code, const char *fmt, ...)
 int lvm_err_errno(int code, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), cold));
 
+/* ---- versioned configs (lib/core/config.c) ---- */
+/* LIBVM_EVERSION unless 1 <= version <= current; what names the struct. */
+int lvm_version_check(uint32_t version, uint32_t current, const char *what);
+/* A libvm_<x>_init: defaults (size bytes) into cfg, with that version. */
+int lvm_config_init(void *cfg, const void *defaults, size_t size,
+		    uint32_t version, uint32_t current, const char *what);
+
 /* ---- ioctl wrappers (lib/core/kvm.c) ---- */
 /* Raw: returns the ioctl's result or -errno, retrying on EINTR. */
 int lvm_ioctl_raw(int fd, unsigned long req, unsigned long arg);

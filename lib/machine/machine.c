@@ -53,16 +53,9 @@ LIBVM_API int libvm_machine_config_init(libvm_machine_config *cfg,
 {
 	static const libvm_machine_config def = LIBVM_MACHINE_CONFIG_INIT;
 
-	if (!cfg)
-		return lvm_err(LIBVM_EINVAL, "libvm_machine_config_init: cfg is "
-			       "NULL");
-	if (version < 1 || version > LIBVM_MACHINE_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_machine_config version %u: "
-			       "this libvm knows 1-%u", version,
-			       LIBVM_MACHINE_CONFIG_VERSION);
-	*cfg = def;
-	cfg->version = version;
-	return 0;
+	return lvm_config_init(cfg, &def, sizeof(def), version,
+			       LIBVM_MACHINE_CONFIG_VERSION,
+			       "libvm_machine_config");
 }
 
 void lvm_mach_console(const char *buf, size_t len, void *opaque)
@@ -245,10 +238,11 @@ static int map_ram(libvm_machine *m)
 
 static int check_config(const libvm_machine_config *c)
 {
-	if (c->version < 1 || c->version > LIBVM_MACHINE_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_machine_config.version "
-			       "%u: this libvm knows 1-%u", c->version,
-			       LIBVM_MACHINE_CONFIG_VERSION);
+	int r = lvm_version_check(c->version, LIBVM_MACHINE_CONFIG_VERSION,
+				  "libvm_machine_config");
+
+	if (r < 0)
+		return r;
 	if (c->ncpus < 1 || c->ncpus > LIBVM_PLAT_MAX_CPUS)
 		return lvm_err(LIBVM_EINVAL, "libvm_machine_config.ncpus %u "
 			       "(1-%u)", c->ncpus, LIBVM_PLAT_MAX_CPUS);

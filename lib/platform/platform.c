@@ -58,16 +58,9 @@ LIBVM_API int libvm_platform_config_init(libvm_platform_config *cfg,
 {
 	static const libvm_platform_config def = LIBVM_PLATFORM_CONFIG_INIT;
 
-	if (!cfg)
-		return lvm_err(LIBVM_EINVAL, "libvm_platform_config_init: cfg "
-			       "is NULL");
-	if (version < 1 || version > LIBVM_PLATFORM_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_platform_config version "
-			       "%u: this libvm knows 1-%u", version,
-			       LIBVM_PLATFORM_CONFIG_VERSION);
-	*cfg = def;
-	cfg->version = version;
-	return 0;
+	return lvm_config_init(cfg, &def, sizeof(def), version,
+			       LIBVM_PLATFORM_CONFIG_VERSION,
+			       "libvm_platform_config");
 }
 
 void lvm_plat_end(libvm_platform *p, uint32_t end, uint32_t status)
@@ -137,10 +130,11 @@ static int small_trap(libvm_vcpu *vcpu, uint64_t addr, void *data,
 
 static int check_config(const libvm_platform_config *c)
 {
-	if (c->version < 1 || c->version > LIBVM_PLATFORM_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_platform_config.version "
-			       "%u: this libvm knows 1-%u", c->version,
-			       LIBVM_PLATFORM_CONFIG_VERSION);
+	int r = lvm_version_check(c->version, LIBVM_PLATFORM_CONFIG_VERSION,
+				  "libvm_platform_config");
+
+	if (r < 0)
+		return r;
 	if (c->devices & ~LIBVM_PLAT_ALL)
 		return lvm_err(LIBVM_EINVAL, "libvm_platform_config.devices "
 			       "%#x: unknown bits", c->devices);
