@@ -208,6 +208,17 @@ static void *wait_thread(void *arg)
 	return NULL;
 }
 
+/* Hand the UART what it takes of pend[0, *n); keep the rest. */
+static void feed(libvm_platform *plat, uint8_t *pend, size_t *n)
+{
+	int64_t took = libvm_platform_uart_input(plat, pend, *n);
+
+	if (took > 0) {
+		memmove(pend, pend + took, *n - (size_t)took);
+		*n -= (size_t)took;
+	}
+}
+
 /*
  * Copy the terminal to the guest's UART until the machine ends; Ctrl-A x
  * cancels it.  Returns true if the user quit.
@@ -219,7 +230,6 @@ static bool console_loop(libvm_machine *m, int done_fd)
 	size_t npend = 0, i;
 	bool ctrl_a = false, in_open = true, quit = false;
 	struct pollfd pf[2];
-	int64_t took;
 	ssize_t n;
 
 	for (;;) {
@@ -233,11 +243,7 @@ static bool console_loop(libvm_machine *m, int done_fd)
 		if (pf[0].revents)
 			break;
 		if (npend) {
-			took = libvm_platform_uart_input(plat, pend, npend);
-			if (took > 0) {
-				memmove(pend, pend + took, npend - (size_t)took);
-				npend -= (size_t)took;
-			}
+			feed(plat, pend, &npend);
 			continue;
 		}
 		if (!in_open || !(pf[1].revents & (POLLIN | POLLHUP)))
@@ -266,13 +272,8 @@ static bool console_loop(libvm_machine *m, int done_fd)
 			if (npend < sizeof(pend))
 				pend[npend++] = buf[i];
 		}
-		if (npend) {
-			took = libvm_platform_uart_input(plat, pend, npend);
-			if (took > 0) {
-				memmove(pend, pend + took, npend - (size_t)took);
-				npend -= (size_t)took;
-			}
-		}
+		if (npend)
+			feed(plat, pend, &npend);
 	}
 	return quit;
 }
@@ -316,7 +317,8 @@ static long guest_kib(libvm_vm *vm, uint64_t gpa, uint64_t len)
 static void print_stats(libvm_machine *m, const libvm_machine_result *res,
 			uint64_t mem, double start_s)
 {
-	uint64_t low = mem < LIBVM_MACHINE_LOW_RAM ? mem : LIBVM_MACHINE_LOW_RAM;
+	uint64_t low = mem < LIBVM_MACHINE_LOW_RAM ? mem
+						    : LIBVM_MACHINE_LOW_RAM;
 	long rss = rss_kib(), g = guest_kib(libvm_machine_vm(m), 0, low);
 
 	if (g >= 0 && mem > low) {

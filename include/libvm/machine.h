@@ -85,10 +85,10 @@ enum libvm_machine_end {
 	LIBVM_MACHINE_RESET = 3,	/* i8042 or ACPI reset, reboot */
 	LIBVM_MACHINE_TRIPLE_FAULT = 4,	/* a vCPU shut down */
 	LIBVM_MACHINE_GUEST_EXIT = 5,	/* ELF64 guest: status = its code */
-	LIBVM_MACHINE_CRASH = 6,	/* guest fault, failed entry, ...: exit */
+	LIBVM_MACHINE_CRASH = 6,	/* a fault, failed entry, ...: exit */
 	LIBVM_MACHINE_TIMEOUT = 7,	/* timeout_ns ran out */
 	LIBVM_MACHINE_CANCELLED = 8,	/* libvm_machine_cancel() */
-	LIBVM_MACHINE_ERROR = 9,	/* libvm failed: wait returns the code */
+	LIBVM_MACHINE_ERROR = 9,	/* libvm failed: wait returns it */
 };
 
 typedef struct libvm_machine_result {
@@ -99,7 +99,7 @@ typedef struct libvm_machine_result {
 	/* First boot-marker write, ns since libvm_machine_create; 0: none. */
 	uint64_t boot_marker_ns;
 	uint64_t run_ns;	/* libvm_machine_create to the end */
-	libvm_exit exit;	/* that vCPU's last exit (CRASH, TRIPLE_FAULT) */
+	libvm_exit exit;	/* that vCPU's last exit (CRASH, ...) */
 } libvm_machine_result;
 
 /* Short name of an end ("debug-exit", "poweroff", ...); never NULL. */

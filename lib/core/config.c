@@ -10,8 +10,8 @@
 int lvm_version_check(uint32_t version, uint32_t current, const char *what)
 {
 	if (version < 1 || version > current)
-		return lvm_err(LIBVM_EVERSION, "%s.version %u: this libvm knows "
-			       "1-%u", what, version, current);
+		return lvm_err(LIBVM_EVERSION, "%s.version %u: this libvm "
+			       "knows 1-%u", what, version, current);
 	return 0;
 }
 

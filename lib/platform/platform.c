@@ -389,8 +389,8 @@ LIBVM_API int libvm_platform_write_tables(libvm_platform *p,
 	int r;
 
 	if (!p || !rsdp_gpa)
-		return lvm_err(LIBVM_EINVAL, "libvm_platform_write_tables: NULL "
-			       "argument");
+		return lvm_err(LIBVM_EINVAL, "libvm_platform_write_tables: "
+			       "NULL argument");
 	if (!(p->cfg.devices & LIBVM_PLAT_ACPI))
 		return lvm_err(LIBVM_ENOTSUP, "libvm_platform_write_tables: "
 			       "the platform was made without LIBVM_PLAT_ACPI");
