@@ -97,11 +97,12 @@ static void run_one(struct run *r, char *const argv[], uint64_t limit_ns)
 	close(p[0]);
 	waitpid(pid, &st, 0);
 	r->exit_s = (bench_now_ns() - t0) / 1e9;
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
 	s = strstr(out, "vmm_kib=");
 	if (s)
 		r->vmm_kib = strtol(s + 8, NULL, 10);
-	if (!(r->status & 1))	/* a debug exit gives an odd status */
+	/* A debug exit gives an odd status; a kill or a plain exit does not. */
+	if (!(r->status & 1))
 		r->exit_s = NAN;
 }
 
