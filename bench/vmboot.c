@@ -192,6 +192,11 @@ static void measure(struct series *s, int rounds, const char *kernel,
 			if (s[p].given_up)
 				continue;
 			run_one(&r, argv[p], limit);
+			if (getenv("LIBVM_BENCH_VERBOSE"))
+				bench_header("round %d %s: marker %.3f s, "
+					     "exit %.3f s, status %d", i,
+					     prog_names[p], r.marker_s,
+					     r.exit_s, r.status);
 			if (isnan(r.exit_s))
 				s[p].given_up = true;
 			if (!isnan(r.marker_s))
