@@ -28,6 +28,9 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 LIB_SRC := $(filter-out lib/guest/%,$(wildcard lib/*/*.c))
 LIB_ASM := $(wildcard lib/*/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
+# What libvm links: libelf (images), zlib (snapshot files, gzip kernels),
+# liblzma (xz kernels), pthreads.
+LIB_DEPS := -lpthread -lelf -lz -llzma
 SONAME := libvm.so.$(VERSION_MAJOR)
 SO := $(B)/lib/libvm.so.$(VERSION)
 AR_LIB := $(B)/lib/libvm.a
@@ -59,7 +62,7 @@ FUZZ_LIBS_elf := -lelf
 # fuzz_snapshot runs only the snapshot file parser, but lvm_snap_free and
 # the rest of lib/snapshot/snapshot.c come with the whole library.
 FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
-FUZZ_LIBS_snapshot := -lz -lelf -lpthread
+FUZZ_LIBS_snapshot := $(LIB_DEPS)
 # The boot protocol planners: each with the layout, plan and table code
 # and the ELF parser its plans may hold (lib/boot/plan.h).
 FUZZ_BOOT_COMMON := lib/boot/layout.c lib/boot/plan.c lib/boot/tables.c \
@@ -145,7 +148,7 @@ $(SO): $(LIB_OBJ) lib/libvm.map
 	@mkdir -p $(@D)
 	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,$(SONAME) \
 		-Wl,--version-script,lib/libvm.map -Wl,-z,defs -Wl,-z,now \
-		-o $@ $(LIB_OBJ) -lpthread -lelf -lz
+		-o $@ $(LIB_OBJ) $(LIB_DEPS)
 
 $(B)/lib/$(SONAME): $(SO)
 	ln -sf $(notdir $<) $@
@@ -320,7 +323,7 @@ $(B)/guests/work.elf $(B)/bench/call: bench/work_fns.h
 $(UNIT_BIN): $(UNIT_SRC) $(wildcard tests/*.h) $(AR_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests -Ilib -o $@ $(UNIT_SRC) $(LDFLAGS_ALL) \
-		$(AR_LIB) -lelf -lz -lpthread -lcriterion
+		$(AR_LIB) $(LIB_DEPS) -lcriterion
 
 $(B)/tests/elf/%-64.elf: tests/elf/%.c
 	@mkdir -p $(@D)
@@ -390,7 +393,7 @@ $(B)/fuzz/corpus/linuxelf/.stamp: fuzz/linuxelf_seed.c $(LINUXPROGS)
 $(B)/fuzz/snapshot-seeds: fuzz/snapshot-seeds.c tests/snapbuild.h $(AR_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests -o $@ $< $(LDFLAGS_ALL) $(AR_LIB) \
-		-lelf -lz -lpthread
+		$(LIB_DEPS)
 
 $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 	@rm -rf $(@D)

@@ -56,6 +56,10 @@ static void usage(FILE *f)
 "  --timeout SEC   stop the guest after SEC seconds (decimals allowed)\n"
 "  --stats         at the end, print timings and vmrun's own memory\n"
 "                  (RSS beyond the guest's RAM) on stderr\n"
+"  --no-unpack     boot a bzImage through its own decompressor; by default\n"
+"                  its vmlinux is unpacked here and booted through PVH,\n"
+"                  and kept in $LIBVM_CACHE_DIR (default\n"
+"                  $XDG_CACHE_HOME/libvm or ~/.cache/libvm; empty: none)\n"
 "  -h, --help      this text\n"
 "\n"
 "Without KERNEL, vmrun boots a stock distribution kernel: $LIBVM_KERNEL,\n"
@@ -183,6 +187,32 @@ static int default_kernel(char *kernel, size_t cap, char *initrd,
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * Where unpacked kernels are kept: $LIBVM_CACHE_DIR (empty: nowhere),
+ * else $XDG_CACHE_HOME/libvm, else ~/.cache/libvm.
+ */
+static const char *cache_dir(char *buf, size_t cap)
+{
+	const char *env = getenv("LIBVM_CACHE_DIR"), *base;
+	char parent[PATH_MAX];
+
+	if (env)
+		return *env ? env : NULL;
+	base = getenv("XDG_CACHE_HOME");
+	if (base && *base) {
+		snprintf(parent, sizeof(parent), "%s", base);
+	} else {
+		base = getenv("HOME");
+		if (!base || !*base)
+			return NULL;
+		snprintf(parent, sizeof(parent), "%s/.cache", base);
+	}
+	mkdir(parent, 0755);	/* the machine makes the last level */
+	if (snprintf(buf, cap, "%s/libvm", parent) >= (int)cap)
+		return NULL;
+	return buf;
 }
 
 /* libvm_machine_wait on a thread of its own; done_fd says it returned. */
@@ -411,11 +441,12 @@ int main(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, 'l' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "no-unpack", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	libvm_machine_config cfg = LIBVM_MACHINE_CONFIG_INIT;
-	static char kernel[PATH_MAX], def_initrd[PATH_MAX];
+	static char kernel[PATH_MAX], def_initrd[PATH_MAX], cache[PATH_MAX];
 	const char *initrds[MAX_INITRDS];
 	double t_start = now_s(), timeout = 0, create_s;
 	struct waiter w = { 0 };
@@ -453,6 +484,9 @@ int main(int argc, char **argv)
 		case 's':
 			stats = true;
 			break;
+		case 'u':
+			cfg.flags |= LIBVM_MACHINE_BZIMAGE_AS_IS;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -481,6 +515,7 @@ int main(int argc, char **argv)
 	cfg.initrd_paths = initrds;
 	cfg.ninitrds = ninit;
 	cfg.console_out_fd = STDOUT_FILENO;
+	cfg.cache_dir = cache_dir(cache, sizeof(cache));
 	cfg.timeout_ns = (uint64_t)(timeout * 1e9);
 
 	r = libvm_machine_create(&m, &cfg);

@@ -134,6 +134,22 @@ static int boot_kernel(libvm_machine *m, const uint8_t *data, uint64_t len,
 	return 0;
 }
 
+/* A bzImage's unpacked vmlinux through PVH, where it has one. */
+static int boot_probed(libvm_machine *m, const uint8_t *data, uint64_t len,
+		       uint32_t kind)
+{
+	struct lvm_unpacked u;
+	int r;
+
+	if (kind != LIBVM_KERNEL_BZIMAGE ||
+	    (m->cfg.flags & LIBVM_MACHINE_BZIMAGE_AS_IS) ||
+	    lvm_mach_unpack(&u, data, len, m->cfg.cache_dir) < 0)
+		return boot_kernel(m, data, len, kind);
+	r = boot_kernel(m, u.data, u.len, LIBVM_KERNEL_PVH);
+	lvm_mach_unpacked_free(&u);
+	return r;
+}
+
 int lvm_mach_load(libvm_machine *m)
 {
 	const libvm_machine_config *c = &m->cfg;
@@ -150,7 +166,7 @@ int lvm_mach_load(libvm_machine *m)
 		data = file;
 	}
 	if (libvm_kernel_probe(data, len, &kind) == 0)
-		r = boot_kernel(m, data, len, kind);
+		r = boot_probed(m, data, len, kind);
 	else if (is_elf32(data, len))
 		r = load_elf32(m, data, len);
 	else

@@ -254,6 +254,9 @@ static int check_config(const libvm_machine_config *c)
 	if (!c->kernel_path && (!c->kernel_data || !c->kernel_len))
 		return lvm_err(LIBVM_EINVAL, "libvm_machine_config: no kernel "
 			       "(kernel_path or kernel_data)");
+	if (c->flags & ~LIBVM_MACHINE_BZIMAGE_AS_IS)
+		return lvm_err(LIBVM_EINVAL, "libvm_machine_config.flags %#x: "
+			       "unknown bits", c->flags);
 	if (c->ninitrds && !c->initrd_paths)
 		return lvm_err(LIBVM_EINVAL, "libvm_machine_config: %u initrds "
 			       "but initrd_paths is NULL", c->ninitrds);
