@@ -75,6 +75,9 @@ FUZZ_LIBS_pvh := -lelf
 FUZZ_LIB_multiboot := lib/boot/multiboot.c lib/boot/block.c lib/boot/elf.c \
 	$(FUZZ_BOOT_COMMON)
 FUZZ_LIBS_multiboot := -lelf
+# Unpacking a bzImage's vmlinux needs libvm_kernel_probe: the library.
+FUZZ_LIB_unpack := $(LIB_SRC) $(LIB_ASM)
+FUZZ_LIBS_unpack := $(LIB_DEPS)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 # Static Linux programs the Linux-program tests and benchmarks run as
 # guests, built with the host's libc: tests/linuxprog/NAME.c ->
@@ -344,6 +347,7 @@ $(B)/fuzz/fuzz_multiboot: $(FUZZ_LIB_multiboot) lib/boot/plan.h \
 $(B)/fuzz/fuzz_linuxelf: $(FUZZ_LIB_linuxelf) lib/linuxprog/lp.h
 $(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
 	lib/snapshot/snapfile.h
+$(B)/fuzz/fuzz_unpack: $(FUZZ_LIB_unpack) lib/machine/mach.h
 
 $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 		| fuzz-deps
@@ -395,6 +399,17 @@ $(B)/fuzz/snapshot-seeds: fuzz/snapshot-seeds.c tests/snapbuild.h $(AR_LIB)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests -o $@ $< $(LDFLAGS_ALL) $(AR_LIB) \
 		$(LIB_DEPS)
 
+# Seeds for fuzz_unpack: bzImage-shaped files around a PVH test kernel.
+$(B)/fuzz/unpack-seeds: fuzz/unpack-seeds.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lz -llzma
+
+$(B)/fuzz/corpus/unpack/.stamp: $(B)/fuzz/unpack-seeds $(B)/kernels/pvh64.elf
+	@rm -rf $(@D)
+	@mkdir -p $(@D)
+	$< $(@D) $(B)/kernels/pvh64.elf
+	@touch $@
+
 $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 	@rm -rf $(@D)
 	$< $(@D)
@@ -404,7 +419,7 @@ $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
 		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp \
 		$(B)/fuzz/corpus/bzimage/.stamp $(B)/fuzz/corpus/pvh/.stamp \
-		$(B)/fuzz/corpus/multiboot/.stamp
+		$(B)/fuzz/corpus/multiboot/.stamp $(B)/fuzz/corpus/unpack/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
 		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \

@@ -234,10 +234,11 @@ int main(void)
 	F(libvm_machine_config, ninitrds);
 	F(libvm_machine_config, console_in_fd);
 	F(libvm_machine_config, console_out_fd);
-	F(libvm_machine_config, reserved0);
+	F(libvm_machine_config, flags);
 	F(libvm_machine_config, console_out);
 	F(libvm_machine_config, console_opaque);
 	F(libvm_machine_config, timeout_ns);
+	F(libvm_machine_config, cache_dir);
 	END();
 
 	S(libvm_machine_result);
@@ -346,6 +347,7 @@ int main(void)
 	C(LIBVM_PLAT_END_RESET);
 	/* machine.h */
 	C(LIBVM_MACHINE_CONFIG_VERSION); C(LIBVM_MACHINE_LOW_RAM);
+	C(LIBVM_MACHINE_BZIMAGE_AS_IS);
 	C(LIBVM_MACHINE_RUNNING); C(LIBVM_MACHINE_DEBUG_EXIT);
 	C(LIBVM_MACHINE_POWEROFF); C(LIBVM_MACHINE_RESET);
 	C(LIBVM_MACHINE_TRIPLE_FAULT); C(LIBVM_MACHINE_GUEST_EXIT);

@@ -220,6 +220,7 @@ LIBVM_PLAT_END_RESET = 3
 
 LIBVM_MACHINE_CONFIG_VERSION = 1
 LIBVM_MACHINE_LOW_RAM = 0xC0000000
+LIBVM_MACHINE_BZIMAGE_AS_IS = 1 << 0
 LIBVM_MACHINE_RUNNING = 0
 LIBVM_MACHINE_DEBUG_EXIT = 1
 LIBVM_MACHINE_POWEROFF = 2
@@ -452,9 +453,9 @@ class libvm_machine_config(Structure):
                 ("kernel_data", c_void_p), ("kernel_len", c_uint64),
                 ("cmdline", c_char_p), ("initrd_paths", POINTER(c_char_p)),
                 ("ninitrds", c_uint32), ("console_in_fd", c_int32),
-                ("console_out_fd", c_int32), ("reserved0", c_uint32),
+                ("console_out_fd", c_int32), ("flags", c_uint32),
                 ("console_out", _console_fn_t), ("console_opaque", c_void_p),
-                ("timeout_ns", c_uint64)]
+                ("timeout_ns", c_uint64), ("cache_dir", c_char_p)]
 
 
 class libvm_machine_result(Structure):

@@ -785,6 +785,7 @@ pub struct libvm_machine {
 
 pub const LIBVM_MACHINE_CONFIG_VERSION: u32 = 1;
 pub const LIBVM_MACHINE_LOW_RAM: u64 = 0xc000_0000;
+pub const LIBVM_MACHINE_BZIMAGE_AS_IS: u32 = 1 << 0;
 pub const LIBVM_MACHINE_RUNNING: u32 = 0;
 pub const LIBVM_MACHINE_DEBUG_EXIT: u32 = 1;
 pub const LIBVM_MACHINE_POWEROFF: u32 = 2;
@@ -810,10 +811,11 @@ pub struct libvm_machine_config {
     pub ninitrds: u32,
     pub console_in_fd: i32,
     pub console_out_fd: i32,
-    pub reserved0: u32,
+    pub flags: u32,
     pub console_out: libvm_console_fn,
     pub console_opaque: *mut c_void,
     pub timeout_ns: u64,
+    pub cache_dir: *const c_char,
 }
 
 impl Default for libvm_machine_config {
@@ -831,10 +833,11 @@ impl Default for libvm_machine_config {
             ninitrds: 0,
             console_in_fd: -1,
             console_out_fd: -1,
-            reserved0: 0,
+            flags: 0,
             console_out: None,
             console_opaque: core::ptr::null_mut(),
             timeout_ns: 0,
+            cache_dir: core::ptr::null(),
         }
     }
 }
@@ -1159,8 +1162,9 @@ layouts! {
         "kernel_path": kernel_path, "kernel_data": kernel_data, "kernel_len": kernel_len,
         "cmdline": cmdline, "initrd_paths": initrd_paths, "ninitrds": ninitrds,
         "console_in_fd": console_in_fd, "console_out_fd": console_out_fd,
-        "reserved0": reserved0, "console_out": console_out,
+        "flags": flags, "console_out": console_out,
         "console_opaque": console_opaque, "timeout_ns": timeout_ns,
+        "cache_dir": cache_dir,
     }
     "libvm_machine_result" => libvm_machine_result {
         "end": end, "status": status, "vcpu": vcpu, "reserved0": reserved0,
@@ -1224,7 +1228,8 @@ constants_table! {
     LIBVM_PLAT_MMIO_SIZE, LIBVM_PLAT_MAX_CPUS, LIBVM_PLATFORM_CONFIG_VERSION,
     LIBVM_PLAT_IRQ_LEVEL, LIBVM_PLAT_IRQ_LOW, LIBVM_PLAT_END_NONE,
     LIBVM_PLAT_END_DEBUG_EXIT, LIBVM_PLAT_END_POWEROFF, LIBVM_PLAT_END_RESET,
-    LIBVM_MACHINE_CONFIG_VERSION, LIBVM_MACHINE_LOW_RAM, LIBVM_MACHINE_RUNNING,
+    LIBVM_MACHINE_CONFIG_VERSION, LIBVM_MACHINE_LOW_RAM, LIBVM_MACHINE_BZIMAGE_AS_IS,
+    LIBVM_MACHINE_RUNNING,
     LIBVM_MACHINE_DEBUG_EXIT, LIBVM_MACHINE_POWEROFF, LIBVM_MACHINE_RESET,
     LIBVM_MACHINE_TRIPLE_FAULT, LIBVM_MACHINE_GUEST_EXIT, LIBVM_MACHINE_CRASH,
     LIBVM_MACHINE_TIMEOUT, LIBVM_MACHINE_CANCELLED, LIBVM_MACHINE_ERROR,
