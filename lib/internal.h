@@ -126,7 +126,28 @@ struct lvm_rt {
 #define LVM_SEL_UCODE	0x23
 #define LVM_SEL_TSS(id)	(0x28 + 16 * (id))
 
-extern const uint8_t lvm_rt_code[], lvm_rt_dispatch[], lvm_rt_code_end[];
+extern const uint8_t lvm_rt_code[], lvm_rt_dispatch[], lvm_rt_syscall[],
+	lvm_rt_code_end[];
+
+/* Guest address of a label of lib/x86/rt_code.S in the system area. */
+#define LVM_RT_ADDR(sys, label) \
+	((sys) + LVM_SYS_CODE + (uint64_t)((label) - lvm_rt_code))
+/* Top of vCPU id's exception stack (IST1, RSP0). */
+#define LVM_IST_TOP(sys, id) \
+	((sys) + LVM_SYS_STACKS + 4096ull * ((id) + 1))
+
+/*
+ * The SYSCALL MSRs the long-mode runtime sets: LSTAR and CSTAR lead to
+ * lvm_rt_syscall; STAR gives SYSCALL CS 0x08, SS 0x10 and SYSRET CS 0x23,
+ * SS 0x1b; SFMASK clears what Linux's does (TF, IF, DF and AC among them).
+ */
+#define LVM_MSR_STAR	0xc0000081u
+#define LVM_MSR_LSTAR	0xc0000082u
+#define LVM_MSR_CSTAR	0xc0000083u
+#define LVM_MSR_SFMASK	0xc0000084u
+#define LVM_STAR	((uint64_t)LVM_SEL_KDATA << 48 | \
+			 (uint64_t)LVM_SEL_KCODE << 32)
+#define LVM_SFMASK	0x257fd5ull
 
 struct lvm_trap_table {
 	struct lvm_trap *v;

@@ -24,6 +24,20 @@ libvm_vm *h_vm_create(const libvm_vm_config *cfg)
 	return vm;
 }
 
+int h_on_pvm(void)
+{
+	libvm_host_info h = LIBVM_HOST_INFO_INIT;
+
+	return libvm_host_query(&h, NULL) == 0 &&
+	       h.supervisor == LIBVM_SUPERVISOR_EMULATED;
+}
+
+void h_skip_on_pvm(const char *reason)
+{
+	if (h_on_pvm())
+		cr_skip_test("%s", reason);
+}
+
 void h_map_ram(libvm_vm *vm, uint64_t gpa, uint64_t size)
 {
 	OK(libvm_mem_map_anon(vm, gpa, size, 0));

@@ -124,6 +124,8 @@ Test(modes, protected_mode_runs_gcc_m32_elf32, .init = h_fixture_vm_only,
 	libvm_regs r;
 	libvm_exit ex;
 
+	h_skip_on_pvm("PVM cannot emulate SSE instructions at CPL0, which "
+		      "gcc -m32 code uses");
 	h_map_ram(g_vm, 0, 4ull << 20);
 	OK(libvm_image_load_file(&img, g_vm, LIBVM_GUEST_DIR "/pm32.elf32",
 				 0));
@@ -270,6 +272,7 @@ Test(modes, long_mode_user_runs_c, .init = ce_fixture_user,
 Test(modes, long_mode_supervisor_runs_c, .init = ce_fixture_super,
      .fini = ce_teardown, .timeout = VCPU_TIMEOUT)
 {
+	h_skip_on_pvm("PVM cannot emulate SSE instructions at CPL0");
 	check_long_mode(0);
 }
 
@@ -374,7 +377,13 @@ static void check_gp(void)
 	ex = fault("fault_store", CE_ARGS(0x0000800000000010ull, 1), 13,
 		   ce_sym("fault_store_at"));
 	cr_assert_eq(ex.u.exception.error_code, 0);
-	/* INT to a vector beyond the IDT: error code = vector << 3 | IDT. */
+}
+
+/* INT to a vector beyond the IDT: #GP, error code = vector << 3 | IDT. */
+static void check_int_beyond_idt(void)
+{
+	libvm_exit ex;
+
 	ex = fault("fault_int80", NULL, 0, 13, ce_sym("fault_int80_at"));
 	cr_assert_eq(ex.u.exception.has_error_code, 1);
 	/*
@@ -456,6 +465,9 @@ static void check_breakpoint(void)
 	cr_assert_eq(ex.u.exception.has_error_code, 0);
 }
 
+#define PVM_INT_N_UD "PVM reports INT n from user mode as #UD, hardware as #GP"
+#define PVM_NO_INT_N "PVM cannot emulate INT n at CPL0"
+
 #define EXC_TESTS(suite_init, tag)                                            \
 	Test(modes, divide_error_##tag, .init = suite_init,                   \
 	     .fini = ce_teardown, .timeout = VCPU_TIMEOUT)                    \
@@ -472,6 +484,12 @@ static void check_breakpoint(void)
 	{                                                                     \
 		check_gp();                                                   \
 	}                                                                     \
+	Test(modes, int_beyond_idt_##tag, .init = suite_init,                 \
+	     .fini = ce_teardown, .timeout = VCPU_TIMEOUT)                    \
+	{                                                                     \
+		h_skip_on_pvm(cur_cpl() ? PVM_INT_N_UD : PVM_NO_INT_N);       \
+		check_int_beyond_idt();                                       \
+	}                                                                     \
 	Test(modes, page_fault_##tag, .init = suite_init,                     \
 	     .fini = ce_teardown, .timeout = VCPU_TIMEOUT)                    \
 	{                                                                     \
@@ -480,6 +498,8 @@ static void check_breakpoint(void)
 	Test(modes, breakpoint_##tag, .init = suite_init,                     \
 	     .fini = ce_teardown, .timeout = VCPU_TIMEOUT)                    \
 	{                                                                     \
+		if (!cur_cpl())                                               \
+			h_skip_on_pvm("PVM cannot emulate INT3 at CPL0");     \
 		check_breakpoint();                                           \
 	}
 
@@ -494,6 +514,8 @@ Test(modes, exceptions_in_a_row, .init = ce_fixture_user,
 		check_divide_error();
 		check_invalid_opcode();
 		check_gp();
+		if (!h_on_pvm())	/* see int_beyond_idt_user */
+			check_int_beyond_idt();
 		check_breakpoint();
 		check_page_faults();
 	}

@@ -122,10 +122,13 @@ Test(run, mmio_unhandled, .timeout = VCPU_TIMEOUT)
  * An empty IVT turns a software interrupt or #UD into #GP, then #DF, then
  * a triple fault: KVM reports a shutdown, and the process lives on.
  */
+#define PVM_NO_REAL_MODE_TRIPLE "PVM's real-mode emulation ignores the IDT " \
+	"limit (no triple fault)"
 Test(run, triple_fault_int3, .timeout = VCPU_TIMEOUT)
 {
 	libvm_exit ex;
 
+	h_skip_on_pvm(PVM_NO_REAL_MODE_TRIPLE);
 	h_load(g_vm, g_triple);
 	h_run_expect(&ex, g_vcpu, LIBVM_EXIT_SHUTDOWN);
 }
@@ -134,6 +137,7 @@ Test(run, triple_fault_ud2, .timeout = VCPU_TIMEOUT)
 {
 	libvm_exit ex;
 
+	h_skip_on_pvm(PVM_NO_REAL_MODE_TRIPLE);
 	h_load(g_vm, g_triple_ud2);
 	h_run_expect(&ex, g_vcpu, LIBVM_EXIT_SHUTDOWN);
 	/* The VM is still good for a new vCPU. */

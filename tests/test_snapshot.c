@@ -1768,24 +1768,66 @@ Test(snapshot, skip_state_guest_at_cpl0_restored)
 	libvm_snapshot_destroy(s);
 }
 
-/* SYSCALL in user mode would run CPL0 code at LSTAR: it reports #UD. */
+/*
+ * A #UD of the runtime's exception path (ud2, or SYSCALL) leaves the
+ * guest's RDX, which its stub uses, as it was.
+ */
+static void expect_ud_at(const char *fn, const char *at, int cpl)
+{
+	const uint64_t rdx = 0x5eed0000feedf00dull;
+	libvm_exit ex;
+	libvm_regs r;
+	uint64_t ret;
+
+	cr_assert_eq(vcall_r(&ret, &ex, g_vcpu, fn, CE_ARGS(rdx),
+			     CALL_TIMEOUT_NS), LIBVM_EGUEST);
+	cr_assert_eq(ex.reason, LIBVM_EXIT_EXCEPTION);
+	cr_assert_eq(ex.u.exception.vector, 6, "%s: vector %u", fn,
+		     ex.u.exception.vector);
+	cr_assert_eq(ex.u.exception.has_error_code, 0);
+	cr_assert_eq(ex.u.exception.rip, sym(at), "%s: rip %#llx, want %#llx",
+		     fn, (unsigned long long)ex.u.exception.rip,
+		     (unsigned long long)sym(at));
+	cr_assert_eq(ex.u.exception.cs & 3, (uint64_t)cpl, "cs %#llx",
+		     (unsigned long long)ex.u.exception.cs);
+	/* Only the dispatcher's return address is on the stack. */
+	cr_assert_eq(ex.u.exception.rsp, SN_STACK - 8, "rsp %#llx",
+		     (unsigned long long)ex.u.exception.rsp);
+	cr_assert_eq(ex.u.exception.rflags & 0x100, 0, "rflags %#llx",
+		     (unsigned long long)ex.u.exception.rflags);
+	OK(libvm_vcpu_get_regs(&r, g_vcpu));
+	cr_assert_eq(r.rdx, rdx, "%s: rdx %#llx after the exception", fn,
+		     (unsigned long long)r.rdx);
+}
+
+/*
+ * SYSCALL is off in user mode: #UD at the SYSCALL, where the host
+ * honours EFER.SCE and where it does not (PVM: then LSTAR leads to
+ * libvm's stub, which reports the same).  Restores stay fast after it.
+ */
 Test(snapshot, user_syscall_reports_ud)
 {
 	libvm_snapshot *s;
-	libvm_exit ex;
-	uint64_t ret;
 
 	CALL0("bump");
 	s = snap(g_vm);
 	warm_resets(s);
-	cr_assert_eq(vcall_r(&ret, &ex, g_vcpu, "do_syscall", NULL, 0,
-			     CALL_TIMEOUT_NS), LIBVM_EGUEST);
-	cr_assert_eq(ex.reason, LIBVM_EXIT_EXCEPTION);
-	cr_assert_eq(ex.u.exception.vector, 6, "vector %u",
-		     ex.u.exception.vector);
+	expect_ud_at("do_syscall", "do_syscall_at", 3);
 	OK(libvm_snapshot_restore(g_vm, s));
 	cr_assert_eq(CALL0("bump"), 2);
+	expect_ud_at("ud_rdx", "ud_rdx_at", 3);
+	OK(libvm_snapshot_restore(g_vm, s));
+	warm_resets(s);
+	expect_ud_at("do_syscall", "do_syscall_at", 3);
 	libvm_snapshot_destroy(s);
+}
+
+/* In supervisor mode SYSCALL is on, and LSTAR leads to the same report. */
+Test(snapshot, supervisor_syscall_reports_ud, .init = sn_super)
+{
+	expect_ud_at("do_syscall", "do_syscall_at", 0);
+	cr_assert_eq(CALL0("bump"), 1);
+	expect_ud_at("ud_rdx", "ud_rdx_at", 0);
 }
 
 /* ---- full restore of a big sparse VM ----------------------------------------- */

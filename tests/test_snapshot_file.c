@@ -142,6 +142,16 @@ Test(snapshot_file, save_load_fork)
 	cr_assert_eq(s1.efer, s2.efer);
 	cr_assert_eq(s1.cs.selector, s2.cs.selector);
 	cr_assert_eq(s1.gdt.base, s2.gdt.base);
+	/* The SYSCALL MSRs of the runtime: STAR, LSTAR, CSTAR, SFMASK. */
+	for (uint32_t m = 0xc0000081; m <= 0xc0000084; m++) {
+		uint64_t v1 = 0, v2 = 1;
+
+		OK(libvm_vcpu_get_msr(&v1, vcpu, m));
+		OK(libvm_vcpu_get_msr(&v2, fv, m));
+		cr_assert_eq(v1, v2, "MSR %#x: %#llx in the fork, %#llx", m,
+			     (unsigned long long)v2, (unsigned long long)v1);
+		cr_assert_neq(v1, 0, "MSR %#x not set", m);
+	}
 	{
 		libvm_vm *f0 = NULL;
 

@@ -258,6 +258,44 @@ Test(vcpu, xsave_round_trip)
 	free(b);
 }
 
+/*
+ * x87 and SSE state that XSTATE_BV marks initial reads as initial through
+ * the FPU view, whatever bytes the area holds for it (KVM_GET_FPU shows
+ * the kernel's stale buffer there).
+ */
+Test(vcpu, fpu_view_of_initial_state)
+{
+	uint32_t size = libvm_vcpu_xsave_size(g_vcpu);
+	uint8_t *a;
+	libvm_fpu f;
+
+	a = calloc(1, size);
+	cr_assert_not_null(a);
+	OK(libvm_vcpu_get_xsave(a, size, g_vcpu));
+	h_put_le(a, 0x0f7f, 2);		/* FCW */
+	h_put_le(a + 2, 0x2800, 2);	/* FSW: TOP 5 */
+	a[4] = 0xe0;			/* three registers in use */
+	memset(a + 32, 0x5a, 128);	/* ST0-7 */
+	memset(a + 160, 0xab, 256);	/* XMM0-15 */
+	a[512] |= 3;
+	OK(libvm_vcpu_set_xsave(g_vcpu, a, size));
+	a[512] &= (uint8_t)~3;
+	OK(libvm_vcpu_set_xsave(g_vcpu, a, size));
+	OK(libvm_vcpu_get_fpu(&f, g_vcpu));
+	cr_assert_eq(f.fcw, 0x37f, "FCW %#x", f.fcw);
+	cr_assert_eq(f.fsw, 0, "FSW %#x", f.fsw);
+	cr_assert_eq(f.ftwx, 0, "FTW %#x", f.ftwx);
+	for (int i = 0; i < 8; i++)
+		for (int j = 0; j < 16; j++)
+			cr_assert_eq(f.fpr[i][j], 0, "ST%d byte %d: %#x", i, j,
+				     f.fpr[i][j]);
+	for (int i = 0; i < 16; i++)
+		for (int j = 0; j < 16; j++)
+			cr_assert_eq(f.xmm[i][j], 0, "XMM%d byte %d: %#x", i,
+				     j, f.xmm[i][j]);
+	free(a);
+}
+
 Test(vcpu, xcr0)
 {
 	uint64_t x = 0;

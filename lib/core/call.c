@@ -30,17 +30,42 @@ static libvm_regs *exit_regs(libvm_vcpu *v, libvm_regs *buf)
 	return buf;
 }
 
-static void fill_exception(libvm_vcpu *v, libvm_exit *ex,
-			   const libvm_regs *regs)
+/*
+ * A SYSCALL that came to the runtime's stub (lib/x86/rt_code.S): report
+ * the #UD at the SYSCALL, with the RFLAGS it saved in R11, as VT-x and
+ * AMD-V raise it with EFER.SCE clear.
+ */
+static void syscall_as_ud(libvm_vcpu *v, libvm_exit *ex, const libvm_regs *regs)
 {
-	uint64_t f[7] = { 0 };
+	bool user = !(v->vm->rt.flags & LIBVM_LONG_SUPERVISOR);
+
+	ex->u.exception.rip = regs->rcx - 2;	/* 0f 05 */
+	ex->u.exception.rflags = regs->r11;
+	ex->u.exception.cs = user ? LVM_SEL_UCODE : LVM_SEL_KCODE;
+}
+
+/*
+ * The exception stubs leave [RDX, vector, error code, rip, cs, rflags,
+ * rsp, ss] at the top of the vCPU's IST stack.  RDX goes back into the
+ * guest's registers (runtimes in snapshots of older builds push none).
+ */
+static int fill_exception(libvm_vcpu *v, libvm_exit *ex, libvm_regs *regs)
+{
+	uint64_t sys = v->vm->rt.sys_gpa, f[7] = { 0 }, frame = regs->rsp;
 	libvm_sregs s;
 	int i;
 
+	if (frame == LVM_IST_TOP(sys, v->id) - 8 * 8 &&
+	    lvm_read_u64(v->vm, frame, &regs->rdx)) {
+		if (v->sync_regs)
+			v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		else if (libvm_vcpu_set_regs(v, regs) < 0)
+			return -1;
+		frame += 8;
+	}
 	ex->reason = LIBVM_EXIT_EXCEPTION;
-	/* [vector, error code, rip, cs, rflags, rsp, ss] on the IST stack */
 	for (i = 0; i < 7; i++)
-		if (!lvm_read_u64(v->vm, regs->rsp + 8ull * (unsigned)i, &f[i]))
+		if (!lvm_read_u64(v->vm, frame + 8ull * (unsigned)i, &f[i]))
 			f[i] = ~0ull;
 	ex->u.exception.vector = (uint32_t)f[0];
 	ex->u.exception.error_code = f[1];
@@ -50,9 +75,12 @@ static void fill_exception(libvm_vcpu *v, libvm_exit *ex,
 	ex->u.exception.cs = f[3];
 	ex->u.exception.rflags = f[4];
 	ex->u.exception.rsp = f[5];
+	if (f[0] == 6 && f[2] == LVM_RT_ADDR(sys, lvm_rt_syscall))
+		syscall_as_ud(v, ex, regs);
 	if (f[0] == 14 && libvm_vcpu_get_sregs(&s, v) == 0)
 		ex->u.exception.cr2 = s.cr2;
 	v->rt_at_dispatch = false;
+	return 0;
 }
 
 int lvm_rt_port(libvm_vcpu *v, libvm_exit *ex, int *stop)
@@ -104,8 +132,7 @@ int lvm_rt_port(libvm_vcpu *v, libvm_exit *ex, int *stop)
 		ex->u.ret.value = regs->rax;
 		return 0;
 	case LIBVM_PORT_EXCEPTION:
-		fill_exception(v, ex, regs);
-		return 0;
+		return fill_exception(v, ex, regs);
 	}
 	return -1;
 }
@@ -225,8 +252,7 @@ LIBVM_API int libvm_call(uint64_t *ret, libvm_exit *exit, libvm_vcpu *v,
 			return r;
 		regs.rip = cur.rip;
 	} else {
-		regs.rip = v->vm->rt.sys_gpa + LVM_SYS_CODE +
-			   (uint64_t)(lvm_rt_dispatch - lvm_rt_code);
+		regs.rip = LVM_RT_ADDR(v->vm->rt.sys_gpa, lvm_rt_dispatch);
 	}
 	r = libvm_vcpu_set_regs(v, &regs);
 	if (r < 0)

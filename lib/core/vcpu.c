@@ -318,14 +318,17 @@ LIBVM_API int libvm_vcpu_set_sregs(libvm_vcpu *v, const libvm_sregs *in)
 
 /*
  * KVM_GET_FPU and KVM_SET_FPU leave struct kvm_fpu's mxcsr alone (the
- * kernel neither fills nor applies it), so libvm carries MXCSR through
- * the XSAVE area's legacy region, where it sits at byte 24.  Hosts
- * without KVM_CAP_XSAVE keep KVM's behaviour: mxcsr reads as 0 and is
- * not applied (ABI.md).
+ * kernel neither fills nor applies it), so libvm carries the FPU view
+ * through the XSAVE area's legacy region, where MXCSR sits at byte 24.
+ * Hosts without KVM_CAP_XSAVE keep KVM's behaviour: mxcsr reads as 0 and
+ * is not applied (ABI.md).
  */
 #define XSAVE_MXCSR_OFF	 24
 #define XSAVE_XSTATE_BV	 512
-#define XFEATURE_FP_SSE	 3ull
+#define XFEATURE_FP	 1ull
+#define XFEATURE_SSE	 2ull
+#define XFEATURE_FP_SSE	 (XFEATURE_FP | XFEATURE_SSE)
+#define FCW_INIT	 0x037f
 
 static int fpu_xsave(libvm_vcpu *v, uint8_t **out)
 {
@@ -348,27 +351,6 @@ static int fpu_xsave(libvm_vcpu *v, uint8_t **out)
 	return 0;
 }
 
-LIBVM_API int libvm_vcpu_get_fpu(libvm_fpu *out, libvm_vcpu *v)
-{
-	uint8_t *x;
-	int r;
-
-	CHECK_VCPU(v, "libvm_vcpu_get_fpu");
-	if (!out)
-		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_fpu: out is NULL");
-	if (lvm_ioctl_checked(v->fd, KVM_GET_FPU, (unsigned long)out,
-			      "KVM_GET_FPU") < 0)
-		return LIBVM_EKVM;
-	out->mxcsr = 0;
-	out->pad2 = 0;
-	r = fpu_xsave(v, &x);
-	if (r < 0 || !x)
-		return r;
-	memcpy(&out->mxcsr, x + XSAVE_MXCSR_OFF, 4);
-	free(x);
-	return 0;
-}
-
 /* The FXSAVE layout of the XSAVE area's first 512 bytes. */
 struct fxsave_legacy {
 	uint16_t fcw, fsw;
@@ -382,6 +364,62 @@ struct fxsave_legacy {
 _Static_assert(offsetof(struct fxsave_legacy, mxcsr) == XSAVE_MXCSR_OFF,
 	       "fxsave layout");
 _Static_assert(offsetof(struct fxsave_legacy, xmm) == 160, "fxsave layout");
+
+/*
+ * The x87 and SSE state as the CPU would load it from the XSAVE area x: a
+ * component whose XSTATE_BV bit is clear is in its initial state, whatever
+ * its bytes hold.  (KVM_GET_FPU copies the kernel's buffer as it is, so it
+ * shows stale x87 registers after a KVM_SET_XSAVE that left x87 in its
+ * initial state, and possibly after guest exits saved with an optimised
+ * XSAVE.)  MXCSR always comes from the area.
+ */
+static void fpu_from_xsave(libvm_fpu *out, const uint8_t *x)
+{
+	struct fxsave_legacy fx;
+	uint64_t bv;
+
+	memcpy(&fx, x, sizeof(fx));
+	memcpy(&bv, x + XSAVE_XSTATE_BV, 8);
+	memset(out, 0, sizeof(*out));
+	out->fcw = FCW_INIT;
+	if (bv & XFEATURE_FP) {
+		out->fcw = fx.fcw;
+		out->fsw = fx.fsw;
+		out->ftwx = fx.ftw;
+		out->last_opcode = fx.fop;
+		out->last_ip = fx.fip;
+		out->last_dp = fx.fdp;
+		memcpy(out->fpr, fx.st, sizeof(out->fpr));
+	}
+	if (bv & XFEATURE_SSE)
+		memcpy(out->xmm, fx.xmm, sizeof(out->xmm));
+	out->mxcsr = fx.mxcsr;
+}
+
+LIBVM_API int libvm_vcpu_get_fpu(libvm_fpu *out, libvm_vcpu *v)
+{
+	uint8_t *x;
+	int r;
+
+	CHECK_VCPU(v, "libvm_vcpu_get_fpu");
+	if (!out)
+		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_get_fpu: out is NULL");
+	r = fpu_xsave(v, &x);
+	if (r < 0)
+		return r;
+	if (x) {
+		fpu_from_xsave(out, x);
+		free(x);
+		return 0;
+	}
+	/* No XSAVE: what KVM_GET_FPU gives, no MXCSR. */
+	if (lvm_ioctl_checked(v->fd, KVM_GET_FPU, (unsigned long)out,
+			      "KVM_GET_FPU") < 0)
+		return LIBVM_EKVM;
+	out->mxcsr = 0;
+	out->pad2 = 0;
+	return 0;
+}
 
 LIBVM_API int libvm_vcpu_set_fpu(libvm_vcpu *v, const libvm_fpu *in)
 {

@@ -25,8 +25,10 @@
  * the runtime's tables and code are as libvm wrote them (a keyed sum at
  * snapshot time; its pages are out of user mode's reach, and the host
  * wrote none since), and every run ended the way user-mode code ends.
- * CPL3 code cannot reach CPL0 code of its own then (no SYSCALL/SYSENTER,
- * every gate leads to libvm's exception stubs), so it cannot change them.
+ * CPL3 code cannot reach CPL0 code of its own then (every gate leads to
+ * libvm's exception stubs, SYSENTER has no CS, SYSCALL is off and, on
+ * hosts that ignore EFER.SCE, leads to libvm's stub), so it cannot change
+ * them.
  */
 #define _GNU_SOURCE
 #include "snapshot.h"
@@ -178,6 +180,25 @@ static bool msrs_move(const struct lvm_vcpu_state *st)
 
 #define EFER_SCE 1ull
 
+/* Whether SYSCALL leads to libvm's stub (PVM ignores EFER.SCE). */
+static bool syscall_to_stub(const struct lvm_rt *rt,
+			    const struct lvm_vcpu_state *st)
+{
+	uint64_t stub = LVM_RT_ADDR(rt->sys_gpa, lvm_rt_syscall);
+	bool lstar = false;
+	uint32_t i;
+
+	for (i = 0; i < st->nmsrs; i++) {
+		uint32_t x = st->msrs[i].index;
+
+		if ((x == LVM_MSR_LSTAR || x == LVM_MSR_CSTAR) &&
+		    st->msrs[i].data != stub)
+			return false;
+		lstar |= x == LVM_MSR_LSTAR;
+	}
+	return lstar;
+}
+
 /* Whether st has the vCPU at CPL3 in the runtime's environment. */
 static bool vcpu_user_only(const struct lvm_rt *rt,
 			   const struct lvm_vcpu_state *st)
@@ -204,7 +225,8 @@ static bool vcpu_user_only(const struct lvm_rt *rt,
 	/* No LDT descriptor to reach (a call gate in guest RAM). */
 	if (!k->ldt.unusable && k->ldt.present && k->ldt.limit >= 7)
 		return false;
-	return !(st->debug.dr7 & 0xff) && !msrs_move(st);
+	return !(st->debug.dr7 & 0xff) && !msrs_move(st) &&
+	       syscall_to_stub(rt, st);
 }
 
 static uint64_t bitmap_bytes(uint64_t size)

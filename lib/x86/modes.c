@@ -296,6 +296,30 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
 	return r;
 }
 
+/* SYSCALL leads to the runtime's stub (lib/x86/rt_code.S). */
+static int set_syscall_msrs(libvm_vcpu *v)
+{
+	uint64_t stub = LVM_RT_ADDR(v->vm->rt.sys_gpa, lvm_rt_syscall);
+	const struct {
+		uint32_t index;
+		uint64_t value;
+	} m[] = {
+		{ LVM_MSR_STAR, LVM_STAR },
+		{ LVM_MSR_LSTAR, stub },
+		{ LVM_MSR_CSTAR, stub },
+		{ LVM_MSR_SFMASK, LVM_SFMASK },
+	};
+	size_t i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		r = libvm_vcpu_set_msr(v, m[i].index, m[i].value);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 				       uint64_t rsp)
 {
@@ -340,11 +364,15 @@ LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 	s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT |
 		(vm->rt.xcr0 ? CR4_OSXSAVE : 0);
 	/*
-	 * No SYSCALL in user mode: with LSTAR unset it would run whatever is
-	 * at address 0 at CPL0.  It raises #UD, reported like any exception.
+	 * No SYSCALL in user mode: it raises #UD, reported like any
+	 * exception.  Hosts that ignore EFER.SCE (PVM) jump to LSTAR instead,
+	 * which leads to the runtime's stub that reports the same #UD.
 	 */
 	s.efer = (user ? 0 : EFER_SCE) | EFER_LME | EFER_LMA | EFER_NXE;
 	r = libvm_vcpu_set_sregs(v, &s);
+	if (r < 0)
+		return r;
+	r = set_syscall_msrs(v);
 	if (r < 0)
 		return r;
 	if (vm->rt.xcr0) {

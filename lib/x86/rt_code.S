@@ -4,19 +4,26 @@
  * into the guest's system area.  Position independent.
  *
  * Exception entry points: 32 stubs, 16 bytes apart, reached through IDT
- * gates on IST1.  Each leaves [vector, error code, hardware frame] on the
- * stack and reports on LIBVM_PORT_EXCEPTION; the host reads the frame.
+ * gates on IST1.  Each leaves [RDX, vector, error code, hardware frame] on
+ * the stack and reports on LIBVM_PORT_EXCEPTION; the host reads the frame
+ * and puts RDX back, so the report clobbers no register of the guest's.
  *
  * Call dispatch: the host puts the function in R11, the arguments in the
  * argument registers and the stack top in RSP, and resumes the vCPU at
  * lvm_rt_dispatch; the function's return value leaves on
  * LIBVM_PORT_RETURN, after which the vCPU sits at the OUT so that the next
  * call only sets registers (no RIP change for KVM to reconcile).
+ *
+ * SYSCALL entry (LSTAR, CSTAR): with EFER.SCE clear in user mode, SYSCALL
+ * raises #UD by itself on VT-x and AMD-V; PVM ignores EFER.SCE and comes
+ * here (at CPL3 on the PVM hosts seen so far, but a host could enter CPL0
+ * with the user's RSP).  So it raises #UD without touching the stack and
+ * the host reports that at the SYSCALL (RCX - 2), with RFLAGS from R11.
  */
 	.section .rodata.libvm_rt, "a"
 	.code64
-	.globl lvm_rt_code, lvm_rt_dispatch, lvm_rt_code_end
-	.hidden lvm_rt_code, lvm_rt_dispatch, lvm_rt_code_end
+	.globl lvm_rt_code, lvm_rt_dispatch, lvm_rt_syscall, lvm_rt_code_end
+	.hidden lvm_rt_code, lvm_rt_dispatch, lvm_rt_syscall, lvm_rt_code_end
 
 .macro stub v
 	.balign 16
@@ -36,6 +43,7 @@ lvm_rt_code:
 
 	.balign 16
 .Lreport:
+	push %rdx
 	mov $0x0f12, %dx
 	out %al, (%dx)
 1:	hlt
@@ -48,6 +56,10 @@ lvm_rt_dispatch:
 	mov $0x0f11, %dx
 	out %eax, (%dx)
 	jmp .Ldispatch
+
+	.balign 16
+lvm_rt_syscall:
+	ud2
 lvm_rt_code_end:
 
 	.section .note.GNU-stack, "", @progbits
