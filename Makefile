@@ -24,8 +24,9 @@ SAN ?=
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
-# Every lib/<layer>/*.c but the guest runtime (guest code, built apart).
-LIB_SRC := $(filter-out lib/guest/%,$(wildcard lib/*/*.c))
+# Every lib/<layer>/*.c; the guest runtime (guest code) is guest/.
+LIB_SRC := $(wildcard lib/*/*.c)
+LIB_HDR := $(wildcard lib/*.h lib/*/*.h)
 LIB_ASM := $(wildcard lib/*/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
 SONAME := libvm.so.$(VERSION_MAJOR)
@@ -98,12 +99,10 @@ lib: $(SO) $(B)/lib/libvm.so $(B)/lib/$(SONAME) $(AR_LIB)
 deps:
 	@CC="$(CC)" scripts/deps.sh
 
-$(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
+$(B)/obj/lib/%.o: lib/%.c $(LIB_HDR) $(wildcard include/libvm/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
-$(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
 
 $(B)/obj/lib/%.o: lib/%.S
 	@mkdir -p $(@D)
@@ -126,8 +125,7 @@ $(AR_LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(GUEST_RT): lib/guest/runtime.c include/libvm/guest.h include/libvm/call.h \
-		include/libvm/cmplog.h
+$(GUEST_RT): guest/runtime.c $(wildcard include/libvm/*.h)
 	@mkdir -p $(B)/obj/guest $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -fno-builtin \
 		-fno-tree-loop-distribute-patterns -c $< \
@@ -372,9 +370,15 @@ $(KVM_PROBE): tests/probe/kvm_probe.c lib
 .PHONY: host-test kvm-test kvm-suites demo-run python-test-run bench-run \
 	fuzz-examples-smoke-run
 
-# What needs no KVM: the white-box unit tests and the fuzz targets.
-host-test: all fuzz-smoke
+# What needs no KVM: the layers of lib/, the white-box unit tests and the
+# fuzz targets.
+host-test: all fuzz-smoke layer-check
 	$(UNIT_BIN) --jobs 2
+
+# lib/'s layers go one way, with no loop between files (DESIGN.md).
+.PHONY: layer-check
+layer-check: lib
+	scripts/layer-check $(B)/obj/lib
 
 kvm-test: all $(KVM_PROBE) $(if $(SAN),,$(FUZZ_EX_LF) $(FUZZ_EX_MUT) \
 		$(ABI_DUMP) rust-test-build)

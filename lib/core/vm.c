@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * VM lifetime.  A VM's subsystems come up in the order of the table below
- * and go down in reverse; vm->subsys_up says how far creation got.
+ * and go down in reverse; vm->subsys_up says how far creation got.  The
+ * architecture's part (irqchip, PIT, real-mode helpers) comes after, from
+ * libvm_vm_create in lib/x86/cpu.c.
  */
 #include "../internal.h"
 
@@ -53,12 +55,6 @@ static void vmfd_down(libvm_vm *vm)
 	close(vm->vm_fd);
 }
 
-static int arch_up(libvm_vm *vm, const libvm_vm_config *cfg)
-{
-	(void)cfg;
-	return lvm_x86_vm_setup(vm);
-}
-
 static int mem_up(libvm_vm *vm, const libvm_vm_config *cfg)
 {
 	(void)cfg;
@@ -108,7 +104,6 @@ static const struct {
 } subsystems[] = {
 	{ "kvm", kvm_up, kvm_down },
 	{ "vm", vmfd_up, vmfd_down },
-	{ "arch", arch_up, NULL },
 	{ "memory", mem_up, lvm_mem_fini },
 	{ "traps", trap_up, lvm_trap_fini },
 	{ "kick", kick_up, NULL },
@@ -126,7 +121,7 @@ static void take_down(libvm_vm *vm)
 	}
 }
 
-LIBVM_API int libvm_vm_create(libvm_vm **out, const libvm_vm_config *cfg)
+int lvm_vm_new(libvm_vm **out, const libvm_vm_config *cfg)
 {
 	static const libvm_vm_config defaults = LIBVM_VM_CONFIG_INIT;
 	libvm_vm *vm;
@@ -187,4 +182,22 @@ LIBVM_API int libvm_vm_irq_line(libvm_vm *vm, uint32_t gsi, int level)
 		return lvm_err(LIBVM_EINVAL, "libvm_vm_irq_line: GSI %u "
 			       "(0-23)", gsi);
 	return KVM_IOCTL(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? LIBVM_EKVM : 0;
+}
+
+LIBVM_API libvm_vcpu *libvm_vm_vcpu(libvm_vm *vm, uint32_t id)
+{
+	libvm_vcpu *v = NULL;
+
+	if (!vm)
+		return NULL;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (id < vm->nvcpus_alloc)
+		v = vm->vcpus[id];
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return v;
+}
+
+LIBVM_API int libvm_vm_needs_restore(libvm_vm *vm)
+{
+	return vm ? atomic_load(&vm->needs_restore) : 0;
 }

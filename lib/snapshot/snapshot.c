@@ -32,7 +32,7 @@
  */
 #define _GNU_SOURCE
 #include "snapshot.h"
-#include "../core/one_msr.h"
+#include "../x86/one_msr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,50 +77,6 @@ int lvm_next_extent(int fd, uint64_t pos, uint64_t size, uint64_t *d,
 	if (*h <= *d)
 		*h = *d + PAGE;
 	return 1;
-}
-
-/* ---- the long-mode runtime's system area ------------------------------- */
-
-uint64_t lvm_rt_sys_key(void)
-{
-	uint64_t k = 0;
-
-	if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		k = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
-		    (uint64_t)(uintptr_t)&k;
-	}
-	return k | 1;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-/*
- * Everything the CPU and libvm's CPL0 code read, all but the exception
- * stacks: GDT, IDT, TSSs, exception and dispatch code, page tables.  The
- * key is secret to the host, so guest code cannot aim for a collision.
- */
-uint64_t lvm_rt_sys_sum(const uint8_t *sys, uint64_t key)
-{
-	uint64_t h = 0, w, i;
-
-	for (i = 0; i < LIBVM_SYS_SIZE / 8; i++) {
-		if (i == LVM_SYS_STACKS / 8)
-			i = LVM_SYS_PT / 8;
-		memcpy(&w, sys + 8 * i, 8);
-		h += mix64(w ^ key ^ (i * 0x9e3779b97f4a7c15ull));
-	}
-	return h;
 }
 
 /* The region holding the runtime's tables; caller holds mem_lock. */
@@ -178,7 +134,6 @@ static bool msrs_move(const struct lvm_vcpu_state *st)
 	return false;
 }
 
-#define EFER_SCE 1ull
 
 /* Whether SYSCALL leads to libvm's stub (PVM ignores EFER.SCE). */
 static bool syscall_to_stub(const struct lvm_rt *rt,
@@ -252,7 +207,9 @@ static int set_slot_flags(libvm_vm *vm, const struct lvm_region *r,
 		       ? LIBVM_EKVM : 0;
 }
 
-int lvm_region_track(libvm_vm *vm, struct lvm_region *r)
+static void region_untrack(struct lvm_region *r);
+
+static int region_track(libvm_vm *vm, struct lvm_region *r)
 {
 	uint64_t n = bitmap_bytes(r->size);
 
@@ -262,19 +219,19 @@ int lvm_region_track(libvm_vm *vm, struct lvm_region *r)
 	r->kdirty = calloc(1, n);
 	r->dsum = calloc(1, bitmap_bytes(n / 8 * PAGE));
 	if (!r->hdirty || !r->kdirty || !r->dsum) {
-		lvm_region_untrack(r);
+		region_untrack(r);
 		return lvm_err(LIBVM_ENOMEM, "dirty bitmaps for %#llx+%#llx",
 			       (unsigned long long)r->gpa,
 			       (unsigned long long)r->size);
 	}
 	if (set_slot_flags(vm, r, KVM_MEM_LOG_DIRTY_PAGES) < 0) {
-		lvm_region_untrack(r);
+		region_untrack(r);
 		return LIBVM_EKVM;
 	}
 	return 0;
 }
 
-void lvm_region_untrack(struct lvm_region *r)
+static void region_untrack(struct lvm_region *r)
 {
 	free(r->hdirty);
 	free(r->kdirty);
@@ -364,12 +321,83 @@ static int protect_hot(libvm_vm *vm)
 	return r;
 }
 
-/* Turn on tracking for every region; with nothing dirty afterwards. */
+/*
+ * Whether a run could only have changed what every snapshot restore
+ * restores (registers, segment and control registers, events, FPU/XSAVE):
+ * guest code in libvm's 64-bit user-mode runtime, no in-kernel irqchip
+ * (its LAPIC timer and lines change state on their own), and an exit that
+ * user-mode code ends with.  Exceptions (which may set DR6) and anything
+ * odd do not qualify.  The rest of the proof -- the vCPU started at CPL3
+ * in the runtime's environment, whose tables and code are libvm's own
+ * and untouched -- is the snapshot code's (vcpu_user_only below).
+ */
+static bool run_user_only(const libvm_vcpu *v, uint32_t reason)
+{
+	const libvm_vm *vm = v->vm;
+
+	if (!v->rt_long || !vm->rt.active ||
+	    (vm->rt.flags & LIBVM_LONG_SUPERVISOR) ||
+	    (vm->flags & LIBVM_VM_IRQCHIP))
+		return false;
+	switch (reason) {
+	case LIBVM_EXIT_NONE:
+	case LIBVM_EXIT_RETURN:
+	case LIBVM_EXIT_GUEST_EXIT:
+	case LIBVM_EXIT_STOPPED:
+	case LIBVM_EXIT_IO:
+	case LIBVM_EXIT_MMIO:
+	case LIBVM_EXIT_TIMEOUT:
+	case LIBVM_EXIT_CANCELLED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+
+/* ---- hooks in the VM ----------------------------------------------------- */
+
+static int region_added(libvm_vm *vm, struct lvm_region *r)
+{
+	if (!vm->tracking || (r->flags & LIBVM_MEM_VOLATILE))
+		return 0;
+	/*
+	 * Nothing of it is logged yet: the next restore rewrites everything,
+	 * even into a region at a place and size a snapshot knows.
+	 */
+	vm->base_snap = 0;
+	return region_track(vm, r);
+}
+
+static void region_gone(libvm_vm *vm, struct lvm_region *r)
+{
+	if (!(r->flags & LIBVM_MEM_VOLATILE))
+		vm->base_snap = 0;	/* see region_added */
+	region_untrack(r);
+}
+
+static void run_ended(libvm_vcpu *v, uint32_t reason, int r)
+{
+	if (unlikely(r < 0 || !run_user_only(v, reason)))
+		v->state_dirty = true;
+}
+
+static const struct lvm_vm_hooks snapshot_hooks = {
+	.region_added = region_added,
+	.region_gone = region_gone,
+	.run_ended = run_ended,
+};
+
+/*
+ * Turn on tracking for every region, with nothing dirty afterwards; from
+ * now on the VM tells the snapshot code what it maps and runs.
+ */
 static int start_tracking(libvm_vm *vm)
 {
 	uint32_t i;
 	int r;
 
+	vm->hooks = &snapshot_hooks;
 	if (vm->tracking)
 		return 0;
 	if (!vm->ring_entries &&
@@ -387,7 +415,7 @@ static int start_tracking(libvm_vm *vm)
 	for (i = 0; i < vm->nregions; i++) {
 		if (vm->regions[i].flags & LIBVM_MEM_VOLATILE)
 			continue;
-		r = lvm_region_track(vm, &vm->regions[i]);
+		r = region_track(vm, &vm->regions[i]);
 		if (r < 0)
 			return r;
 	}
@@ -1232,6 +1260,12 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 		return lvm_err(LIBVM_EBUSY, "libvm_snapshot_restore: a vCPU is "
 			       "running");
 
+	/* The runtime's ports, if s has it: the one claim that can fail. */
+	if (s->rt.active) {
+		r = lvm_rt_ports_on(vm);
+		if (r < 0)
+			return r;
+	}
 	/* KVM may finish a string IN into guest memory: before it is restored. */
 	r = flush_all(vm);
 	if (r < 0)
@@ -1295,16 +1329,9 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 	for (j = 0; j < vm->ndevs; j++)
 		if (vm->devs[j].restored)
 			vm->devs[j].restored(vm->devs[j].opaque);
-	vm->rt.active = s->rt.active;
-	vm->rt.flags = s->rt.flags;
-	vm->rt.sys_gpa = s->rt.sys_gpa;
-	vm->rt.xcr0 = s->rt.xcr0;
-	vm->rt.scratch_gpa = s->rt.scratch_gpa;
-	vm->rt.scratch_size = s->rt.scratch_size;
-	vm->rt.scratch_used = s->rt.scratch_used;
-	vm->rt.sys_key = s->rt.sys_key;
-	vm->rt.sys_sum = s->rt.sys_sum;
-	vm->rt.sys_guarded = s->rt.sys_guarded;
+	r = lvm_rt_adopt(vm, &s->rt);
+	if (r < 0)
+		return r;
 	atomic_store(&vm->needs_restore, 0);
 	return 0;
 }
@@ -1444,12 +1471,17 @@ LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
 		}
 		set_cow_fd(vm, sr->gpa, fd);
 	}
-	vm->rt = s->rt;
 	pthread_rwlock_wrlock(&vm->trap_lock);
 	r = copy_traps(vm->traps, s->traps);
 	pthread_rwlock_unlock(&vm->trap_lock);
 	if (r < 0)
 		goto fail;
+	/* After the traps: a snapshot from a file has none to copy. */
+	r = lvm_rt_adopt(vm, &s->rt);
+	if (r < 0)
+		goto fail;
+	vm->rt.console = s->rt.console;
+	vm->rt.console_opaque = s->rt.console_opaque;
 	if (s->ndevregs) {
 		vm->devs = calloc(s->ndevregs, sizeof(*vm->devs));
 		if (!vm->devs) {
@@ -1482,81 +1514,4 @@ LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
 fail:
 	libvm_vm_destroy(vm);
 	return r;
-}
-
-LIBVM_API libvm_vcpu *libvm_vm_vcpu(libvm_vm *vm, uint32_t id)
-{
-	libvm_vcpu *v = NULL;
-
-	if (!vm)
-		return NULL;
-	pthread_mutex_lock(&vm->vcpu_lock);
-	if (id < vm->nvcpus_alloc)
-		v = vm->vcpus[id];
-	pthread_mutex_unlock(&vm->vcpu_lock);
-	return v;
-}
-
-LIBVM_API int libvm_vm_needs_restore(libvm_vm *vm)
-{
-	return vm ? atomic_load(&vm->needs_restore) : 0;
-}
-
-/* ---- fuzzing ------------------------------------------------------------ */
-
-LIBVM_API int libvm_fuzz_exec(libvm_fuzz_result *res, libvm_vm *vm,
-			      libvm_snapshot *snap, uint64_t fn,
-			      uint64_t input_gpa, uint64_t input_cap,
-			      const void *data, uint64_t len,
-			      uint64_t timeout_ns)
-{
-	libvm_vcpu *v;
-	uint64_t args[2];
-	int r;
-
-	if (!res || !vm || !snap || (!data && len))
-		return lvm_err(LIBVM_EINVAL, "libvm_fuzz_exec: NULL argument");
-	memset(res, 0, sizeof(*res));
-	v = libvm_vm_vcpu(vm, 0);
-	if (!v)
-		return lvm_err(LIBVM_ESTATE, "libvm_fuzz_exec: the VM has no "
-			       "vCPU 0");
-	r = libvm_snapshot_restore(vm, snap);
-	if (r < 0)
-		return r;
-	if (len > input_cap)
-		len = input_cap;
-	r = libvm_mem_write(vm, input_gpa, data, len);
-	if (r < 0)
-		return r;
-	args[0] = input_gpa;
-	args[1] = len;
-	r = libvm_call(&res->ret, &res->exit, v, fn, args, 2, timeout_ns);
-	if (r == 0) {
-		res->outcome = LIBVM_FUZZ_OK;
-		return 0;
-	}
-	if (r != LIBVM_EGUEST && r != LIBVM_ETIMEOUT)
-		return r;
-	switch (res->exit.reason) {
-	case LIBVM_EXIT_EXCEPTION:
-		res->outcome = LIBVM_FUZZ_CRASH;
-		break;
-	case LIBVM_EXIT_SHUTDOWN:
-		res->outcome = LIBVM_FUZZ_TRIPLE_FAULT;
-		break;
-	case LIBVM_EXIT_TIMEOUT:
-		res->outcome = LIBVM_FUZZ_TIMEOUT;
-		break;
-	case LIBVM_EXIT_STOPPED:
-		res->outcome = res->exit.u.stop.space == LIBVM_TRAP_HYPERCALL &&
-					       res->exit.u.stop.addr ==
-						       LIBVM_HC_BUG
-				       ? LIBVM_FUZZ_BUG : LIBVM_FUZZ_STOPPED;
-		break;
-	default:
-		res->outcome = LIBVM_FUZZ_STOPPED;
-	}
-	atomic_store(&vm->needs_restore, 1);
-	return 0;
 }

@@ -3,7 +3,7 @@
 #ifndef LIBVM_SNAPSHOT_INTERNAL_H
 #define LIBVM_SNAPSHOT_INTERNAL_H
 
-#include "../internal.h"
+#include "../runtime/runtime.h"
 
 #include <linux/kvm.h>
 

@@ -7,7 +7,9 @@
  * gets one at creation; entries only appear for regions being tracked
  * (from the first snapshot on).
  */
-#include "snapshot.h"
+#include "../internal.h"
+
+#include <linux/kvm.h>
 
 #include <errno.h>
 #include <stdlib.h>
