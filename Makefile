@@ -1,7 +1,7 @@
 # libvm: `make` builds into build/; see README.md for the other targets.
 
-VERSION_MAJOR := 0
-VERSION_MINOR := 1
+VERSION_MAJOR := 1
+VERSION_MINOR := 0
 VERSION_PATCH := 0
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 

@@ -7,6 +7,7 @@
 #include <libvm/libvm.h>
 #include <libvm/snapshot.h>
 
+#include <linux/ioctl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -37,8 +38,29 @@ int lvm_ioctl_raw(int fd, unsigned long req, unsigned long arg);
 /* Checked: records the ioctl name, argument and errno on failure. */
 int lvm_ioctl_checked(int fd, unsigned long req, unsigned long arg,
 		      const char *name);
-#define KVM_IOCTL(fd, req, arg) \
-	lvm_ioctl_checked((fd), (req), (unsigned long)(arg), #req)
+/*
+ * The checked form for an ioctl whose argument points at its struct: the
+ * struct's size must be the ioctl's (the selftests' kvm_static_assert).
+ */
+#define KVM_IOCTL(fd, req, ptr)						\
+	({								\
+		_Static_assert(sizeof(*(ptr)) == _IOC_SIZE(req),	\
+			       #req ": argument of the wrong size");	\
+		lvm_ioctl_checked((fd), (req), (unsigned long)(ptr), #req); \
+	})
+/* The same where the argument is a T with trailing data (kvm_msrs ...). */
+#define KVM_IOCTL_AS(fd, req, ptr, T)					\
+	({								\
+		_Static_assert(sizeof(T) == _IOC_SIZE(req),		\
+			       #req ": argument of the wrong size");	\
+		lvm_ioctl_checked((fd), (req), (unsigned long)(ptr), #req); \
+	})
+/* An ioctl that takes a value (or nothing) instead of a pointer. */
+#define KVM_IOCTL_VAL(fd, req, val)					\
+	({								\
+		_Static_assert(_IOC_SIZE(req) == 0, #req " takes a pointer"); \
+		lvm_ioctl_checked((fd), (req), (unsigned long)(val), #req); \
+	})
 
 int lvm_open_kvm(const char *path);
 
@@ -240,6 +262,23 @@ struct libvm_vcpu {
 	uint64_t rt_stack;
 	libvm_sregs rt_sregs;	/* the long-mode sregs to restore */
 };
+
+/* lib/core/versioned.c: versioned structs (first field: uint32_t version). */
+struct lvm_versioned {
+	const char *name;	/* "libvm_vm_config" */
+	uint32_t current;	/* the newest version this libvm knows */
+	const size_t *sizes;	/* sizes[v - 1]: bytes of version v */
+	const void *defaults;	/* the current version's defaults */
+};
+/* *dst = defaults, then src's fields as far as its version has them. */
+int lvm_versioned_in(const struct lvm_versioned *t, void *dst,
+		     const void *src);
+/* dst = defaults of version, only that version's bytes written. */
+int lvm_versioned_init(const struct lvm_versioned *t, void *dst,
+		       uint32_t version);
+/* Copy src (current version) into dst up to dst's version's size. */
+int lvm_versioned_out(const struct lvm_versioned *t, void *dst,
+		      const void *src);
 
 /* lib/core/vm.c, lib/core/vcpu.c: the architecture-neutral part of
  * libvm_vm_create and libvm_vcpu_create (lib/x86/cpu.c). */

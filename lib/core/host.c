@@ -91,18 +91,39 @@ static void host_backend(libvm_host_info *out)
 	snprintf(out->backend, sizeof(out->backend), "%s", b);
 }
 
+static const libvm_host_info info_defaults = LIBVM_HOST_INFO_INIT;
+static const size_t info_sizes[] = { sizeof(libvm_host_info) };
+static const struct lvm_versioned info_type = {
+	"libvm_host_info", LIBVM_HOST_INFO_VERSION, info_sizes, &info_defaults,
+};
+
+LIBVM_API int libvm_host_info_init(libvm_host_info *out, uint32_t version)
+{
+	return lvm_versioned_init(&info_type, out, version);
+}
+
+static int host_facts(libvm_host_info *out, const char *kvm_path);
+
 LIBVM_API int libvm_host_query(libvm_host_info *out, const char *kvm_path)
 {
-	int fd, r;
+	int r;
+
+	libvm_host_info info = LIBVM_HOST_INFO_INIT;
 
 	if (!out)
 		return lvm_err(LIBVM_EINVAL, "libvm_host_query: out is NULL");
-	if (out->version != LIBVM_HOST_INFO_VERSION)
-		return lvm_err(LIBVM_EVERSION,
-			       "libvm_host_info.version %u (this libvm knows 1)",
-			       out->version);
-	memset((char *)out + sizeof(out->version), 0,
-	       sizeof(*out) - sizeof(out->version));
+	r = lvm_versioned_out(&info_type, out, &info);	/* zeroes it */
+	if (r < 0)
+		return r;
+	r = host_facts(&info, kvm_path);
+	lvm_versioned_out(&info_type, out, &info);
+	return r;
+}
+
+static int host_facts(libvm_host_info *out, const char *kvm_path)
+{
+	int fd, r;
+
 	host_backend(out);
 	out->phys_bits = lvm_host_phys_bits();
 	fd = lvm_open_kvm(kvm_path);

@@ -425,7 +425,7 @@ static int copy(libvm_vm *vm, void *buf, uint64_t gpa, uint64_t len,
 	return r;
 }
 
-LIBVM_API int libvm_mem_read(void *dst, libvm_vm *vm, uint64_t gpa,
+LIBVM_API int libvm_mem_read(libvm_vm *vm, uint64_t gpa, void *dst,
 			     uint64_t len)
 {
 	return copy(vm, dst, gpa, len, false, "libvm_mem_read");

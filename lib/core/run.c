@@ -18,6 +18,25 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* The public names of KVM's values (<libvm/exit.h>). */
+#define SAME(a, b) _Static_assert((a) == (b), #a)
+SAME(LIBVM_KVM_EXIT_IO, KVM_EXIT_IO);
+SAME(LIBVM_KVM_EXIT_HLT, KVM_EXIT_HLT);
+SAME(LIBVM_KVM_EXIT_MMIO, KVM_EXIT_MMIO);
+SAME(LIBVM_KVM_EXIT_SHUTDOWN, KVM_EXIT_SHUTDOWN);
+SAME(LIBVM_KVM_EXIT_FAIL_ENTRY, KVM_EXIT_FAIL_ENTRY);
+SAME(LIBVM_KVM_EXIT_INTR, KVM_EXIT_INTR);
+SAME(LIBVM_KVM_EXIT_NMI, KVM_EXIT_NMI);
+SAME(LIBVM_KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTERNAL_ERROR);
+SAME(LIBVM_KVM_EXIT_SYSTEM_EVENT, KVM_EXIT_SYSTEM_EVENT);
+SAME(LIBVM_KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_RDMSR);
+SAME(LIBVM_KVM_EXIT_DIRTY_RING_FULL, KVM_EXIT_DIRTY_RING_FULL);
+SAME(LIBVM_KVM_EXIT_NOTIFY, KVM_EXIT_NOTIFY);
+SAME(LIBVM_SYSTEM_EVENT_SHUTDOWN, KVM_SYSTEM_EVENT_SHUTDOWN);
+SAME(LIBVM_SYSTEM_EVENT_RESET, KVM_SYSTEM_EVENT_RESET);
+SAME(LIBVM_SYSTEM_EVENT_CRASH, KVM_SYSTEM_EVENT_CRASH);
+SAME(LIBVM_SYSTEM_EVENT_SEV_TERM, KVM_SYSTEM_EVENT_SEV_TERM);
+
 static const char *const reason_names[] = {
 	[LIBVM_EXIT_NONE] = "none",
 	[LIBVM_EXIT_HLT] = "hlt",
@@ -67,10 +86,12 @@ static int adopt_thread(libvm_vcpu *v, pthread_t self)
 		sigdelset(&cur, v->vm->kick_signal);
 		m.len = 8;
 		memcpy(m.set, &cur, 8);
-		r = KVM_IOCTL(v->fd, KVM_SET_SIGNAL_MASK, &m);
+		r = KVM_IOCTL_AS(v->fd, KVM_SET_SIGNAL_MASK, &m,
+				 struct kvm_signal_mask);
 		v->mask_set = true;
 	} else if (v->mask_set) {
-		r = KVM_IOCTL(v->fd, KVM_SET_SIGNAL_MASK, NULL);
+		r = KVM_IOCTL_AS(v->fd, KVM_SET_SIGNAL_MASK, NULL,
+				 struct kvm_signal_mask);
 		v->mask_set = false;
 	} else {
 		r = 0;	/* a fresh vCPU has no KVM signal mask */

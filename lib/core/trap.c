@@ -203,7 +203,7 @@ enum lvm_dispatch lvm_hypercall_dispatch(libvm_vcpu *vcpu, uint64_t nr,
 	if (t) {
 		handler_depth++;
 		*ret = 0;
-		rc = t->hfn(ret, vcpu, nr, args, t->opaque);
+		rc = t->hfn(vcpu, nr, args, ret, t->opaque);
 		handler_depth--;
 	}
 	pthread_rwlock_unlock(&vm->trap_lock);

@@ -28,11 +28,11 @@ static int vmfd_up(libvm_vm *vm, const libvm_vm_config *cfg)
 {
 	int r;
 
-	vm->vm_fd = KVM_IOCTL(vm->kvm_fd, KVM_CREATE_VM, 0);
+	vm->vm_fd = KVM_IOCTL_VAL(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return vm->vm_fd;
 	vm->caps = lvm_probe_caps(vm->vm_fd);
-	vm->run_size = KVM_IOCTL(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->run_size = KVM_IOCTL_VAL(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < 0) {
 		close(vm->vm_fd);
 		return vm->run_size;
@@ -121,9 +121,21 @@ static void take_down(libvm_vm *vm)
 	}
 }
 
-int lvm_vm_new(libvm_vm **out, const libvm_vm_config *cfg)
+static const libvm_vm_config config_defaults = LIBVM_VM_CONFIG_INIT;
+static const size_t config_sizes[] = { sizeof(libvm_vm_config) };
+static const struct lvm_versioned config_type = {
+	"libvm_vm_config", LIBVM_VM_CONFIG_VERSION, config_sizes,
+	&config_defaults,
+};
+
+LIBVM_API int libvm_vm_config_init(libvm_vm_config *cfg, uint32_t version)
 {
-	static const libvm_vm_config defaults = LIBVM_VM_CONFIG_INIT;
+	return lvm_versioned_init(&config_type, cfg, version);
+}
+
+int lvm_vm_new(libvm_vm **out, const libvm_vm_config *in)
+{
+	libvm_vm_config c, *cfg = &c;
 	libvm_vm *vm;
 	size_t i;
 	int r;
@@ -131,12 +143,9 @@ int lvm_vm_new(libvm_vm **out, const libvm_vm_config *cfg)
 	if (!out)
 		return lvm_err(LIBVM_EINVAL, "libvm_vm_create: out is NULL");
 	*out = NULL;
-	if (!cfg)
-		cfg = &defaults;
-	if (cfg->version != LIBVM_VM_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION,
-			       "libvm_vm_config.version %u: this libvm knows "
-			       "version 1", cfg->version);
+	r = lvm_versioned_in(&config_type, &c, in);
+	if (r < 0)
+		return r;
 	if (cfg->flags & ~(LIBVM_VM_IRQCHIP | LIBVM_VM_PIT))
 		return lvm_err(LIBVM_EINVAL, "libvm_vm_config.flags %#x: "
 			       "unknown bits", cfg->flags);

@@ -24,8 +24,8 @@ LIBVM_API int libvm_hypercall_unregister(libvm_vm *vm, uint32_t nr)
 	return lvm_trap_remove(vm, LIBVM_TRAP_HYPERCALL, nr, NULL);
 }
 
-static int console_hc(uint64_t *ret, libvm_vcpu *v, uint64_t nr,
-		      const uint64_t args[6], void *opaque)
+static int console_hc(libvm_vcpu *v, uint64_t nr, const uint64_t args[6],
+		      uint64_t *ret, void *opaque)
 {
 	libvm_vm *vm = v->vm;
 	const char *p;

@@ -136,21 +136,33 @@ static void activate(libvm_vm *vm, const struct lm_plan *pl)
 	rt->active = true;
 }
 
-LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg)
+static const libvm_long_mode lm_defaults = LIBVM_LONG_MODE_INIT;
+static const size_t lm_sizes[] = { sizeof(libvm_long_mode) };
+static const struct lvm_versioned lm_type = {
+	"libvm_long_mode", LIBVM_LONG_MODE_VERSION, lm_sizes, &lm_defaults,
+};
+
+LIBVM_API int libvm_long_mode_init(libvm_long_mode *cfg, uint32_t version)
+{
+	return lvm_versioned_init(&lm_type, cfg, version);
+}
+
+LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *in)
 {
 	struct lm_plan pl = { 0 };
+	libvm_long_mode cfg;
 	int r;
 
-	if (!vm || !cfg)
+	if (!vm || !in)
 		return lvm_err(LIBVM_EINVAL, "libvm_long_mode_setup: NULL "
 			       "argument");
-	if (cfg->version != LIBVM_LONG_MODE_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_long_mode.version %u: "
-			       "this libvm knows 1", cfg->version);
-	r = check_request(&pl, cfg);
+	r = lvm_versioned_in(&lm_type, &cfg, in);
 	if (r < 0)
 		return r;
-	r = check_ram(vm, &pl, cfg->map_size);
+	r = check_request(&pl, &cfg);
+	if (r < 0)
+		return r;
+	r = check_ram(vm, &pl, cfg.map_size);
 	if (r < 0)
 		return r;
 	/* The ports last: the one check that claims something. */

@@ -597,7 +597,7 @@ static int save_vcpu(struct lvm_vcpu_state *st, libvm_vcpu *v, uint64_t id)
 		st->xsave = calloc(1, v->xsave_size);
 		if (!st->xsave)
 			return lvm_err(LIBVM_ENOMEM, "XSAVE snapshot");
-		r = libvm_vcpu_get_xsave(st->xsave, st->xsave_size, v);
+		r = libvm_vcpu_get_xsave(v, st->xsave, st->xsave_size);
 		if (r < 0)
 			return r;
 	}

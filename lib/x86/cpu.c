@@ -31,7 +31,7 @@ static int vm_setup(libvm_vm *vm)
 	/* VMX without unrestricted guest needs these for real mode. */
 	if (is_intel() && lvm_ioctl_raw(vm->vm_fd, KVM_CHECK_EXTENSION,
 					KVM_CAP_SET_TSS_ADDR) > 0) {
-		r = KVM_IOCTL(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR);
+		r = KVM_IOCTL_VAL(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR);
 		if (r < 0)
 			return r;
 	}
@@ -45,7 +45,7 @@ static int vm_setup(libvm_vm *vm)
 		if (!(vm->caps & LIBVM_HOST_IRQCHIP))
 			return lvm_err(LIBVM_ENOTSUP, "LIBVM_VM_IRQCHIP: this "
 				       "KVM has no in-kernel irqchip");
-		r = KVM_IOCTL(vm->vm_fd, KVM_CREATE_IRQCHIP, 0);
+		r = KVM_IOCTL_VAL(vm->vm_fd, KVM_CREATE_IRQCHIP, 0);
 		if (r < 0)
 			return r;
 	}

@@ -11,6 +11,13 @@
  * KVM_GET_SUPPORTED_CPUID is constant for a host, so the first answer is
  * kept for the life of the process (a plain cache, no resources held).
  */
+_Static_assert(LIBVM_CPUID_FLAG_SIGNIFICANT_INDEX ==
+	       KVM_CPUID_FLAG_SIGNIFCANT_INDEX, "cpuid flag");
+_Static_assert(LIBVM_CPUID_FLAG_STATEFUL_FUNC == KVM_CPUID_FLAG_STATEFUL_FUNC,
+	       "cpuid flag");
+_Static_assert(LIBVM_CPUID_FLAG_STATE_READ_NEXT ==
+	       KVM_CPUID_FLAG_STATE_READ_NEXT, "cpuid flag");
+
 static pthread_mutex_t cpuid_lock = PTHREAD_MUTEX_INITIALIZER;
 static libvm_cpuid_entry *cpuid_cache;
 static uint32_t cpuid_count;
@@ -91,8 +98,8 @@ int lvm_cpuid_setup(libvm_vcpu *vcpu)
 	return r;
 }
 
-LIBVM_API int libvm_vcpu_get_cpuid(libvm_cpuid_entry *out, uint32_t *count,
-				   libvm_vcpu *v)
+LIBVM_API int libvm_vcpu_get_cpuid(libvm_vcpu *v, libvm_cpuid_entry *out,
+				   uint32_t *count)
 {
 	struct kvm_cpuid2 *c;
 	uint32_t cap;

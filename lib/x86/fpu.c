@@ -33,7 +33,7 @@ static int fpu_xsave(libvm_vcpu *v, uint8_t **out)
 	if (!x)
 		return lvm_err(LIBVM_ENOMEM, "XSAVE buffer of %u bytes",
 			       v->xsave_size);
-	r = libvm_vcpu_get_xsave(x, v->xsave_size, v);
+	r = libvm_vcpu_get_xsave(v, x, v->xsave_size);
 	if (r < 0) {
 		free(x);
 		return r;
@@ -104,8 +104,7 @@ LIBVM_API int libvm_vcpu_get_fpu(libvm_fpu *out, libvm_vcpu *v)
 		return 0;
 	}
 	/* No XSAVE: what KVM_GET_FPU gives, no MXCSR. */
-	if (lvm_ioctl_checked(v->fd, KVM_GET_FPU, (unsigned long)out,
-			      "KVM_GET_FPU") < 0)
+	if (KVM_IOCTL(v->fd, KVM_GET_FPU, out) < 0)
 		return LIBVM_EKVM;
 	out->mxcsr = 0;
 	out->pad2 = 0;
@@ -130,8 +129,7 @@ LIBVM_API int libvm_vcpu_set_fpu(libvm_vcpu *v, const libvm_fpu *in)
 	if (r < 0)
 		return r;
 	if (!x)		/* no XSAVE: what KVM_SET_FPU applies, no MXCSR */
-		return lvm_ioctl_checked(v->fd, KVM_SET_FPU, (unsigned long)in,
-					 "KVM_SET_FPU") < 0 ? LIBVM_EKVM : 0;
+		return KVM_IOCTL(v->fd, KVM_SET_FPU, in) < 0 ? LIBVM_EKVM : 0;
 	/* One KVM_SET_XSAVE with the whole legacy region: all or nothing. */
 	memcpy(&fx, x, sizeof(fx));
 	mask = fx.mxcsr_mask ? fx.mxcsr_mask : 0xffbf;
@@ -163,7 +161,7 @@ LIBVM_API uint32_t libvm_vcpu_xsave_size(libvm_vcpu *v)
 	return v ? v->xsave_size : 0;
 }
 
-LIBVM_API int libvm_vcpu_get_xsave(void *out, uint32_t size, libvm_vcpu *v)
+LIBVM_API int libvm_vcpu_get_xsave(libvm_vcpu *v, void *out, uint32_t size)
 {
 	unsigned long req;
 
@@ -190,7 +188,7 @@ LIBVM_API int libvm_vcpu_set_xsave(libvm_vcpu *v, const void *buf,
 			       "bytes, need %u", buf ? size : 0, v->xsave_size);
 	if (!(v->vm->caps & LIBVM_HOST_XSAVE))
 		return lvm_err(LIBVM_ENOTSUP, "XSAVE: KVM lacks KVM_CAP_XSAVE");
-	return KVM_IOCTL(v->fd, KVM_SET_XSAVE, buf) < 0 ? LIBVM_EKVM : 0;
+	return KVM_IOCTL_AS(v->fd, KVM_SET_XSAVE, buf, struct kvm_xsave) < 0 ? LIBVM_EKVM : 0;
 }
 
 LIBVM_API int libvm_vcpu_get_xcr(uint64_t *out, libvm_vcpu *v, uint32_t index)

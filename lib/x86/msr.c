@@ -16,7 +16,7 @@ LIBVM_API int libvm_vcpu_get_msr(uint64_t *out, libvm_vcpu *v, uint32_t index)
 	memset(&m, 0, sizeof(m));
 	m.nmsrs = 1;
 	m.e.index = index;
-	r = KVM_IOCTL(v->fd, KVM_GET_MSRS, &m);
+	r = KVM_IOCTL_AS(v->fd, KVM_GET_MSRS, &m, struct kvm_msrs);
 	if (r < 0)
 		return r;
 	if (r != 1)
@@ -41,7 +41,7 @@ LIBVM_API int libvm_vcpu_set_msr(libvm_vcpu *v, uint32_t index,
 	m.nmsrs = 1;
 	m.e.index = index;
 	m.e.data = value;
-	r = KVM_IOCTL(v->fd, KVM_SET_MSRS, &m);
+	r = KVM_IOCTL_AS(v->fd, KVM_SET_MSRS, &m, struct kvm_msrs);
 	if (r < 0)
 		return r;
 	if (r != 1)
