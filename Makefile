@@ -372,13 +372,24 @@ $(KVM_PROBE): tests/probe/kvm_probe.c lib
 
 # What needs no KVM: the layers of lib/, the white-box unit tests and the
 # fuzz targets.
-host-test: all fuzz-smoke layer-check
+host-test: all fuzz-smoke layer-check $(if $(SAN),,abi-check)
 	$(UNIT_BIN) --jobs 2
 
 # lib/'s layers go one way, with no loop between files (DESIGN.md).
-.PHONY: layer-check
+.PHONY: layer-check abi-check abi-baseline
 layer-check: lib
 	scripts/layer-check $(B)/obj/lib
+
+# The released ABI (ABI.md, "Stability"): nothing of abi/libvm-1.0.abi
+# may change; additions go into a new version node of lib/libvm.map.
+ABI_BASELINE := abi/libvm-1.0.abi
+abi-check: lib
+	scripts/abi-check $(SO) $(ABI_BASELINE)
+
+# Only when a release adds a baseline (abi/libvm-MAJOR.MINOR.abi), from a
+# build with the default OPT.
+abi-baseline: lib
+	scripts/abi-check --write $(SO) $(ABI_BASELINE)
 
 kvm-test: all $(KVM_PROBE) $(if $(SAN),,$(FUZZ_EX_LF) $(FUZZ_EX_MUT) \
 		$(ABI_DUMP) rust-test-build)

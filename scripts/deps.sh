@@ -22,6 +22,7 @@ need linux-libc-dev have_header linux/kvm.h
 need libelf-dev have_header gelf.h
 need zlib1g-dev have_header zlib.h
 need libcriterion-dev have_header criterion/criterion.h
+need abigail-tools command -v abidiff
 for p in "$@"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
