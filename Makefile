@@ -56,10 +56,11 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 # The lib/ sources and libraries each target links (no KVM in them).
 FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
-# fuzz_snapshot runs only the snapshot file parser, but lvm_snap_free and
-# the rest of lib/snapshot/snapshot.c come with the whole library.
-FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
-FUZZ_LIBS_snapshot := -lz -lelf -lpthread
+# fuzz_snapshot: the snapshot file code alone (reader, and the writer for
+# its round trips), with the snapshot object it fills; no KVM.
+FUZZ_LIB_snapshot := $(wildcard lib/snapshot/file_*.c) \
+	lib/snapshot/object.c lib/core/error.c
+FUZZ_LIBS_snapshot := -lz
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
 BENCH_SRC := $(filter-out bench/cbench.c,$(wildcard bench/*.c))
@@ -208,8 +209,7 @@ fuzz-deps:
 	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
 
 $(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
-$(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
-	lib/snapshot/snapfile.h
+$(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) $(wildcard lib/snapshot/*.h)
 
 $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 		| fuzz-deps
