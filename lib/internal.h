@@ -295,9 +295,12 @@ bool lvm_read_u64(libvm_vm *vm, uint64_t gpa, uint64_t *val);
 /* Mark [gpa, gpa+len) written by the host; caller holds mem_lock. */
 void lvm_mark_dirty(struct lvm_region *r, uint64_t gpa, uint64_t len);
 /* Region table insert. */
+/* lvm_add_region's how: who owns the mapping, what the host may do. */
+#define LVM_REGION_OWNED	(1u << 0) /* libvm munmaps it */
+#define LVM_REGION_HOST_WRITE	(1u << 1) /* the host may write it */
+#define LVM_REGION_SPARSE	(1u << 2) /* pages not resident are zero */
 int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
-		   uint32_t flags, bool owned, bool host_writable,
-		   bool sparse);
+		   uint32_t flags, uint32_t how);
 
 /* lib/core/trap.c */
 int lvm_trap_init(libvm_vm *vm);

@@ -170,8 +170,7 @@ static int check_range(libvm_vm *vm, uint64_t gpa, uint64_t size,
 
 /* Validate, register with KVM and insert.  On failure nothing is kept. */
 int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
-		      uint32_t flags, bool owned, bool host_writable,
-		      bool sparse)
+		   uint32_t flags, uint32_t how)
 {
 	struct kvm_userspace_memory_region m;
 	struct lvm_region *r;
@@ -211,8 +210,9 @@ int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 	r = &vm->regions[pos];
 	*r = (struct lvm_region){
 		.gpa = gpa, .size = size, .host = host, .flags = flags,
-		.slot = slot, .owned = owned, .host_writable = host_writable,
-		.sparse = sparse, .cow_fd = -1,
+		.slot = slot, .owned = how & LVM_REGION_OWNED,
+		.host_writable = how & LVM_REGION_HOST_WRITE,
+		.sparse = how & LVM_REGION_SPARSE, .cow_fd = -1,
 	};
 	vm->nregions++;
 	rc = 0;
@@ -266,7 +266,9 @@ LIBVM_API int libvm_mem_map_anon(libvm_vm *vm, uint64_t gpa, uint64_t size,
 		if (flags & LIBVM_MEM_HUGEPAGES)
 			madvise(p, size, MADV_HUGEPAGE);
 	}
-	r = lvm_add_region(vm, gpa, size, p, flags, true, true, true);
+	r = lvm_add_region(vm, gpa, size, p, flags,
+			   LVM_REGION_OWNED | LVM_REGION_HOST_WRITE |
+			   LVM_REGION_SPARSE);
 	if (r < 0)
 		munmap(p, size);
 	return r;
@@ -284,7 +286,8 @@ LIBVM_API int libvm_mem_map_host(libvm_vm *vm, uint64_t gpa, void *host,
 	if (flags & LIBVM_MEM_HUGEPAGES)
 		return lvm_err(LIBVM_EINVAL, "libvm_mem_map_host: "
 			       "LIBVM_MEM_HUGEPAGES is for anonymous memory");
-	return lvm_add_region(vm, gpa, size, host, flags, false, true, false);
+	return lvm_add_region(vm, gpa, size, host, flags,
+			      LVM_REGION_HOST_WRITE);
 }
 
 LIBVM_API int libvm_mem_map_fd(libvm_vm *vm, uint64_t gpa, int fd,
@@ -319,7 +322,8 @@ LIBVM_API int libvm_mem_map_fd(libvm_vm *vm, uint64_t gpa, int fd,
 				     "%#llx size %#llx", fd,
 				     (unsigned long long)offset,
 				     (unsigned long long)size);
-	r = lvm_add_region(vm, gpa, size, p, flags, true, !ro, false);
+	r = lvm_add_region(vm, gpa, size, p, flags,
+			   LVM_REGION_OWNED | (ro ? 0 : LVM_REGION_HOST_WRITE));
 	if (r < 0)
 		munmap(p, size);
 	return r;

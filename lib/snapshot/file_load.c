@@ -34,8 +34,8 @@ static int load_header(struct rd *r)
 			       "mismatch at offset 44");
 	v = get32(h + 12);
 	if (v != SF_ARCH_X86_64)
-		return lvm_err(LIBVM_EIMAGE, "snapshot file: architecture %u at "
-			       "offset 12, this libvm runs x86-64 (%u)", v,
+		return lvm_err(LIBVM_EIMAGE, "snapshot file: architecture %u "
+			       "at offset 12, this libvm runs x86-64 (%u)", v,
 			       SF_ARCH_X86_64);
 	if (get32(h + 36) || get32(h + 40))
 		return lvm_err(LIBVM_EIMAGE, "snapshot file: unknown header "

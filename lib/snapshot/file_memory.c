@@ -110,8 +110,8 @@ static int load_memory(struct rd *r, const struct sec *sec,
 		left -= n;
 	}
 	if (c != sec->crc)
-		ret = lvm_sf_bad(sec, "CRC mismatch (stored %08x, computed %08x)",
-			  sec->crc, c);
+		ret = lvm_sf_bad(sec, "CRC mismatch (stored %08x, computed "
+				 "%08x)", sec->crc, c);
 	else if (why)
 		ret = lvm_sf_bad(sec, "%s", why);
 out:
@@ -146,9 +146,10 @@ int lvm_sf_load_region(struct rd *r, libvm_snapshot *s)
 	nz = lvm_sf_cur_u64(&c);
 	if (!size || size > MAX_REGION_SIZE || size % PAGE || gpa % PAGE ||
 	    gpa + size < gpa) {
-		ret = lvm_sf_bad(&sec, "region %#llx+%#llx: want a page-aligned range "
-			  "of at most 1 TiB", (unsigned long long)gpa,
-			  (unsigned long long)size);
+		ret = lvm_sf_bad(&sec, "region %#llx+%#llx: want a "
+				 "page-aligned range of at most 1 TiB",
+				 (unsigned long long)gpa,
+				 (unsigned long long)size);
 		goto out;
 	}
 	if (flags & ~(LIBVM_MEM_READONLY | LIBVM_MEM_HUGEPAGES)) {
@@ -159,18 +160,19 @@ int lvm_sf_load_region(struct rd *r, libvm_snapshot *s)
 	for (i = 0; i < s->nregions; i++)
 		if (gpa < s->regions[i].gpa + s->regions[i].size &&
 		    s->regions[i].gpa < gpa + size) {
-			ret = lvm_sf_bad(&sec, "region %#llx+%#llx overlaps another",
-				  (unsigned long long)gpa,
-				  (unsigned long long)size);
+			ret = lvm_sf_bad(&sec, "region %#llx+%#llx overlaps "
+					 "another", (unsigned long long)gpa,
+					 (unsigned long long)size);
 			goto out;
 		}
 	pages = size / PAGE;
 	words = bitmap_words(size);
 	if (sec.disk_len != REGION_FIXED + words * 8) {
-		ret = lvm_sf_bad(&sec, "payload of %llu bytes, a region of %llu pages "
-			  "needs %llu", (unsigned long long)sec.disk_len,
-			  (unsigned long long)pages,
-			  (unsigned long long)(REGION_FIXED + words * 8));
+		ret = lvm_sf_bad(&sec, "payload of %llu bytes, a region of "
+				 "%llu pages needs %llu",
+				 (unsigned long long)sec.disk_len,
+				 (unsigned long long)pages,
+				 (unsigned long long)(REGION_FIXED + words * 8));
 		goto out;
 	}
 	bm = malloc(words * 8);
@@ -183,23 +185,24 @@ int lvm_sf_load_region(struct rd *r, libvm_snapshot *s)
 		count += (uint64_t)__builtin_popcountll(bm[i]);
 	}
 	if (pages % 64 && bm[words - 1] >> (pages % 64)) {
-		ret = lvm_sf_bad(&sec, "page bitmap has bits past the region's end");
+		ret = lvm_sf_bad(&sec, "page bitmap has bits past the region's "
+				 "end");
 		goto out;
 	}
 	if (count != nz) {
-		ret = lvm_sf_bad(&sec, "%llu non-zero pages declared, the bitmap has "
-			  "%llu", (unsigned long long)nz,
-			  (unsigned long long)count);
+		ret = lvm_sf_bad(&sec, "%llu non-zero pages declared, the "
+				 "bitmap has %llu", (unsigned long long)nz,
+				 (unsigned long long)count);
 		goto out;
 	}
 	ret = lvm_sf_sec(r, &sec, SEC_MEMORY);
 	if (ret < 0)
 		goto out;
 	if (sec.raw_len != nz * PAGE) {
-		ret = lvm_sf_bad(&sec, "raw length %llu, %llu non-zero pages need "
-			  "%llu", (unsigned long long)sec.raw_len,
-			  (unsigned long long)nz,
-			  (unsigned long long)(nz * PAGE));
+		ret = lvm_sf_bad(&sec, "raw length %llu, %llu non-zero pages "
+				 "need %llu", (unsigned long long)sec.raw_len,
+				 (unsigned long long)nz,
+				 (unsigned long long)(nz * PAGE));
 		goto out;
 	}
 

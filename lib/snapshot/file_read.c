@@ -20,6 +20,17 @@
  * The accessor for file bytes: n bytes at the current offset, or a
  * "truncated" error naming what was being read and where.
  */
+/* Why fread gave nothing: an error, or a file that shrank. */
+static int read_failed(const struct rd *r, const char *what)
+{
+	if (ferror(r->f))
+		return lvm_err_errno(LIBVM_EIO, errno, "snapshot file: read at "
+				     "offset %llu", (unsigned long long)r->off);
+	return lvm_err(LIBVM_EIMAGE, "snapshot file truncated: %s at offset "
+		       "%llu (the file shrank)", what,
+		       (unsigned long long)r->off);
+}
+
 int lvm_sf_get(struct rd *r, void *dst, uint64_t n, const char *what)
 {
 	uint8_t *d = dst;
@@ -37,15 +48,7 @@ int lvm_sf_get(struct rd *r, void *dst, uint64_t n, const char *what)
 			r->pos = 0;
 			r->len = fread(r->buf, 1, RD_BUF, r->f);
 			if (!r->len)
-				return ferror(r->f)
-					? lvm_err_errno(LIBVM_EIO, errno,
-							"snapshot file: read at "
-							"offset %llu",
-							(unsigned long long)r->off)
-					: lvm_err(LIBVM_EIMAGE, "snapshot file "
-						  "truncated: %s at offset %llu "
-						  "(the file shrank)", what,
-						  (unsigned long long)r->off);
+				return read_failed(r, what);
 		}
 		k = r->len - r->pos;
 		if (k > n)
@@ -130,9 +133,10 @@ int lvm_sf_sec(struct rd *r, struct sec *s, uint32_t want)
 			       (unsigned long long)s->at, s->type,
 			       sec_name(s->type), sec_name(want));
 	if (s->disk_len > r->size - r->off)
-		return lvm_sf_bad(s, "payload of %llu bytes runs past the end of the "
-			   "file (%llu bytes)", (unsigned long long)s->disk_len,
-			   (unsigned long long)r->size);
+		return lvm_sf_bad(s, "payload of %llu bytes runs past the end "
+				  "of the file (%llu bytes)",
+				  (unsigned long long)s->disk_len,
+				  (unsigned long long)r->size);
 	if (s->flags != (want == SEC_MEMORY ? SEC_F_ZLIB : 0))
 		return lvm_sf_bad(s, "unknown flags %#x", s->flags);
 	if (want != SEC_MEMORY && s->raw_len != s->disk_len)
@@ -172,8 +176,9 @@ static int rd_payload(struct rd *r, const struct sec *s, uint64_t min,
 	c = crc(crc32(0, NULL, 0), b, s->disk_len);
 	if (c != s->crc) {
 		free(b);
-		return lvm_sf_bad(s, "CRC mismatch (stored %08x, computed %08x)",
-			   s->crc, c);
+		return lvm_sf_bad(s,
+				  "CRC mismatch (stored %08x, computed %08x)",
+				  s->crc, c);
 	}
 	*out = b;
 	return 0;

@@ -40,9 +40,10 @@ int lvm_sf_load_vm(struct rd *r, libvm_snapshot *s, struct vm_info *vi)
 	s->rt.console_opaque = NULL;
 	if (vi->nregions > LIBVM_MAX_REGIONS || vi->nvcpus > MAX_VCPUS ||
 	    vi->ndevs > MAX_DEVS)
-		return lvm_sf_bad(&sec, "%u regions, %u vCPUs, %u devices: limits "
-			   "are %u, %u, %u", vi->nregions, vi->nvcpus,
-			   vi->ndevs, LIBVM_MAX_REGIONS, MAX_VCPUS, MAX_DEVS);
+		return lvm_sf_bad(&sec, "%u regions, %u vCPUs, %u devices: "
+				  "limits are %u, %u, %u", vi->nregions,
+				  vi->nvcpus, vi->ndevs, LIBVM_MAX_REGIONS,
+				  MAX_VCPUS, MAX_DEVS);
 	if (vi->has & ~(VM_HAS_IRQCHIP | VM_HAS_PIT))
 		return lvm_sf_bad(&sec, "unknown state bits %#x", vi->has);
 	/* The smallest file these counts need, before allocating for them. */
@@ -52,10 +53,11 @@ int lvm_sf_load_vm(struct rd *r, libvm_snapshot *s, struct vm_info *vi)
 	       SF_SEC_SIZE;
 	left = r->size - r->off;
 	if (need > left)
-		return lvm_sf_bad(&sec, "%u vCPUs, %u devices and %u regions need at "
-			   "least %llu more bytes, the file has %llu",
-			   vi->nvcpus, vi->ndevs, vi->nregions,
-			   (unsigned long long)need, (unsigned long long)left);
+		return lvm_sf_bad(&sec, "%u vCPUs, %u devices and %u regions "
+				  "need at least %llu more bytes, the file has "
+				  "%llu", vi->nvcpus, vi->ndevs, vi->nregions,
+				  (unsigned long long)need,
+				  (unsigned long long)left);
 	return 0;
 }
 
@@ -88,8 +90,9 @@ int lvm_sf_load_vcpu(struct rd *r, libvm_snapshot *s)
 		uint32_t sz = lvm_sf_cur_u32(&c);
 
 		if (sz != vcpu_sizes[i]) {
-			ret = lvm_sf_bad(&sec, "state struct %u is %u bytes, this "
-				  "libvm's is %u", i, sz, vcpu_sizes[i]);
+			ret = lvm_sf_bad(&sec, "state struct %u is %u bytes, "
+					 "this libvm's is %u", i, sz,
+					 vcpu_sizes[i]);
 			goto out;
 		}
 	}
@@ -101,8 +104,8 @@ int lvm_sf_load_vcpu(struct rd *r, libvm_snapshot *s)
 	if (v->id >= MAX_VCPU_ID || (xs && (xs < sizeof(struct kvm_xsave) ||
 					     xs > MAX_XSAVE)) ||
 	    n > MAX_MSRS) {
-		ret = lvm_sf_bad(&sec, "vCPU id %u, XSAVE size %u, %u MSRs: out of "
-			  "range", v->id, xs, n);
+		ret = lvm_sf_bad(&sec, "vCPU id %u, XSAVE size %u, %u MSRs: "
+				 "out of range", v->id, xs, n);
 		goto out;
 	}
 	if (sec.disk_len != fixed + xs + 16ull * n) {
@@ -135,8 +138,8 @@ int lvm_sf_load_vcpu(struct rd *r, libvm_snapshot *s)
 	for (i = 0; i < n; i++) {
 		v->msrs[i].index = lvm_sf_cur_u32(&c);
 		if (lvm_sf_cur_u32(&c)) {
-			ret = lvm_sf_bad(&sec, "MSR entry %u: reserved field not "
-				  "zero", i);
+			ret = lvm_sf_bad(&sec, "MSR entry %u: reserved field "
+					 "not zero", i);
 			goto out;
 		}
 		v->msrs[i].data = lvm_sf_cur_u64(&c);
@@ -160,7 +163,8 @@ int lvm_sf_load_chips(struct rd *r, libvm_snapshot *s, uint32_t has)
 		ret = lvm_sf_section(r, &sec, SEC_IRQCHIP, len, len, &b, &c);
 		if (ret < 0)
 			return ret;
-		if (lvm_sf_cur_u32(&c) != 3 || lvm_sf_cur_u32(&c) != sizeof(s->chips[0])) {
+		if (lvm_sf_cur_u32(&c) != 3 ||
+		    lvm_sf_cur_u32(&c) != sizeof(s->chips[0])) {
 			free(b);
 			return lvm_sf_bad(&sec, "want 3 chips of %zu bytes",
 				   sizeof(s->chips[0]));
@@ -175,7 +179,8 @@ int lvm_sf_load_chips(struct rd *r, libvm_snapshot *s, uint32_t has)
 		ret = lvm_sf_section(r, &sec, SEC_PIT, len, len, &b, &c);
 		if (ret < 0)
 			return ret;
-		if (lvm_sf_cur_u32(&c) != sizeof(s->pit) || lvm_sf_cur_u32(&c)) {
+		if (lvm_sf_cur_u32(&c) != sizeof(s->pit) ||
+		    lvm_sf_cur_u32(&c)) {
 			free(b);
 			return lvm_sf_bad(&sec, "want a PIT state of %zu bytes",
 				   sizeof(s->pit));
@@ -206,7 +211,8 @@ int lvm_sf_load_dev(struct rd *r, libvm_snapshot *s)
 	len = lvm_sf_cur_u32(&c);
 	nl = strnlen(name, sizeof(name));
 	if (nl == 0 || nl == sizeof(name) || lvm_sf_cur_u32(&c)) {
-		ret = lvm_sf_bad(&sec, "device name not 1-31 bytes and NUL-padded");
+		ret = lvm_sf_bad(&sec, "device name not 1-31 bytes and "
+				 "NUL-padded");
 		goto out;
 	}
 	for (i = (uint32_t)nl; i < sizeof(name); i++)
@@ -215,13 +221,15 @@ int lvm_sf_load_dev(struct rd *r, libvm_snapshot *s)
 			goto out;
 		}
 	if (len > MAX_DEV_LEN || sec.disk_len != DEVICE_FIXED + (uint64_t)len) {
-		ret = lvm_sf_bad(&sec, "device '%s': length %u, payload %llu bytes",
-			  name, len, (unsigned long long)sec.disk_len);
+		ret = lvm_sf_bad(&sec, "device '%s': length %u, payload %llu "
+				 "bytes", name, len,
+				 (unsigned long long)sec.disk_len);
 		goto out;
 	}
 	for (i = 0; i < s->ndevs; i++)
 		if (!strcmp(s->devs[i].name, name)) {
-			ret = lvm_sf_bad(&sec, "device '%s' appears twice", name);
+			ret = lvm_sf_bad(&sec, "device '%s' appears twice",
+					 name);
 			goto out;
 		}
 	d->data = malloc((size_t)len + 1);

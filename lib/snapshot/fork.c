@@ -142,8 +142,9 @@ LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
 			goto fail;
 		}
 		r = lvm_add_region(vm, sr->gpa, sr->size, p,
-				   sr->flags & ~LIBVM_MEM_HUGEPAGES, true, true,
-				   true);
+				   sr->flags & ~LIBVM_MEM_HUGEPAGES,
+				   LVM_REGION_OWNED | LVM_REGION_HOST_WRITE |
+				   LVM_REGION_SPARSE);
 		if (r < 0) {
 			close(fd);
 			munmap(p, sr->size);
