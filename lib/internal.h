@@ -270,6 +270,16 @@ struct lvm_versioned {
 	const size_t *sizes;	/* sizes[v - 1]: bytes of version v */
 	const void *defaults;	/* the current version's defaults */
 };
+/*
+ * The description var of versioned struct T, whose defaults are the
+ * initializer that follows (its _INIT macro); sizes grow a row a version.
+ */
+#define LVM_VERSIONED(var, T, current, ...)				\
+	static const T var##_defaults = __VA_ARGS__;			\
+	static const size_t var##_sizes[] = { sizeof(T) };		\
+	static const struct lvm_versioned var = {			\
+		#T, current, var##_sizes, &var##_defaults,		\
+	}
 /* *dst = defaults, then src's fields as far as its version has them. */
 int lvm_versioned_in(const struct lvm_versioned *t, void *dst,
 		     const void *src);

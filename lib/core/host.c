@@ -91,11 +91,8 @@ static void host_backend(libvm_host_info *out)
 	snprintf(out->backend, sizeof(out->backend), "%s", b);
 }
 
-static const libvm_host_info info_defaults = LIBVM_HOST_INFO_INIT;
-static const size_t info_sizes[] = { sizeof(libvm_host_info) };
-static const struct lvm_versioned info_type = {
-	"libvm_host_info", LIBVM_HOST_INFO_VERSION, info_sizes, &info_defaults,
-};
+LVM_VERSIONED(info_type, libvm_host_info, LIBVM_HOST_INFO_VERSION,
+	      LIBVM_HOST_INFO_INIT);
 
 LIBVM_API int libvm_host_info_init(libvm_host_info *out, uint32_t version)
 {

@@ -121,12 +121,8 @@ static void take_down(libvm_vm *vm)
 	}
 }
 
-static const libvm_vm_config config_defaults = LIBVM_VM_CONFIG_INIT;
-static const size_t config_sizes[] = { sizeof(libvm_vm_config) };
-static const struct lvm_versioned config_type = {
-	"libvm_vm_config", LIBVM_VM_CONFIG_VERSION, config_sizes,
-	&config_defaults,
-};
+LVM_VERSIONED(config_type, libvm_vm_config, LIBVM_VM_CONFIG_VERSION,
+	      LIBVM_VM_CONFIG_INIT);
 
 LIBVM_API int libvm_vm_config_init(libvm_vm_config *cfg, uint32_t version)
 {

@@ -136,11 +136,8 @@ static void activate(libvm_vm *vm, const struct lm_plan *pl)
 	rt->active = true;
 }
 
-static const libvm_long_mode lm_defaults = LIBVM_LONG_MODE_INIT;
-static const size_t lm_sizes[] = { sizeof(libvm_long_mode) };
-static const struct lvm_versioned lm_type = {
-	"libvm_long_mode", LIBVM_LONG_MODE_VERSION, lm_sizes, &lm_defaults,
-};
+LVM_VERSIONED(lm_type, libvm_long_mode, LIBVM_LONG_MODE_VERSION,
+	      LIBVM_LONG_MODE_INIT);
 
 LIBVM_API int libvm_long_mode_init(libvm_long_mode *cfg, uint32_t version)
 {

@@ -8,12 +8,8 @@
 #define DEFAULT_RAM	(64ull << 20)
 #define DEFAULT_SYS	0x100000ull
 
-static const libvm_elf_options opts_defaults = LIBVM_ELF_OPTIONS_INIT;
-static const size_t opts_sizes[] = { sizeof(libvm_elf_options) };
-static const struct lvm_versioned opts_type = {
-	"libvm_elf_options", LIBVM_ELF_OPTIONS_VERSION, opts_sizes,
-	&opts_defaults,
-};
+LVM_VERSIONED(opts_type, libvm_elf_options, LIBVM_ELF_OPTIONS_VERSION,
+	      LIBVM_ELF_OPTIONS_INIT);
 
 LIBVM_API int libvm_elf_options_init(libvm_elf_options *opts,
 				     uint32_t version)

@@ -19,6 +19,21 @@ static uint64_t next_set(const uint64_t *bm, uint64_t p, uint64_t pages)
 	return p < pages ? p : pages;
 }
 
+/* The next chunk of a MEMORY payload (*n bytes) into in, into the CRC. */
+static int read_chunk(struct rd *r, uint8_t *in, uint64_t *left, uint32_t *c,
+		      uint64_t *n)
+{
+	int ret;
+
+	*n = *left < Z_IN_CHUNK ? *left : Z_IN_CHUNK;
+	ret = lvm_sf_get(r, in, *n, "MEMORY payload");
+	if (ret < 0)
+		return ret;
+	*c = crc(*c, in, *n);
+	*left -= *n;
+	return 0;
+}
+
 /*
  * Inflate a MEMORY section into the region's mapping, page runs at a time.
  * The CRC covers the compressed bytes as they stream in; on any failure
@@ -68,13 +83,11 @@ static int load_memory(struct rd *r, const struct sec *sec,
 			}
 		}
 		if (!z.avail_in && left) {
-			uint64_t n = left < Z_IN_CHUNK ? left : Z_IN_CHUNK;
+			uint64_t n;
 
-			ret = lvm_sf_get(r, in, n, "MEMORY payload");
+			ret = read_chunk(r, in, &left, &c, &n);
 			if (ret < 0)
 				goto out;
-			c = crc(c, in, n);
-			left -= n;
 			z.next_in = in;
 			z.avail_in = (uInt)n;
 		}
@@ -101,13 +114,11 @@ static int load_memory(struct rd *r, const struct sec *sec,
 	if (!why && (z.avail_in || left))
 		why = "bytes after the end of the compressed stream";
 	while (left) {		/* drain for the CRC */
-		uint64_t n = left < Z_IN_CHUNK ? left : Z_IN_CHUNK;
+		uint64_t n;
 
-		ret = lvm_sf_get(r, in, n, "MEMORY payload");
+		ret = read_chunk(r, in, &left, &c, &n);
 		if (ret < 0)
 			goto out;
-		c = crc(c, in, n);
-		left -= n;
 	}
 	if (c != sec->crc)
 		ret = lvm_sf_bad(sec, "CRC mismatch (stored %08x, computed "
