@@ -368,7 +368,16 @@ Test(call, runtime_ports_reserved)
 	OK(libvm_trap_register(vm, LIBVM_TRAP_PIO, LIBVM_PORT_RETURN, 1,
 			       pio_nop, NULL));
 	lm.sys_gpa = CE_SYS;
-	FAILS(libvm_long_mode_setup(vm, &lm), LIBVM_EOVERLAP);
+	{
+		/* Refused before anything was written to guest RAM. */
+		uint8_t mark[64], back[64];
+
+		memset(mark, 0x5a, sizeof(mark));
+		OK(libvm_mem_write(vm, CE_SYS, mark, sizeof(mark)));
+		FAILS(libvm_long_mode_setup(vm, &lm), LIBVM_EOVERLAP);
+		OK(libvm_mem_read(vm, CE_SYS, back, sizeof(back)));
+		cr_assert_arr_eq(mark, back, sizeof(mark));
+	}
 	OK(libvm_trap_unregister(vm, LIBVM_TRAP_PIO, LIBVM_PORT_RETURN));
 	OK(libvm_long_mode_setup(vm, &lm));
 	libvm_vm_destroy(vm);
