@@ -55,6 +55,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Ilib
 # The lib/ sources and libraries each target links (no KVM in them).
 FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
+FUZZ_LIB_linuxelf := lib/linuxprog/elf.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
 # fuzz_snapshot: the snapshot file code alone (reader, and the writer for
 # its round trips), with the snapshot object it fills; no KVM.
@@ -62,6 +63,14 @@ FUZZ_LIB_snapshot := $(wildcard lib/snapshot/file_*.c) \
 	lib/snapshot/object.c lib/core/error.c
 FUZZ_LIBS_snapshot := -lz
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+# Static Linux programs the Linux-program tests and benchmarks run as
+# guests, built with the host's libc: tests/linuxprog/NAME.c ->
+# $(B)/linuxprog/NAME (pie.c as a static PIE).
+LINUXPROG_SRC := $(wildcard tests/linuxprog/*.c)
+LINUXPROGS := $(patsubst tests/linuxprog/%.c,$(B)/linuxprog/%,$(LINUXPROG_SRC))
+LINUXPROG_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Wno-missing-prototypes
+# Commands built on the library: tools/NAME.c -> $(B)/tools/NAME.
+TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
 BENCH_SRC := $(filter-out bench/cbench.c,$(wildcard bench/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -92,6 +101,7 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	fuzz-deps fuzz-smoke fuzz-examples fuzz-demo fuzz-examples-smoke
 
 all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
+	$(TOOLS) $(LINUXPROGS) \
 	$(UNIT_BIN) $(ELF_IMGS) \
 	$(B)/lib/libvm.pc
 
@@ -165,9 +175,18 @@ $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    $< > $@
 
-PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"'
+PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
+	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"'
 
-$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS)
+$(B)/linuxprog/%: tests/linuxprog/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -static -o $@ $< -lm
+
+$(B)/linuxprog/pie: tests/linuxprog/pie.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -fPIE -static-pie -o $@ $<
+
+$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
 		$(RPATH) $(PROG_LIBS) -lcriterion
@@ -176,7 +195,11 @@ $(B)/examples/%: examples/%.c lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS)
+$(B)/tools/%: tools/%.c lib
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
+
+$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS) $(LINUXPROGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		$(PROG_LIBS) -lm
@@ -209,6 +232,7 @@ fuzz-deps:
 	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
 
 $(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
+$(B)/fuzz/fuzz_linuxelf: $(FUZZ_LIB_linuxelf) lib/linuxprog/lp.h
 $(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) $(wildcard lib/snapshot/*.h)
 
 $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
@@ -219,6 +243,19 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 $(B)/fuzz/corpus/elf/.stamp: fuzz/elf-seeds.sh $(ELF_IMGS)
 	@rm -rf $(@D)
 	sh fuzz/elf-seeds.sh $(@D) $(ELF_IMGS)
+	@touch $@
+
+comma := ,
+# Seeds for fuzz_linuxelf: the head of each static test program (its
+# headers and the start of its segments), ET_EXEC and static PIE.
+# And whole small programs that load: ET_EXEC and a static PIE.
+$(B)/fuzz/corpus/linuxelf/.stamp: fuzz/linuxelf_seed.c $(LINUXPROGS)
+	@rm -rf $(@D) && mkdir -p $(@D)
+	for p in $(LINUXPROGS); do head -c 16384 $$p > $(@D)/$${p##*/}; done
+	$(CC) $(subst 0x100000,0x400000,$(ELF_IMG_CFLAGS)) -o $(@D)/tiny $<
+	$(CC) $(filter-out -no-pie -fno-pie -static -Wl$(comma)-Ttext-segment=%,\
+		$(ELF_IMG_CFLAGS)) \
+		-fPIE -static-pie -o $(@D)/tiny-pie $<
 	@touch $@
 
 # Seeds for fuzz_snapshot: a snapshot built by hand (no KVM) and saved,
@@ -235,7 +272,7 @@ $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 
 # Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
-		$(B)/fuzz/corpus/snapshot/.stamp
+		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
 		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \

@@ -157,6 +157,8 @@ struct lvm_rt {
 	 */
 	uint64_t sys_key, sys_sum;
 	bool sys_guarded;	/* its pages are out of user mode's reach */
+	libvm_hypercall_fn syscall_fn;	/* LIBVM_LONG_SYSCALL's handler */
+	void *syscall_opaque;
 };
 
 struct lvm_trap_table {
@@ -261,6 +263,12 @@ struct libvm_vcpu {
 	bool rt_at_dispatch;	/* parked at the return OUT: calls set regs only */
 	uint64_t rt_stack;
 	libvm_sregs rt_sregs;	/* the long-mode sregs to restore */
+	/*
+	 * Where the SYSCALL entry runs on this host (LIBVM_LONG_SYSCALL):
+	 * 0 not known yet, 1 at CPL3 (PVM: the host returns for it), 2 at
+	 * CPL0 (its SYSRETQ returns).
+	 */
+	uint8_t rt_sys_where;
 };
 
 /* lib/core/versioned.c: versioned structs (first field: uint32_t version). */

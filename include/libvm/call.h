@@ -43,6 +43,20 @@ LIBVM_API int libvm_hypercall_register(libvm_vm *vm, uint32_t nr,
 LIBVM_API int libvm_hypercall_unregister(libvm_vm *vm, uint32_t nr);
 
 /*
+ * System calls of user-mode code in a VM set up with LIBVM_LONG_SYSCALL:
+ * fn gets the number (RAX) and the six arguments in the Linux order (RDI,
+ * RSI, RDX, R10, R8, R9); *ret goes to RAX and the guest goes on after
+ * its SYSCALL with RCX and R11 clobbered (as on Linux: R11 holds RFLAGS).
+ * LIBVM_TRAP_STOP or a negative code stop the run with LIBVM_EXIT_STOPPED,
+ * u.stop.space LIBVM_TRAP_SYSCALL, u.stop.addr nr; *ret is in RAX already
+ * and the next run goes on after the SYSCALL.  Without a handler every
+ * SYSCALL returns -38 (ENOSYS).  fn NULL removes the handler.  Not while a
+ * vCPU of vm runs.
+ */
+LIBVM_API int libvm_syscall_handler_set(libvm_vm *vm, libvm_hypercall_fn fn,
+					void *opaque);
+
+/*
  * Serve LIBVM_HC_CONSOLE: fn gets each buffer the guest writes (checked to
  * lie in guest RAM; guest addresses are identity mapped).
  */

@@ -18,6 +18,7 @@ extern "C" {
 #define LIBVM_TRAP_PIO		0 /* ports 0 .. 0xffff */
 #define LIBVM_TRAP_MMIO		1 /* guest-physical addresses */
 #define LIBVM_TRAP_HYPERCALL	2 /* hypercall numbers (<libvm/call.h>) */
+#define LIBVM_TRAP_SYSCALL	3 /* system calls (libvm_syscall_handler_set) */
 
 /* What a trap or hypercall handler returns. */
 #define LIBVM_TRAP_CONTINUE	0 /* access done, keep running */

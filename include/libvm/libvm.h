@@ -22,5 +22,6 @@
 #include <libvm/snapshot.h>
 #include <libvm/fuzz.h>
 #include <libvm/cmplog.h>
+#include <libvm/linuxprog.h>
 
 #endif

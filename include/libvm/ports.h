@@ -11,6 +11,12 @@
 #define LIBVM_PORT_HYPERCALL	0x0f10
 #define LIBVM_PORT_RETURN	0x0f11
 #define LIBVM_PORT_EXCEPTION	0x0f12
+/*
+ * User-mode SYSCALL with LIBVM_LONG_SYSCALL: the runtime's SYSCALL entry
+ * writes to this port (an OUT with an immediate port, so no register is
+ * needed for it).  Reserved only in VMs set up with LIBVM_LONG_SYSCALL.
+ */
+#define LIBVM_PORT_SYSCALL	0x00f5
 
 /* Hypercall numbers libvm itself defines. */
 #define LIBVM_HC_EXIT		0	/* exit(code): LIBVM_EXIT_GUEST_EXIT */

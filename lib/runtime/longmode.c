@@ -63,7 +63,8 @@ struct lm_plan {
 
 static int check_request(struct lm_plan *pl, const libvm_long_mode *cfg)
 {
-	if (cfg->flags & ~(LIBVM_LONG_SUPERVISOR | LIBVM_LONG_1G_PAGES))
+	if (cfg->flags & ~(LIBVM_LONG_SUPERVISOR | LIBVM_LONG_1G_PAGES |
+			   LIBVM_LONG_SYSCALL))
 		return lvm_err(LIBVM_EINVAL, "libvm_long_mode.flags %#x",
 			       cfg->flags);
 	if (cfg->sys_gpa & (LIBVM_PAGE_SIZE - 1))
@@ -163,7 +164,7 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *in)
 	if (r < 0)
 		return r;
 	/* The ports last: the one check that claims something. */
-	r = lvm_rt_ports_on(vm);
+	r = lvm_rt_ports_on(vm, pl.flags);
 	if (r < 0)
 		return r;
 	write_area(&pl);
@@ -173,24 +174,30 @@ LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *in)
 
 int lvm_rt_adopt(libvm_vm *vm, const struct lvm_rt *rt)
 {
-	libvm_console_fn console = vm->rt.console;
-	void *console_opaque = vm->rt.console_opaque;
+	struct lvm_rt own = vm->rt;
 	int r = 0;
 
 	if (rt->active)
-		r = lvm_rt_ports_on(vm);
+		r = lvm_rt_ports_on(vm, rt->flags);
 	if (r < 0)
 		return r;
 	vm->rt = *rt;
-	vm->rt.console = console;
-	vm->rt.console_opaque = console_opaque;
+	lvm_rt_callbacks(&vm->rt, &own);
 	return 0;
+}
+
+void lvm_rt_callbacks(struct lvm_rt *dst, const struct lvm_rt *src)
+{
+	dst->console = src->console;
+	dst->console_opaque = src->console_opaque;
+	dst->syscall_fn = src->syscall_fn;
+	dst->syscall_opaque = src->syscall_opaque;
 }
 
 /* SYSCALL leads to the runtime's stub (lib/runtime/rt_code.S). */
 static int set_syscall_msrs(libvm_vcpu *v)
 {
-	uint64_t stub = LVM_RT_ADDR(v->vm->rt.sys_gpa, lvm_rt_syscall);
+	uint64_t stub = LVM_RT_SYSCALL_ENTRY(&v->vm->rt);
 	const struct {
 		uint32_t index;
 		uint64_t value;
@@ -235,7 +242,10 @@ LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 	if (r < 0)
 		return r;
 	user = !(vm->rt.flags & LIBVM_LONG_SUPERVISOR);
-	lvm_lm_sregs(&s, vm->rt.sys_gpa, v->id, user, vm->rt.xcr0 != 0);
+	lvm_lm_sregs(&s, vm->rt.sys_gpa, v->id,
+		     (user ? LVM_LM_USER : 0) |
+		     (vm->rt.xcr0 ? LVM_LM_XSAVE : 0) |
+		     ((vm->rt.flags & LIBVM_LONG_SYSCALL) ? LVM_LM_SYSCALL : 0));
 	r = libvm_vcpu_set_sregs(v, &s);
 	if (r < 0)
 		return r;
@@ -258,5 +268,6 @@ LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *v, uint64_t rip,
 	v->rt_stack = rsp;
 	v->rt_long = true;
 	v->rt_at_dispatch = false;
+	v->rt_sys_where = 0;
 	return 0;
 }

@@ -11,16 +11,6 @@
 
 const char lvm_rt_owner[] = "the long-mode runtime";
 
-/* The general registers after an exit, without an ioctl when synced. */
-static libvm_regs *exit_regs(libvm_vcpu *v, libvm_regs *buf)
-{
-	if (v->sync_regs)
-		return (libvm_regs *)&v->run->s.regs.regs;
-	if (libvm_vcpu_get_regs(buf, v) < 0)
-		return NULL;
-	return buf;
-}
-
 /*
  * A SYSCALL that came to the runtime's stub (lib/x86/rt_code.S): report
  * the #UD at the SYSCALL, with the RFLAGS it saved in R11, as VT-x and
@@ -113,7 +103,7 @@ static enum lvm_dispatch rt_port(libvm_vcpu *v, const struct lvm_access *a,
 	(void)opaque;
 	if (!v->vm->rt.active || a->direction != LIBVM_WRITE || a->count != 1)
 		return LVM_DISPATCH_NONE;
-	regs = exit_regs(v, &buf);
+	regs = lvm_vcpu_regs(v, &buf);
 	if (!regs)
 		return LVM_DISPATCH_NONE;
 	switch (a->addr) {
@@ -126,18 +116,40 @@ static enum lvm_dispatch rt_port(libvm_vcpu *v, const struct lvm_access *a,
 	case LIBVM_PORT_EXCEPTION:
 		return fill_exception(v, ex, regs) < 0 ? LVM_DISPATCH_NONE
 						       : LVM_DISPATCH_EXIT;
+	case LIBVM_PORT_SYSCALL:
+		if (!(v->vm->rt.flags & LIBVM_LONG_SYSCALL))
+			return LVM_DISPATCH_NONE;
+		return lvm_rt_serve_syscall(v, regs, ex);
 	}
 	return LVM_DISPATCH_NONE;
 }
 
-int lvm_rt_ports_on(libvm_vm *vm)
+static int claim(libvm_vm *vm, uint16_t first, uint16_t last)
 {
 	const struct lvm_trap t = { .afn = rt_port, .owner = lvm_rt_owner };
 
-	if (lvm_trap_owned(vm, LIBVM_TRAP_PIO, LIBVM_PORT_HYPERCALL,
-			   lvm_rt_owner))
+	if (lvm_trap_owned(vm, LIBVM_TRAP_PIO, first, lvm_rt_owner))
 		return 0;
-	return lvm_trap_insert(vm, LIBVM_TRAP_PIO, LIBVM_PORT_HYPERCALL,
-			       LIBVM_PORT_EXCEPTION - LIBVM_PORT_HYPERCALL + 1,
+	return lvm_trap_insert(vm, LIBVM_TRAP_PIO, first, last - first + 1u,
 			       &t);
+}
+
+/*
+ * Claiming is all or nothing: a port taken by a program's trap fails the
+ * call with LIBVM_EOVERLAP and leaves no new claim behind.
+ */
+int lvm_rt_ports_on(libvm_vm *vm, uint32_t flags)
+{
+	bool had = lvm_trap_owned(vm, LIBVM_TRAP_PIO, LIBVM_PORT_HYPERCALL,
+				  lvm_rt_owner);
+	int r;
+
+	r = claim(vm, LIBVM_PORT_HYPERCALL, LIBVM_PORT_EXCEPTION);
+	if (r < 0 || !(flags & LIBVM_LONG_SYSCALL))
+		return r;
+	r = claim(vm, LIBVM_PORT_SYSCALL, LIBVM_PORT_SYSCALL);
+	if (r < 0 && !had)
+		lvm_trap_remove(vm, LIBVM_TRAP_PIO, LIBVM_PORT_HYPERCALL,
+				lvm_rt_owner);
+	return r;
 }

@@ -19,11 +19,20 @@
  * here (at CPL3 on the PVM hosts seen so far, but a host could enter CPL0
  * with the user's RSP).  So it raises #UD without touching the stack and
  * the host reports that at the SYSCALL (RCX - 2), with RFLAGS from R11.
+ *
+ * SYSCALL to the host (LIBVM_LONG_SYSCALL, lvm_rt_sysport): EFER.SCE is
+ * on and LSTAR leads here.  The OUT names its port as an immediate, so
+ * no register of the guest's is touched; the host serves the call and
+ * puts the result in RAX.  At CPL0 (VT-x, AMD-V) SYSRETQ then returns to
+ * RCX with RFLAGS from R11; where SYSCALL stays at CPL3 (PVM) the host
+ * does that itself and the SYSRETQ is never reached.
  */
 	.section .rodata.libvm_rt, "a"
 	.code64
-	.globl lvm_rt_code, lvm_rt_dispatch, lvm_rt_syscall, lvm_rt_code_end
-	.hidden lvm_rt_code, lvm_rt_dispatch, lvm_rt_syscall, lvm_rt_code_end
+	.globl lvm_rt_code, lvm_rt_dispatch, lvm_rt_syscall, lvm_rt_sysport
+	.globl lvm_rt_code_end
+	.hidden lvm_rt_code, lvm_rt_dispatch, lvm_rt_syscall, lvm_rt_sysport
+	.hidden lvm_rt_code_end
 
 .macro stub v
 	.balign 16
@@ -60,6 +69,11 @@ lvm_rt_dispatch:
 	.balign 16
 lvm_rt_syscall:
 	ud2
+
+	.balign 16
+lvm_rt_sysport:
+	out %eax, $0xf5		/* LIBVM_PORT_SYSCALL */
+	sysretq
 lvm_rt_code_end:
 
 	.section .note.GNU-stack, "", @progbits

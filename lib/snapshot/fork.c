@@ -161,8 +161,7 @@ LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *s)
 	r = lvm_rt_adopt(vm, &s->rt);
 	if (r < 0)
 		goto fail;
-	vm->rt.console = s->rt.console;
-	vm->rt.console_opaque = s->rt.console_opaque;
+	lvm_rt_callbacks(&vm->rt, &s->rt);
 	if (s->ndevregs) {
 		vm->devs = calloc(s->ndevregs, sizeof(*vm->devs));
 		if (!vm->devs) {

@@ -286,7 +286,7 @@ LIBVM_API int libvm_snapshot_restore(libvm_vm *vm, libvm_snapshot *s)
 
 	/* The runtime's ports, if s has it: the one claim that can fail. */
 	if (s->rt.active) {
-		r = lvm_rt_ports_on(vm);
+		r = lvm_rt_ports_on(vm, s->rt.flags);
 		if (r < 0)
 			return r;
 	}

@@ -28,8 +28,9 @@
  * wrote none since), and every run ended the way user-mode code ends.
  * CPL3 code cannot reach CPL0 code of its own then (every gate leads to
  * libvm's exception stubs, SYSENTER has no CS, SYSCALL is off and, on
- * hosts that ignore EFER.SCE, leads to libvm's stub), so it cannot change
- * them.
+ * hosts that ignore EFER.SCE, leads to libvm's stub; with
+ * LIBVM_LONG_SYSCALL it is on and leads to libvm's stub that exits to the
+ * host and SYSRETs), so it cannot change them.
  */
 #ifndef LIBVM_SNAPSHOT_INTERNAL_H
 #define LIBVM_SNAPSHOT_INTERNAL_H

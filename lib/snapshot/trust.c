@@ -72,7 +72,7 @@ static bool msrs_move(const struct lvm_vcpu_state *st)
 static bool syscall_to_stub(const struct lvm_rt *rt,
 			    const struct lvm_vcpu_state *st)
 {
-	uint64_t stub = LVM_RT_ADDR(rt->sys_gpa, lvm_rt_syscall);
+	uint64_t stub = LVM_RT_SYSCALL_ENTRY(rt);
 	bool lstar = false;
 	uint32_t i;
 
@@ -96,7 +96,9 @@ bool lvm_snap_vcpu_user_only(const struct lvm_rt *rt,
 	uint64_t sys = rt->sys_gpa;
 
 	if (!st->rt_long || st->id >= LIBVM_LONG_MAX_VCPUS ||
-	    k->cs.dpl != 3 || e->cs.dpl != 3 || ((k->efer | e->efer) & EFER_SCE))
+	    k->cs.dpl != 3 || e->cs.dpl != 3 ||
+	    (((k->efer | e->efer) & EFER_SCE) &&
+	     !(rt->flags & LIBVM_LONG_SYSCALL)))
 		return false;
 	if (e->cr3 != sys + LVM_SYS_PML4 || e->gdt.base != sys + LVM_SYS_GDT ||
 	    e->idt.base != sys + LVM_SYS_IDT ||

@@ -154,9 +154,9 @@ void lvm_lm_write_guard(uint8_t *p, uint64_t sys, uint64_t code)
 	}
 }
 
-void lvm_lm_sregs(libvm_sregs *s, uint64_t sys, uint32_t id, bool user,
-		  bool xsave)
+void lvm_lm_sregs(libvm_sregs *s, uint64_t sys, uint32_t id, uint32_t how)
 {
+	bool user = how & LVM_LM_USER;
 	uint8_t dpl = user ? 3 : 0;
 
 	s->cs = lvm_flat_seg(user ? LVM_SEL_UCODE : LVM_SEL_KCODE, 11, dpl, true);
@@ -174,13 +174,15 @@ void lvm_lm_sregs(libvm_sregs *s, uint64_t sys, uint32_t id, bool user,
 	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	s->cr3 = sys + LVM_SYS_PML4;
 	s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT |
-		 (xsave ? CR4_OSXSAVE : 0);
+		 ((how & LVM_LM_XSAVE) ? CR4_OSXSAVE : 0);
 	/*
 	 * No SYSCALL in user mode: it raises #UD, reported like any
 	 * exception.  Hosts that ignore EFER.SCE (PVM) jump to LSTAR instead,
-	 * which leads to the runtime's stub that reports the same #UD.
+	 * which leads to the runtime's stub that reports the same #UD.  With
+	 * LIBVM_LONG_SYSCALL it leads to the stub that exits to the host.
 	 */
-	s->efer = (user ? 0 : EFER_SCE) | EFER_LME | EFER_LMA | EFER_NXE;
+	s->efer = (user && !(how & LVM_LM_SYSCALL) ? 0 : EFER_SCE) | EFER_LME |
+		  EFER_LMA | EFER_NXE;
 }
 
 uint64_t lvm_guest_xcr0(int kvm_fd)

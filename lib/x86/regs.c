@@ -162,3 +162,11 @@ LIBVM_API int libvm_vcpu_interrupt(libvm_vcpu *v, uint32_t vector)
 	return KVM_IOCTL(v->fd, KVM_INTERRUPT, &irq) < 0 ? LIBVM_EKVM : 0;
 }
 
+libvm_regs *lvm_vcpu_regs(libvm_vcpu *v, libvm_regs *buf)
+{
+	if (v->sync_regs)
+		return (libvm_regs *)&v->run->s.regs.regs;
+	if (libvm_vcpu_get_regs(buf, v) < 0)
+		return NULL;
+	return buf;
+}

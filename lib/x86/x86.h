@@ -108,6 +108,8 @@ static inline libvm_segment lvm_flat_seg(uint16_t sel, uint8_t type,
 int lvm_vcpu_sync_flush(libvm_vcpu *vcpu);
 /* Whether regs, sregs and events can all travel through the run area. */
 bool lvm_vcpu_sync_all(libvm_vcpu *vcpu);
+/* The general registers after an exit, without an ioctl when synced. */
+libvm_regs *lvm_vcpu_regs(libvm_vcpu *v, libvm_regs *buf);
 /* Set sregs through the run area when KVM allows it; no state_dirty. */
 int lvm_vcpu_put_sregs(libvm_vcpu *vcpu, const libvm_sregs *s);
 
@@ -124,8 +126,10 @@ void lvm_lm_write_identity_map(uint8_t *p, uint64_t sys, uint64_t map,
 			       uint64_t page);
 void lvm_lm_write_guard(uint8_t *p, uint64_t sys, uint64_t code);
 /* The segment, control and table registers of vCPU id in the area. */
-void lvm_lm_sregs(libvm_sregs *s, uint64_t sys, uint32_t id, bool user,
-		  bool xsave);
+#define LVM_LM_USER	(1u << 0)	/* guest code at CPL3 */
+#define LVM_LM_XSAVE	(1u << 1)	/* CR4.OSXSAVE */
+#define LVM_LM_SYSCALL	(1u << 2)	/* EFER.SCE in user mode too */
+void lvm_lm_sregs(libvm_sregs *s, uint64_t sys, uint32_t id, uint32_t how);
 /* XCR0 for guests: what KVM supports of x87, SSE, AVX, AVX-512, PKRU. */
 uint64_t lvm_guest_xcr0(int kvm_fd);
 /* Whether the CPU has 1 GiB pages. */

@@ -163,6 +163,16 @@ int main(void)
 	F(libvm_elf_options, reserved); F(libvm_elf_options, vm_config);
 	END();
 
+	S(libvm_linux_config);
+	F(libvm_linux_config, version); F(libvm_linux_config, flags);
+	F(libvm_linux_config, mem_size); F(libvm_linux_config, stack_size);
+	F(libvm_linux_config, root); F(libvm_linux_config, stdin_fd);
+	F(libvm_linux_config, stdout_fd); F(libvm_linux_config, stderr_fd);
+	F(libvm_linux_config, envp); F(libvm_linux_config, hook);
+	F(libvm_linux_config, hook_opaque); F(libvm_linux_config, log);
+	F(libvm_linux_config, log_opaque);
+	END();
+
 	S(libvm_fuzz_result);
 	F(libvm_fuzz_result, outcome); F(libvm_fuzz_result, pad);
 	F(libvm_fuzz_result, ret); F(libvm_fuzz_result, exit);
@@ -246,6 +256,12 @@ int main(void)
 	C(LIBVM_HC_BUG); C(LIBVM_HC_USER);
 	/* call.h */
 	C(LIBVM_ELF_OPTIONS_VERSION);
+	C(LIBVM_LONG_SYSCALL); C(LIBVM_PORT_SYSCALL); C(LIBVM_TRAP_SYSCALL);
+	/* linuxprog.h */
+	C(LIBVM_LINUX_USER_BASE); C(LIBVM_LINUX_PIE_BASE);
+	C(LIBVM_LINUX_SERVE); C(LIBVM_LINUX_RETURN); C(LIBVM_LINUX_STOP);
+	C(LIBVM_LINUX_ROOT_WRITABLE); C(LIBVM_LINUX_NO_OPENAT2);
+	C(LIBVM_LINUX_CONFIG_VERSION);
 	/* fuzz.h */
 	C(LIBVM_FUZZ_OK); C(LIBVM_FUZZ_CRASH); C(LIBVM_FUZZ_TRIPLE_FAULT);
 	C(LIBVM_FUZZ_TIMEOUT); C(LIBVM_FUZZ_BUG); C(LIBVM_FUZZ_STOPPED);

@@ -167,6 +167,7 @@ LIBVM_SYS_SIZE = 0x80000
 LIBVM_LONG_MAX_VCPUS = 16
 LIBVM_LONG_SUPERVISOR = 1 << 0
 LIBVM_LONG_1G_PAGES = 1 << 1
+LIBVM_LONG_SYSCALL = 1 << 2
 LIBVM_LONG_MODE_VERSION = 1
 
 # ---- ports.h --------------------------------------------------------------
@@ -174,10 +175,23 @@ LIBVM_LONG_MODE_VERSION = 1
 LIBVM_PORT_HYPERCALL = 0x0F10
 LIBVM_PORT_RETURN = 0x0F11
 LIBVM_PORT_EXCEPTION = 0x0F12
+LIBVM_PORT_SYSCALL = 0x00F5
 LIBVM_HC_EXIT = 0
 LIBVM_HC_CONSOLE = 1
 LIBVM_HC_BUG = 2
 LIBVM_HC_USER = 16
+LIBVM_TRAP_SYSCALL = 3
+
+# ---- linuxprog.h ----------------------------------------------------------
+
+LIBVM_LINUX_USER_BASE = 0x200000
+LIBVM_LINUX_PIE_BASE = 0x400000
+LIBVM_LINUX_SERVE = 0
+LIBVM_LINUX_RETURN = 1
+LIBVM_LINUX_STOP = 2
+LIBVM_LINUX_ROOT_WRITABLE = 1 << 0
+LIBVM_LINUX_NO_OPENAT2 = 1 << 1
+LIBVM_LINUX_CONFIG_VERSION = 1
 
 # ---- call.h ---------------------------------------------------------------
 
@@ -335,6 +349,24 @@ class libvm_elf_options(Structure):
                 ("vm_config", POINTER(libvm_vm_config))]
 
 
+# int (*)(libvm_linux *, uint64_t nr, const uint64_t args[6], int64_t *ret,
+#         void *opaque)
+libvm_linux_hook_fn = CFUNCTYPE(c_int, c_void_p, c_uint64, POINTER(c_uint64),
+                                POINTER(c_int64), c_void_p)
+# void (*)(libvm_linux *, uint64_t nr, void *opaque)
+libvm_linux_log_fn = CFUNCTYPE(None, c_void_p, c_uint64, c_void_p)
+
+
+class libvm_linux_config(Structure):
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("mem_size", c_uint64), ("stack_size", c_uint64),
+                ("root", c_char_p), ("stdin_fd", c_int),
+                ("stdout_fd", c_int), ("stderr_fd", c_int),
+                ("envp", POINTER(c_char_p)),
+                ("hook", libvm_linux_hook_fn), ("hook_opaque", c_void_p),
+                ("log", libvm_linux_log_fn), ("log_opaque", c_void_p)]
+
+
 class libvm_fuzz_result(Structure):
     _fields_ = [("outcome", c_uint32), ("pad", c_uint32), ("ret", c_uint64),
                 ("exit", libvm_exit)]
@@ -362,7 +394,7 @@ STRUCTS: Dict[str, type] = {
         libvm_vm_config, libvm_host_info, libvm_regs, libvm_segment,
         libvm_dtable, libvm_sregs, libvm_fpu, libvm_cpuid_entry, libvm_exit,
         libvm_long_mode, libvm_elf_options, libvm_fuzz_result,
-        libvm_cmp_entry, libvm_cmp_log)}
+        libvm_cmp_entry, libvm_cmp_log, libvm_linux_config)}
 
 # ---- callbacks ----------------------------------------------------------------
 
@@ -473,6 +505,16 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "libvm_elf_options_init": (c_int, [_p(libvm_elf_options), c_uint32]),
     "libvm_vm_open_elf": (c_int, [_p(_vp), _p(_vp), _p(_vp), c_char_p,
                                   _p(libvm_elf_options)]),
+    "libvm_syscall_handler_set": (c_int, [_vp, libvm_hypercall_fn, _vp]),
+    # linuxprog.h
+    "libvm_linux_config_init": (c_int, [_p(libvm_linux_config), c_uint32]),
+    "libvm_linux_create": (c_int, [_p(_vp), c_char_p, c_int, _p(c_char_p),
+                                   _p(libvm_linux_config)]),
+    "libvm_linux_destroy": (None, [_vp]),
+    "libvm_linux_run": (c_int, [_p(libvm_exit), _vp, c_uint64]),
+    "libvm_linux_vm": (_vp, [_vp]),
+    "libvm_linux_vcpu": (_vp, [_vp]),
+    "libvm_linux_fork": (c_int, [_p(_vp), _vp, _vp]),
     # snapshot.h
     "libvm_snapshot_take": (c_int, [_p(_vp), _vp]),
     "libvm_snapshot_destroy": (None, [_vp]),

@@ -469,6 +469,7 @@ pub const LIBVM_SYS_SIZE: u64 = 0x80000;
 pub const LIBVM_LONG_MAX_VCPUS: u32 = 16;
 pub const LIBVM_LONG_SUPERVISOR: u32 = 1 << 0;
 pub const LIBVM_LONG_1G_PAGES: u32 = 1 << 1;
+pub const LIBVM_LONG_SYSCALL: u32 = 1 << 2;
 pub const LIBVM_LONG_MODE_VERSION: u32 = 1;
 
 #[repr(C)]
@@ -492,10 +493,12 @@ impl Default for libvm_long_mode {
 pub const LIBVM_PORT_HYPERCALL: u32 = 0x0f10;
 pub const LIBVM_PORT_RETURN: u32 = 0x0f11;
 pub const LIBVM_PORT_EXCEPTION: u32 = 0x0f12;
+pub const LIBVM_PORT_SYSCALL: u32 = 0x00f5;
 pub const LIBVM_HC_EXIT: u32 = 0;
 pub const LIBVM_HC_CONSOLE: u32 = 1;
 pub const LIBVM_HC_BUG: u32 = 2;
 pub const LIBVM_HC_USER: u32 = 16;
+pub const LIBVM_TRAP_SYSCALL: u32 = 3;
 
 // ---- call.h ---------------------------------------------------------------
 
@@ -546,6 +549,55 @@ impl Default for libvm_elf_options {
 
 pub type libvm_console_fn =
     Option<unsafe extern "C" fn(buf: *const c_char, len: usize, opaque: *mut c_void)>;
+
+// ---- linuxprog.h ----------------------------------------------------------
+
+/// Opaque Linux-program handle.
+#[repr(C)]
+pub struct libvm_linux {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+pub const LIBVM_LINUX_USER_BASE: u64 = 0x200000;
+pub const LIBVM_LINUX_PIE_BASE: u64 = 0x400000;
+pub const LIBVM_LINUX_SERVE: c_int = 0;
+pub const LIBVM_LINUX_RETURN: c_int = 1;
+pub const LIBVM_LINUX_STOP: c_int = 2;
+pub const LIBVM_LINUX_ROOT_WRITABLE: u32 = 1 << 0;
+pub const LIBVM_LINUX_NO_OPENAT2: u32 = 1 << 1;
+pub const LIBVM_LINUX_CONFIG_VERSION: u32 = 1;
+
+pub type libvm_linux_hook_fn = Option<
+    unsafe extern "C" fn(
+        lp: *mut libvm_linux,
+        nr: u64,
+        args: *const u64,
+        ret: *mut i64,
+        opaque: *mut c_void,
+    ) -> c_int,
+>;
+
+pub type libvm_linux_log_fn =
+    Option<unsafe extern "C" fn(lp: *mut libvm_linux, nr: u64, opaque: *mut c_void)>;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct libvm_linux_config {
+    pub version: u32,
+    pub flags: u32,
+    pub mem_size: u64,
+    pub stack_size: u64,
+    pub root: *const c_char,
+    pub stdin_fd: c_int,
+    pub stdout_fd: c_int,
+    pub stderr_fd: c_int,
+    pub envp: *const *const c_char,
+    pub hook: libvm_linux_hook_fn,
+    pub hook_opaque: *mut c_void,
+    pub log: libvm_linux_log_fn,
+    pub log_opaque: *mut c_void,
+}
 
 // ---- snapshot.h -----------------------------------------------------------
 
@@ -731,6 +783,19 @@ libvm_functions! {
     fn libvm_vm_open_elf(vm: *mut *mut libvm_vm, vcpu: *mut *mut libvm_vcpu,
                          image: *mut *mut libvm_image, path: *const c_char,
                          opts: *const libvm_elf_options) -> c_int;
+    fn libvm_syscall_handler_set(vm: *mut libvm_vm, fn_: libvm_hypercall_fn,
+                                 opaque: *mut c_void) -> c_int;
+
+    // linuxprog.h
+    fn libvm_linux_config_init(cfg: *mut libvm_linux_config, version: u32) -> c_int;
+    fn libvm_linux_create(out: *mut *mut libvm_linux, path: *const c_char, argc: c_int,
+                          argv: *const *const c_char, cfg: *const libvm_linux_config) -> c_int;
+    fn libvm_linux_destroy(lp: *mut libvm_linux);
+    fn libvm_linux_run(exit: *mut libvm_exit, lp: *mut libvm_linux, timeout_ns: u64) -> c_int;
+    fn libvm_linux_vm(lp: *mut libvm_linux) -> *mut libvm_vm;
+    fn libvm_linux_vcpu(lp: *mut libvm_linux) -> *mut libvm_vcpu;
+    fn libvm_linux_fork(out: *mut *mut libvm_linux, snap: *mut libvm_snapshot,
+                        parent: *const libvm_linux) -> c_int;
 
     // snapshot.h
     fn libvm_snapshot_take(out: *mut *mut libvm_snapshot, vm: *mut libvm_vm) -> c_int;
@@ -832,6 +897,12 @@ layouts! {
         "scratch_size": scratch_size, "load_flags": load_flags, "reserved": reserved,
         "vm_config": vm_config,
     }
+    "libvm_linux_config" => libvm_linux_config {
+        "version": version, "flags": flags, "mem_size": mem_size, "stack_size": stack_size,
+        "root": root, "stdin_fd": stdin_fd, "stdout_fd": stdout_fd, "stderr_fd": stderr_fd,
+        "envp": envp, "hook": hook, "hook_opaque": hook_opaque, "log": log,
+        "log_opaque": log_opaque,
+    }
     "libvm_fuzz_result" => libvm_fuzz_result {
         "outcome": outcome, "pad": pad, "ret": ret, "exit": exit,
     }
@@ -888,9 +959,13 @@ constants_table! {
     LIBVM_TRAP_STOP,
     LIBVM_LOAD_VADDR,
     LIBVM_SYS_SIZE, LIBVM_LONG_MAX_VCPUS, LIBVM_LONG_SUPERVISOR, LIBVM_LONG_1G_PAGES,
-    LIBVM_LONG_MODE_VERSION,
+    LIBVM_LONG_MODE_VERSION, LIBVM_LONG_SYSCALL,
     LIBVM_PORT_HYPERCALL, LIBVM_PORT_RETURN, LIBVM_PORT_EXCEPTION,
     LIBVM_HC_EXIT, LIBVM_HC_CONSOLE, LIBVM_HC_BUG, LIBVM_HC_USER,
+    LIBVM_PORT_SYSCALL, LIBVM_TRAP_SYSCALL,
+    LIBVM_LINUX_USER_BASE, LIBVM_LINUX_PIE_BASE, LIBVM_LINUX_SERVE, LIBVM_LINUX_RETURN,
+    LIBVM_LINUX_STOP, LIBVM_LINUX_ROOT_WRITABLE, LIBVM_LINUX_NO_OPENAT2,
+    LIBVM_LINUX_CONFIG_VERSION,
     LIBVM_ELF_OPTIONS_VERSION, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
     LIBVM_FUZZ_TIMEOUT, LIBVM_FUZZ_BUG, LIBVM_FUZZ_STOPPED,
     LIBVM_CMP_CONST,
