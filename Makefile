@@ -516,11 +516,13 @@ $(KVM_PROBE): tests/probe/kvm_probe.c lib
 	fuzz-examples-smoke-run debian-kernel
 
 # The stock kernel the boot tests start (apt-get download, cached by exact
-# version; offline, the newest cached one).  A failure here leaves the
-# test to say what is missing.
+# version; offline, the newest cached one), and the ELF vmlinux inside it
+# for the PVH test.  A failure here leaves the tests to say what is missing.
 debian-kernel:
-	@scripts/debian-kernel $(KERNEL_CACHE) >/dev/null || \
-		echo "make: no Debian kernel in $(KERNEL_CACHE): the stock kernel test will fail"
+	@d=$$(scripts/debian-kernel $(KERNEL_CACHE)) && \
+	{ [ -s $$d/vmlinux ] || \
+	  scripts/vmlinux-from-bzimage $$d/vmlinuz $$d/vmlinux; } || \
+		echo "make: no Debian kernel in $(KERNEL_CACHE): the stock kernel tests will fail"
 
 # What needs no KVM: the white-box unit tests and the fuzz targets (once:
 # they are built with ASan and UBSan anyway, so not again under SAN).
