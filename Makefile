@@ -199,7 +199,7 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector \
 	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 TEST_KERNELS := $(addprefix $(B)/kernels/,bzimage.bin pvh32.elf pvh64.elf \
 	multiboot.elf multiboot-aout.bin)
-KERNEL_DEPS := tests/kernels/kcommon.h
+KERNEL_DEPS := tests/kernels/kcommon.h tests/kernels/stack32.S
 
 $(B)/kernels/bzimage.bin: tests/kernels/bzimage.S tests/kernels/bzimage.c \
 		tests/kernels/bzimage.ld $(KERNEL_DEPS)
@@ -219,7 +219,7 @@ $(B)/kernels/pvh32.elf: tests/kernels/pvh.S tests/kernels/pvh.c \
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 \
 		-Wl,-T,tests/kernels/pvh.ld -o $@ tests/kernels/pvh.S \
-		tests/kernels/pvh.c
+		tests/kernels/stack32.S tests/kernels/pvh.c
 
 $(B)/kernels/pvh64.elf: $(B)/kernels/pvh32.elf
 	objcopy -O elf64-x86-64 $< $@
@@ -230,7 +230,8 @@ $(B)/kernels/multiboot.elf: tests/kernels/multiboot.S \
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 \
 		-Wl,-T,tests/kernels/multiboot.ld -o $@ \
-		tests/kernels/multiboot.S tests/kernels/multiboot.c
+		tests/kernels/multiboot.S tests/kernels/stack32.S \
+		tests/kernels/multiboot.c
 
 $(B)/kernels/multiboot-aout.bin: tests/kernels/multiboot.S \
 		tests/kernels/multiboot.c tests/kernels/multiboot.ld \
@@ -238,7 +239,8 @@ $(B)/kernels/multiboot-aout.bin: tests/kernels/multiboot.S \
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 -DAOUT_KLUDGE \
 		-Wl,-T,tests/kernels/multiboot.ld -o $(@:.bin=.elf) \
-		tests/kernels/multiboot.S tests/kernels/multiboot.c
+		tests/kernels/multiboot.S tests/kernels/stack32.S \
+		tests/kernels/multiboot.c
 	objcopy -O binary $(@:.bin=.elf) $@
 
 $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
