@@ -62,6 +62,18 @@ FUZZ_LIBS_elf := -lelf
 FUZZ_LIB_snapshot := $(wildcard lib/snapshot/file_*.c) \
 	lib/snapshot/object.c lib/core/error.c
 FUZZ_LIBS_snapshot := -lz
+# The boot protocol planners: each with the layout, plan and table code
+# and the ELF parser its plans may hold (lib/boot/plan.h).
+FUZZ_BOOT_COMMON := lib/boot/layout.c lib/boot/plan.c lib/boot/tables.c \
+	lib/loader/elf.c lib/core/error.c
+FUZZ_LIB_bzimage := lib/boot/bzimage.c $(FUZZ_BOOT_COMMON)
+FUZZ_LIBS_bzimage := -lelf
+FUZZ_LIB_pvh := lib/boot/pvh.c lib/boot/block.c lib/boot/elf.c \
+	$(FUZZ_BOOT_COMMON)
+FUZZ_LIBS_pvh := -lelf
+FUZZ_LIB_multiboot := lib/boot/multiboot.c lib/boot/block.c lib/boot/elf.c \
+	$(FUZZ_BOOT_COMMON)
+FUZZ_LIBS_multiboot := -lelf
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 # Static Linux programs the Linux-program tests and benchmarks run as
 # guests, built with the host's libc: tests/linuxprog/NAME.c ->
@@ -169,14 +181,78 @@ $(B)/guests/%.elf32: tests/guests32/%.c
 	$(GUEST_CC) $(GUEST_X86_FLAGS) -m32 -msse2 -mfpmath=sse \
 		-Wl,-Ttext-segment=0x100000 -o $@ $<
 
+# Protocol test kernels (tests/kernels/): tiny, freestanding, general
+# registers only (no SSE: on a PVM host their CPL0 code is emulated).
+# bzimage.bin is a real bzImage (setup sectors + a position-independent
+# 64-bit kernel; the check below fails the build if anything but the
+# setup header needs relocating); pvh32.elf and pvh64.elf carry a PVH
+# note (ELF32, and the same code in an ELF64 container); multiboot.elf
+# is a multiboot ELF, multiboot-aout.bin the same kernel as a flat file
+# with the header's address fields.
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -mgeneral-regs-only -mno-red-zone \
+	-fno-builtin -fno-tree-loop-distribute-patterns $(WARN) \
+	-Wno-missing-prototypes -nostdlib -static -no-pie \
+	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+TEST_KERNELS := $(addprefix $(B)/kernels/,bzimage.bin pvh32.elf pvh64.elf \
+	multiboot.elf multiboot-aout.bin)
+KERNEL_DEPS := tests/kernels/kcommon.h tests/kernels/stack32.S
+
+$(B)/kernels/bzimage.bin: tests/kernels/bzimage.S tests/kernels/bzimage.c \
+		tests/kernels/bzimage.ld $(KERNEL_DEPS)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(KERNEL_CFLAGS) -m64 -fpie -Wl,-q \
+		-Wl,-T,tests/kernels/bzimage.ld -o $(@:.bin=.elf) \
+		tests/kernels/bzimage.S tests/kernels/bzimage.c
+	@readelf -rW $(@:.bin=.elf) | awk '/^Relocation section/ { s = $$3 } \
+		/R_X86_64_/ && s !~ /setup|debug/ && $$3 !~ /PC32|PLT32/ \
+		{ print "bzimage: absolute relocation in " s ": " $$0; bad = 1 } \
+		END { exit bad }'
+	objcopy -O binary $(@:.bin=.elf) $@
+	truncate -s %16 $@	# syssize counts whole 16-byte units
+
+$(B)/kernels/pvh32.elf: tests/kernels/pvh.S tests/kernels/pvh.c \
+		tests/kernels/pvh.ld $(KERNEL_DEPS)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 \
+		-Wl,-T,tests/kernels/pvh.ld -o $@ tests/kernels/pvh.S \
+		tests/kernels/stack32.S tests/kernels/pvh.c
+
+$(B)/kernels/pvh64.elf: $(B)/kernels/pvh32.elf
+	objcopy -O elf64-x86-64 $< $@
+
+$(B)/kernels/multiboot.elf: tests/kernels/multiboot.S \
+		tests/kernels/multiboot.c tests/kernels/multiboot.ld \
+		$(KERNEL_DEPS)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 \
+		-Wl,-T,tests/kernels/multiboot.ld -o $@ \
+		tests/kernels/multiboot.S tests/kernels/stack32.S \
+		tests/kernels/multiboot.c
+
+$(B)/kernels/multiboot-aout.bin: tests/kernels/multiboot.S \
+		tests/kernels/multiboot.c tests/kernels/multiboot.ld \
+		$(KERNEL_DEPS)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 -DAOUT_KLUDGE \
+		-Wl,-T,tests/kernels/multiboot.ld -o $(@:.bin=.elf) \
+		tests/kernels/multiboot.S tests/kernels/stack32.S \
+		tests/kernels/multiboot.c
+	objcopy -O binary $(@:.bin=.elf) $@
+
 $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    $< > $@
 
+# Debian's stock kernel (scripts/debian-kernel's cache) for the tests that
+# boot it; make check fetches it (debian-kernel below).
+KERNEL_CACHE ?= $(abspath build)/kernel
 PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
-	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"'
+	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"' \
+	-DLIBVM_TEST_KERNEL_DIR='"$(abspath $(B))/kernels"' \
+	-DLIBVM_KERNEL_CACHE='"$(KERNEL_CACHE)"'
 
 $(B)/linuxprog/%: tests/linuxprog/%.c
 	@mkdir -p $(@D)
@@ -186,7 +262,8 @@ $(B)/linuxprog/pie: tests/linuxprog/pie.c
 	@mkdir -p $(@D)
 	$(CC) $(LINUXPROG_CFLAGS) -fPIE -static-pie -o $@ $<
 
-$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS)
+$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS) \
+		$(TEST_KERNELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
 		$(RPATH) $(PROG_LIBS) -lcriterion
@@ -208,6 +285,9 @@ $(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS) $(LINUXPROGS)
 $(B)/bench/reset: examples/fuzz/fuzz_vm.h $(COV_GUESTS)
 $(B)/bench/reset: PROG_DEFS += \
 	-DLIBVM_FUZZ_HARNESS='"$(abspath $(B))/examples/fuzz/libfuzzer_harness"'
+
+# bench/boot loads the test kernels (and the stock kernel, if cached).
+$(B)/bench/boot: $(TEST_KERNELS)
 
 # Without KVM, bench/snapshot_file builds its snapshot by hand.
 $(B)/bench/snapshot_file: tests/snapbuild.h
@@ -232,6 +312,10 @@ fuzz-deps:
 	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
 
 $(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
+$(B)/fuzz/fuzz_bzimage: $(FUZZ_LIB_bzimage) lib/boot/plan.h fuzz/boot_fuzz.h
+$(B)/fuzz/fuzz_pvh: $(FUZZ_LIB_pvh) lib/boot/plan.h fuzz/boot_fuzz.h
+$(B)/fuzz/fuzz_multiboot: $(FUZZ_LIB_multiboot) lib/boot/plan.h \
+	fuzz/boot_fuzz.h
 $(B)/fuzz/fuzz_linuxelf: $(FUZZ_LIB_linuxelf) lib/linuxprog/lp.h
 $(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) $(wildcard lib/snapshot/*.h)
 
@@ -239,6 +323,26 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 		| fuzz-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_$*) $(FUZZ_LIBS_$*)
+
+# Seeds for the boot planners: the test kernels, cut and poked.
+$(B)/fuzz/corpus/bzimage/.stamp: fuzz/boot-seeds.sh $(B)/kernels/bzimage.bin
+	@rm -rf $(@D)
+	sh fuzz/boot-seeds.sh $(@D) bzimage $(B)/kernels/bzimage.bin
+	@touch $@
+
+$(B)/fuzz/corpus/pvh/.stamp: fuzz/boot-seeds.sh $(B)/kernels/pvh32.elf \
+		$(B)/kernels/pvh64.elf
+	@rm -rf $(@D)
+	sh fuzz/boot-seeds.sh $(@D) pvh $(B)/kernels/pvh32.elf \
+		$(B)/kernels/pvh64.elf
+	@touch $@
+
+$(B)/fuzz/corpus/multiboot/.stamp: fuzz/boot-seeds.sh \
+		$(B)/kernels/multiboot.elf $(B)/kernels/multiboot-aout.bin
+	@rm -rf $(@D)
+	sh fuzz/boot-seeds.sh $(@D) multiboot $(B)/kernels/multiboot.elf \
+		$(B)/kernels/multiboot-aout.bin
+	@touch $@
 
 $(B)/fuzz/corpus/elf/.stamp: fuzz/elf-seeds.sh $(ELF_IMGS)
 	@rm -rf $(@D)
@@ -272,7 +376,9 @@ $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 
 # Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
-		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp
+		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp \
+		$(B)/fuzz/corpus/bzimage/.stamp $(B)/fuzz/corpus/pvh/.stamp \
+		$(B)/fuzz/corpus/multiboot/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
 		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \
@@ -405,7 +511,16 @@ $(KVM_PROBE): tests/probe/kvm_probe.c lib
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
 .PHONY: host-test kvm-test kvm-suites demo-run python-test-run bench-run \
-	fuzz-examples-smoke-run
+	fuzz-examples-smoke-run debian-kernel
+
+# The stock kernel the boot tests start (apt-get download, cached by exact
+# version; offline, the newest cached one), and the ELF vmlinux inside it
+# for the PVH test.  A failure here leaves the tests to say what is missing.
+debian-kernel:
+	@d=$$(scripts/debian-kernel $(KERNEL_CACHE)) && \
+	{ [ -s $$d/vmlinux ] || \
+	  scripts/vmlinux-from-bzimage $$d/vmlinuz $$d/vmlinux; } || \
+		echo "make: no Debian kernel in $(KERNEL_CACHE): the stock kernel tests will fail"
 
 # What needs no KVM: the layers of lib/, the white-box unit tests and the
 # fuzz targets (once: they are built with ASan and UBSan anyway, so not
@@ -429,8 +544,8 @@ abi-check: lib
 abi-baseline: lib
 	scripts/abi-check --write $(SO) $(ABI_BASELINE)
 
-kvm-test: all $(KVM_PROBE) $(if $(SAN),,$(FUZZ_EX_LF) $(FUZZ_EX_MUT) \
-		$(ABI_DUMP) rust-test-build)
+kvm-test: all $(KVM_PROBE) debian-kernel $(if $(SAN),,$(FUZZ_EX_LF) \
+		$(FUZZ_EX_MUT) $(ABI_DUMP) rust-test-build)
 	@$(WITH_KVM_ALL) $(MAKE) --no-print-directory B=$(B) SAN='$(SAN)' \
 		kvm-suites
 

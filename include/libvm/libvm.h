@@ -23,5 +23,6 @@
 #include <libvm/fuzz.h>
 #include <libvm/cmplog.h>
 #include <libvm/linuxprog.h>
+#include <libvm/boot.h>
 
 #endif

@@ -173,6 +173,31 @@ int main(void)
 	F(libvm_linux_config, log_opaque);
 	END();
 
+	/* boot.h */
+	S(libvm_mem_range);
+	F(libvm_mem_range, base); F(libvm_mem_range, len);
+	F(libvm_mem_range, type); F(libvm_mem_range, reserved);
+	END();
+
+	S(libvm_boot_module);
+	F(libvm_boot_module, path); F(libvm_boot_module, data);
+	F(libvm_boot_module, len); F(libvm_boot_module, string);
+	END();
+
+	S(libvm_boot_config);
+	F(libvm_boot_config, version); F(libvm_boot_config, flags);
+	F(libvm_boot_config, kernel_path); F(libvm_boot_config, kernel_data);
+	F(libvm_boot_config, kernel_len); F(libvm_boot_config, cmdline);
+	F(libvm_boot_config, modules); F(libvm_boot_config, nmodules);
+	F(libvm_boot_config, nreserved); F(libvm_boot_config, reserved);
+	F(libvm_boot_config, acpi_rsdp); F(libvm_boot_config, kind);
+	END();
+
+	S(libvm_boot_range);
+	F(libvm_boot_range, gpa); F(libvm_boot_range, len);
+	F(libvm_boot_range, what); F(libvm_boot_range, index);
+	END();
+
 	S(libvm_fuzz_result);
 	F(libvm_fuzz_result, outcome); F(libvm_fuzz_result, pad);
 	F(libvm_fuzz_result, ret); F(libvm_fuzz_result, exit);
@@ -262,6 +287,15 @@ int main(void)
 	C(LIBVM_LINUX_SERVE); C(LIBVM_LINUX_RETURN); C(LIBVM_LINUX_STOP);
 	C(LIBVM_LINUX_ROOT_WRITABLE); C(LIBVM_LINUX_NO_OPENAT2);
 	C(LIBVM_LINUX_CONFIG_VERSION);
+	/* boot.h */
+	C(LIBVM_KERNEL_UNKNOWN); C(LIBVM_KERNEL_BZIMAGE); C(LIBVM_KERNEL_PVH);
+	C(LIBVM_KERNEL_MULTIBOOT); C(LIBVM_KERNEL_ELF);
+	C(LIBVM_E820_RAM); C(LIBVM_E820_RESERVED); C(LIBVM_E820_ACPI);
+	C(LIBVM_E820_NVS); C(LIBVM_BOOT_CONFIG_VERSION);
+	C(LIBVM_BOOT_KERNEL); C(LIBVM_BOOT_INFO); C(LIBVM_BOOT_CMDLINE);
+	C(LIBVM_BOOT_MODULE); C(LIBVM_BOOT_MEMMAP); C(LIBVM_BOOT_MODLIST);
+	C(LIBVM_BOOT_TABLES); C(LIBVM_BOOT_STRINGS); C(LIBVM_BOOT_SYSTEM);
+	C(LIBVM_BOOT_STACK);
 	/* fuzz.h */
 	C(LIBVM_FUZZ_OK); C(LIBVM_FUZZ_CRASH); C(LIBVM_FUZZ_TRIPLE_FAULT);
 	C(LIBVM_FUZZ_TIMEOUT); C(LIBVM_FUZZ_BUG); C(LIBVM_FUZZ_STOPPED);

@@ -210,6 +210,29 @@ LIBVM_FUZZ_STOPPED = 5
 
 LIBVM_CMP_CONST = 1
 
+# ---- boot.h ---------------------------------------------------------------
+
+LIBVM_KERNEL_UNKNOWN = 0
+LIBVM_KERNEL_BZIMAGE = 1
+LIBVM_KERNEL_PVH = 2
+LIBVM_KERNEL_MULTIBOOT = 3
+LIBVM_KERNEL_ELF = 4
+LIBVM_E820_RAM = 1
+LIBVM_E820_RESERVED = 2
+LIBVM_E820_ACPI = 3
+LIBVM_E820_NVS = 4
+LIBVM_BOOT_CONFIG_VERSION = 1
+LIBVM_BOOT_KERNEL = 1
+LIBVM_BOOT_INFO = 2
+LIBVM_BOOT_CMDLINE = 3
+LIBVM_BOOT_MODULE = 4
+LIBVM_BOOT_MEMMAP = 5
+LIBVM_BOOT_MODLIST = 6
+LIBVM_BOOT_TABLES = 7
+LIBVM_BOOT_STRINGS = 8
+LIBVM_BOOT_SYSTEM = 9
+LIBVM_BOOT_STACK = 10
+
 # ---- structs ----------------------------------------------------------------
 
 
@@ -388,13 +411,42 @@ class libvm_cmp_log(Structure):
                 ("reserved", c_uint64), ("entries", libvm_cmp_entry * 0)]
 
 
+# boot.h
+
+
+class libvm_mem_range(Structure):
+    _fields_ = [("base", c_uint64), ("len", c_uint64), ("type", c_uint32),
+                ("reserved", c_uint32)]
+
+
+class libvm_boot_module(Structure):
+    _fields_ = [("path", c_char_p), ("data", c_void_p), ("len", c_uint64),
+                ("string", c_char_p)]
+
+
+class libvm_boot_config(Structure):
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("kernel_path", c_char_p), ("kernel_data", c_void_p),
+                ("kernel_len", c_uint64), ("cmdline", c_char_p),
+                ("modules", POINTER(libvm_boot_module)),
+                ("nmodules", c_uint32), ("nreserved", c_uint32),
+                ("reserved", POINTER(libvm_mem_range)),
+                ("acpi_rsdp", c_uint64), ("kind", c_uint32)]
+
+
+class libvm_boot_range(Structure):
+    _fields_ = [("gpa", c_uint64), ("len", c_uint64), ("what", c_uint32),
+                ("index", c_uint32)]
+
+
 # Every public struct, by its C name (the ABI test walks this).
 STRUCTS: Dict[str, type] = {
     t.__name__: t for t in (
         libvm_vm_config, libvm_host_info, libvm_regs, libvm_segment,
         libvm_dtable, libvm_sregs, libvm_fpu, libvm_cpuid_entry, libvm_exit,
         libvm_long_mode, libvm_elf_options, libvm_fuzz_result,
-        libvm_cmp_entry, libvm_cmp_log, libvm_linux_config)}
+        libvm_cmp_entry, libvm_cmp_log, libvm_linux_config, libvm_mem_range,
+        libvm_boot_module, libvm_boot_config, libvm_boot_range)}
 
 # ---- callbacks ----------------------------------------------------------------
 
@@ -526,6 +578,17 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "libvm_fuzz_exec": (c_int, [_p(libvm_fuzz_result), _vp, _vp, c_uint64,
                                 c_uint64, c_uint64, _vp, c_uint64,
                                 c_uint64]),
+    # boot.h
+    "libvm_boot_config_init": (c_int, [_p(libvm_boot_config), c_uint32]),
+    "libvm_kernel_probe": (c_int, [_vp, c_size_t, _p(c_uint32)]),
+    "libvm_kernel_probe_file": (c_int, [c_char_p, _p(c_uint32)]),
+    "libvm_boot_load": (c_int, [_p(_vp), _vp, _p(libvm_boot_config)]),
+    "libvm_boot_enter": (c_int, [_vp, _vp]),
+    "libvm_boot_destroy": (None, [_vp]),
+    "libvm_boot_kind": (c_uint32, [_vp]),
+    "libvm_boot_entry": (c_uint64, [_vp]),
+    "libvm_boot_ranges": (c_int, [_vp, _p(libvm_boot_range), _p(c_uint32)]),
+    "libvm_boot_memmap": (c_int, [_vp, _p(libvm_mem_range), _p(c_uint32)]),
 }
 
 # ---- loading the shared library --------------------------------------------

@@ -1,4 +1,5 @@
-//! Raw FFI declarations for libvm (`<libvm/libvm.h>`, with `<libvm/snapshot.h>` and the guest/host
+//! Raw FFI declarations for libvm (`<libvm/libvm.h>`, with `<libvm/snapshot.h>`, the boot
+//! protocols of `<libvm/boot.h>` and the guest/host
 //! comparison-log layout `<libvm/cmplog.h>`), written by hand to
 //! match the C headers.  `tests/abi.rs` checks them against the headers:
 //! every `LIBVM_API` function (name and argument count), every `LIBVM_*`
@@ -661,6 +662,106 @@ pub struct libvm_cmp_log {
     pub entries: [libvm_cmp_entry; 0],
 }
 
+// ---- boot.h ---------------------------------------------------------------
+
+/// Opaque handle of a loaded kernel.
+#[repr(C)]
+pub struct libvm_boot {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+pub const LIBVM_KERNEL_UNKNOWN: u32 = 0;
+pub const LIBVM_KERNEL_BZIMAGE: u32 = 1;
+pub const LIBVM_KERNEL_PVH: u32 = 2;
+pub const LIBVM_KERNEL_MULTIBOOT: u32 = 3;
+pub const LIBVM_KERNEL_ELF: u32 = 4;
+
+pub const LIBVM_E820_RAM: u32 = 1;
+pub const LIBVM_E820_RESERVED: u32 = 2;
+pub const LIBVM_E820_ACPI: u32 = 3;
+pub const LIBVM_E820_NVS: u32 = 4;
+
+pub const LIBVM_BOOT_CONFIG_VERSION: u32 = 1;
+
+pub const LIBVM_BOOT_KERNEL: u32 = 1;
+pub const LIBVM_BOOT_INFO: u32 = 2;
+pub const LIBVM_BOOT_CMDLINE: u32 = 3;
+pub const LIBVM_BOOT_MODULE: u32 = 4;
+pub const LIBVM_BOOT_MEMMAP: u32 = 5;
+pub const LIBVM_BOOT_MODLIST: u32 = 6;
+pub const LIBVM_BOOT_TABLES: u32 = 7;
+pub const LIBVM_BOOT_STRINGS: u32 = 8;
+pub const LIBVM_BOOT_SYSTEM: u32 = 9;
+pub const LIBVM_BOOT_STACK: u32 = 10;
+
+/// A guest-physical range and its memory map type (`LIBVM_E820_*`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_mem_range {
+    pub base: u64,
+    pub len: u64,
+    pub type_: u32,
+    pub reserved: u32,
+}
+
+/// A module (initrd): a file (`path`) or bytes (`data`, `len`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_boot_module {
+    pub path: *const c_char,
+    pub data: *const c_void,
+    pub len: u64,
+    pub string: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_boot_config {
+    pub version: u32,
+    pub flags: u32,
+    pub kernel_path: *const c_char,
+    pub kernel_data: *const c_void,
+    pub kernel_len: u64,
+    pub cmdline: *const c_char,
+    pub modules: *const libvm_boot_module,
+    pub nmodules: u32,
+    pub nreserved: u32,
+    pub reserved: *const libvm_mem_range,
+    pub acpi_rsdp: u64,
+    pub kind: u32,
+}
+
+impl Default for libvm_boot_config {
+    /// `LIBVM_BOOT_CONFIG_INIT`.
+    fn default() -> Self {
+        libvm_boot_config {
+            version: LIBVM_BOOT_CONFIG_VERSION,
+            flags: 0,
+            kernel_path: core::ptr::null(),
+            kernel_data: core::ptr::null(),
+            kernel_len: 0,
+            cmdline: core::ptr::null(),
+            modules: core::ptr::null(),
+            nmodules: 0,
+            nreserved: 0,
+            reserved: core::ptr::null(),
+            acpi_rsdp: 0,
+            kind: LIBVM_KERNEL_UNKNOWN,
+        }
+    }
+}
+
+/// Where the loader put something (`what`: `LIBVM_BOOT_*`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct libvm_boot_range {
+    pub gpa: u64,
+    pub len: u64,
+    pub what: u32,
+    pub index: u32,
+}
+
 // ---- functions ------------------------------------------------------------
 
 /// Declares the `extern "C"` functions and, from the same list, the table
@@ -809,6 +910,21 @@ libvm_functions! {
     fn libvm_fuzz_exec(res: *mut libvm_fuzz_result, vm: *mut libvm_vm, snap: *mut libvm_snapshot,
                        fn_: u64, input_gpa: u64, input_cap: u64, data: *const c_void,
                        len: u64, timeout_ns: u64) -> c_int;
+
+    // boot.h
+    fn libvm_boot_config_init(cfg: *mut libvm_boot_config, version: u32) -> c_int;
+    fn libvm_kernel_probe(buf: *const c_void, len: usize, kind: *mut u32) -> c_int;
+    fn libvm_kernel_probe_file(path: *const c_char, kind: *mut u32) -> c_int;
+    fn libvm_boot_load(out: *mut *mut libvm_boot, vm: *mut libvm_vm,
+                       cfg: *const libvm_boot_config) -> c_int;
+    fn libvm_boot_enter(b: *mut libvm_boot, bsp: *mut libvm_vcpu) -> c_int;
+    fn libvm_boot_destroy(b: *mut libvm_boot);
+    fn libvm_boot_kind(b: *const libvm_boot) -> u32;
+    fn libvm_boot_entry(b: *const libvm_boot) -> u64;
+    fn libvm_boot_ranges(b: *const libvm_boot, out: *mut libvm_boot_range,
+                         count: *mut u32) -> c_int;
+    fn libvm_boot_memmap(b: *const libvm_boot, out: *mut libvm_mem_range,
+                         count: *mut u32) -> c_int;
 }
 
 // ---- layout table ---------------------------------------------------------
@@ -912,6 +1028,21 @@ layouts! {
     "libvm_cmp_log" => libvm_cmp_log {
         "count": count, "cap": cap, "reserved": reserved, "entries": entries,
     }
+    "libvm_mem_range" => libvm_mem_range {
+        "base": base, "len": len, "type": type_, "reserved": reserved,
+    }
+    "libvm_boot_module" => libvm_boot_module {
+        "path": path, "data": data, "len": len, "string": string,
+    }
+    "libvm_boot_config" => libvm_boot_config {
+        "version": version, "flags": flags, "kernel_path": kernel_path,
+        "kernel_data": kernel_data, "kernel_len": kernel_len, "cmdline": cmdline,
+        "modules": modules, "nmodules": nmodules, "nreserved": nreserved,
+        "reserved": reserved, "acpi_rsdp": acpi_rsdp, "kind": kind,
+    }
+    "libvm_boot_range" => libvm_boot_range {
+        "gpa": gpa, "len": len, "what": what, "index": index,
+    }
 }
 
 /// Every `LIBVM_*` integer constant: (name, value as i64).  Strings
@@ -969,4 +1100,9 @@ constants_table! {
     LIBVM_ELF_OPTIONS_VERSION, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
     LIBVM_FUZZ_TIMEOUT, LIBVM_FUZZ_BUG, LIBVM_FUZZ_STOPPED,
     LIBVM_CMP_CONST,
+    LIBVM_KERNEL_UNKNOWN, LIBVM_KERNEL_BZIMAGE, LIBVM_KERNEL_PVH, LIBVM_KERNEL_MULTIBOOT,
+    LIBVM_KERNEL_ELF, LIBVM_E820_RAM, LIBVM_E820_RESERVED, LIBVM_E820_ACPI, LIBVM_E820_NVS,
+    LIBVM_BOOT_CONFIG_VERSION, LIBVM_BOOT_KERNEL, LIBVM_BOOT_INFO, LIBVM_BOOT_CMDLINE,
+    LIBVM_BOOT_MODULE, LIBVM_BOOT_MEMMAP, LIBVM_BOOT_MODLIST, LIBVM_BOOT_TABLES,
+    LIBVM_BOOT_STRINGS, LIBVM_BOOT_SYSTEM, LIBVM_BOOT_STACK,
 }
