@@ -23,6 +23,7 @@ need libelf-dev have_header gelf.h
 need zlib1g-dev have_header zlib.h
 need liblzma-dev have_header lzma.h
 need libcriterion-dev have_header criterion/criterion.h
+need abigail-tools command -v abidiff
 # busybox for the Linux-program tests (static, run as a guest)
 need busybox-static test -x /bin/busybox
 for p in "$@"; do

@@ -268,7 +268,7 @@ Test(machine, ram_above_4g)
 			   1, &b, 1));
 	FAILS(libvm_mem_write(libvm_machine_vm(m), (1ull << 32) +
 			      (128ull << 20), &b, 1), LIBVM_ERANGE);
-	FAILS(libvm_mem_read(&r, libvm_machine_vm(m), 0xd0000000ull, 1),
+	FAILS(libvm_mem_read(libvm_machine_vm(m), 0xd0000000ull, &r, 1),
 	      LIBVM_ERANGE);
 	OK(libvm_machine_run(m, &res));
 	m_expect(&res, LIBVM_MACHINE_DEBUG_EXIT, (0x21 << 1) | 1);

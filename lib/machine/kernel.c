@@ -86,6 +86,27 @@ static int load_elf32(libvm_machine *m, const uint8_t *data, uint64_t len)
 	return r;
 }
 
+/* A bare ELF64 guest's console hypercalls: the machine's console. */
+static void console(const char *buf, size_t len, void *opaque)
+{
+	libvm_machine *m = opaque;
+	const char *p = buf;
+	size_t left = len;
+	ssize_t n;
+
+	while (m->cfg.console_out_fd >= 0 && left) {
+		n = write(m->cfg.console_out_fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		p += n;
+		left -= (size_t)n;
+	}
+	if (m->cfg.console_out)
+		m->cfg.console_out(buf, len, m->cfg.console_opaque);
+}
+
 /* A kernel lib/boot knows: modules, memory map, RSDP, entry state. */
 static int boot_kernel(libvm_machine *m, const uint8_t *data, uint64_t len,
 		       uint32_t kind)
@@ -125,7 +146,7 @@ static int boot_kernel(libvm_machine *m, const uint8_t *data, uint64_t len,
 		r = libvm_boot_enter(b, m->vcpus[0]);
 	/* A bare ELF64 guest's console is the machine's console. */
 	if (r == 0 && kind == LIBVM_KERNEL_ELF)
-		r = libvm_console_attach(m->vm, lvm_mach_console, m);
+		r = libvm_console_attach(m->vm, console, m);
 	if (r < 0) {
 		libvm_boot_destroy(b);
 		return r;

@@ -50,7 +50,5 @@ void lvm_mach_unpacked_free(struct lvm_unpacked *u);
 /* lib/machine/kernel.c: load cfg's kernel, set vCPU 0 up to enter it. */
 int lvm_mach_load(libvm_machine *m);
 void lvm_mach_unload(libvm_machine *m);
-/* Console output of the machine (UART, ELF64 console hypercalls). */
-void lvm_mach_console(const char *buf, size_t len, void *opaque);
 
 #endif
