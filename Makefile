@@ -1,7 +1,7 @@
 # libvm: `make` builds into build/; see README.md for the other targets.
 
-VERSION_MAJOR := 0
-VERSION_MINOR := 1
+VERSION_MAJOR := 1
+VERSION_MINOR := 0
 VERSION_PATCH := 0
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
@@ -24,10 +24,14 @@ SAN ?=
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
-# Every lib/<layer>/*.c but the guest runtime (guest code, built apart).
-LIB_SRC := $(filter-out lib/guest/%,$(wildcard lib/*/*.c))
+# Every lib/<layer>/*.c; the guest runtime (guest code) is guest/.
+LIB_SRC := $(wildcard lib/*/*.c)
+LIB_HDR := $(wildcard lib/*.h lib/*/*.h)
 LIB_ASM := $(wildcard lib/*/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
+# What libvm links: libelf (images), zlib (snapshot files, gzip kernels),
+# liblzma (xz kernels), pthreads.
+LIB_DEPS := -lpthread -lelf -lz -llzma
 SONAME := libvm.so.$(VERSION_MAJOR)
 SO := $(B)/lib/libvm.so.$(VERSION)
 AR_LIB := $(B)/lib/libvm.a
@@ -56,10 +60,11 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
 FUZZ_LIB_linuxelf := lib/linuxprog/elf.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
-# fuzz_snapshot runs only the snapshot file parser, but lvm_snap_free and
-# the rest of lib/snapshot/snapshot.c come with the whole library.
-FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
-FUZZ_LIBS_snapshot := -lz -lelf -lpthread
+# fuzz_snapshot: the snapshot file code alone (reader, and the writer for
+# its round trips), with the snapshot object it fills; no KVM.
+FUZZ_LIB_snapshot := $(wildcard lib/snapshot/file_*.c) \
+	lib/snapshot/object.c lib/core/error.c
+FUZZ_LIBS_snapshot := -lz
 # The boot protocol planners: each with the layout, plan and table code
 # and the ELF parser its plans may hold (lib/boot/plan.h).
 FUZZ_BOOT_COMMON := lib/boot/layout.c lib/boot/plan.c lib/boot/tables.c \
@@ -72,10 +77,13 @@ FUZZ_LIBS_pvh := -lelf
 FUZZ_LIB_multiboot := lib/boot/multiboot.c lib/boot/block.c lib/boot/elf.c \
 	$(FUZZ_BOOT_COMMON)
 FUZZ_LIBS_multiboot := -lelf
+# Unpacking a bzImage's vmlinux needs libvm_kernel_probe: the library.
+FUZZ_LIB_unpack := $(LIB_SRC) $(LIB_ASM)
+FUZZ_LIBS_unpack := $(LIB_DEPS)
 # fuzz_virtio stands in for lib/virtio/device.c (no KVM, no threads).
 FUZZ_LIB_virtio := lib/virtio/virtq.c lib/virtio/chain.c lib/virtio/mmio.c \
 	lib/virtio/blk.c lib/virtio/rng.c lib/virtio/console.c \
-	lib/virtio/version.c lib/core/error.c
+	lib/core/versioned.c lib/core/error.c
 FUZZ_LIBS_virtio := -lpthread
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 # Static Linux programs the Linux-program tests and benchmarks run as
@@ -130,18 +138,10 @@ lib: $(SO) $(B)/lib/libvm.so $(B)/lib/$(SONAME) $(AR_LIB)
 deps:
 	@CC="$(CC)" scripts/deps.sh
 
-$(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
+$(B)/obj/lib/%.o: lib/%.c $(LIB_HDR) $(wildcard include/libvm/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
-$(filter $(B)/obj/lib/platform/%,$(LIB_OBJ)): lib/platform/plat.h \
-	lib/platform/aml.h
-$(filter $(B)/obj/lib/machine/%,$(LIB_OBJ)): lib/machine/mach.h
-$(filter $(B)/obj/lib/linuxprog/%,$(LIB_OBJ)): lib/linuxprog/lp.h
-$(filter $(B)/obj/lib/boot/%,$(LIB_OBJ)): lib/boot/plan.h lib/loader/elfimg.h
-$(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
-$(filter $(B)/obj/lib/virtio/%,$(LIB_OBJ)): lib/virtio/vio.h
 
 $(B)/obj/lib/%.o: lib/%.S
 	@mkdir -p $(@D)
@@ -151,7 +151,7 @@ $(SO): $(LIB_OBJ) lib/libvm.map
 	@mkdir -p $(@D)
 	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,$(SONAME) \
 		-Wl,--version-script,lib/libvm.map -Wl,-z,defs -Wl,-z,now \
-		-o $@ $(LIB_OBJ) -lpthread -lelf -lz
+		-o $@ $(LIB_OBJ) $(LIB_DEPS)
 
 $(B)/lib/$(SONAME): $(SO)
 	ln -sf $(notdir $<) $@
@@ -164,8 +164,7 @@ $(AR_LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(GUEST_RT): lib/guest/runtime.c include/libvm/guest.h include/libvm/call.h \
-		include/libvm/cmplog.h
+$(GUEST_RT): guest/runtime.c $(wildcard include/libvm/*.h)
 	@mkdir -p $(B)/obj/guest $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -fno-builtin \
 		-fno-tree-loop-distribute-patterns -c $< \
@@ -218,7 +217,7 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector \
 	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 TEST_KERNELS := $(addprefix $(B)/kernels/,bzimage.bin pvh32.elf pvh64.elf \
 	multiboot.elf multiboot-aout.bin)
-KERNEL_DEPS := tests/kernels/kcommon.h
+KERNEL_DEPS := tests/kernels/kcommon.h tests/kernels/stack32.S
 
 $(B)/kernels/bzimage.bin: tests/kernels/bzimage.S tests/kernels/bzimage.c \
 		tests/kernels/bzimage.ld $(KERNEL_DEPS)
@@ -238,7 +237,7 @@ $(B)/kernels/pvh32.elf: tests/kernels/pvh.S tests/kernels/pvh.c \
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 \
 		-Wl,-T,tests/kernels/pvh.ld -o $@ tests/kernels/pvh.S \
-		tests/kernels/pvh.c
+		tests/kernels/stack32.S tests/kernels/pvh.c
 
 $(B)/kernels/pvh64.elf: $(B)/kernels/pvh32.elf
 	objcopy -O elf64-x86-64 $< $@
@@ -249,7 +248,8 @@ $(B)/kernels/multiboot.elf: tests/kernels/multiboot.S \
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 \
 		-Wl,-T,tests/kernels/multiboot.ld -o $@ \
-		tests/kernels/multiboot.S tests/kernels/multiboot.c
+		tests/kernels/multiboot.S tests/kernels/stack32.S \
+		tests/kernels/multiboot.c
 
 $(B)/kernels/multiboot-aout.bin: tests/kernels/multiboot.S \
 		tests/kernels/multiboot.c tests/kernels/multiboot.ld \
@@ -257,7 +257,8 @@ $(B)/kernels/multiboot-aout.bin: tests/kernels/multiboot.S \
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(KERNEL_CFLAGS) -m32 -Wl,-m,elf_i386 -DAOUT_KLUDGE \
 		-Wl,-T,tests/kernels/multiboot.ld -o $(@:.bin=.elf) \
-		tests/kernels/multiboot.S tests/kernels/multiboot.c
+		tests/kernels/multiboot.S tests/kernels/stack32.S \
+		tests/kernels/multiboot.c
 	objcopy -O binary $(@:.bin=.elf) $@
 
 $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
@@ -338,7 +339,7 @@ $(B)/guests/work.elf $(B)/bench/call: bench/work_fns.h
 $(UNIT_BIN): $(UNIT_SRC) $(wildcard tests/*.h) $(AR_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests -Ilib -o $@ $(UNIT_SRC) $(LDFLAGS_ALL) \
-		$(AR_LIB) -lelf -lz -lpthread -lcriterion
+		$(AR_LIB) $(LIB_DEPS) -lcriterion
 
 $(B)/tests/elf/%-64.elf: tests/elf/%.c
 	@mkdir -p $(@D)
@@ -357,8 +358,8 @@ $(B)/fuzz/fuzz_pvh: $(FUZZ_LIB_pvh) lib/boot/plan.h fuzz/boot_fuzz.h
 $(B)/fuzz/fuzz_multiboot: $(FUZZ_LIB_multiboot) lib/boot/plan.h \
 	fuzz/boot_fuzz.h
 $(B)/fuzz/fuzz_linuxelf: $(FUZZ_LIB_linuxelf) lib/linuxprog/lp.h
-$(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
-	lib/snapshot/snapfile.h
+$(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) $(wildcard lib/snapshot/*.h)
+$(B)/fuzz/fuzz_unpack: $(FUZZ_LIB_unpack) lib/machine/mach.h
 
 $(B)/fuzz/fuzz_virtio: $(FUZZ_LIB_virtio) lib/virtio/vio.h fuzz/virtio_fuzz.h
 
@@ -410,7 +411,18 @@ $(B)/fuzz/corpus/linuxelf/.stamp: fuzz/linuxelf_seed.c $(LINUXPROGS)
 $(B)/fuzz/snapshot-seeds: fuzz/snapshot-seeds.c tests/snapbuild.h $(AR_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests -o $@ $< $(LDFLAGS_ALL) $(AR_LIB) \
-		-lelf -lz -lpthread
+		$(LIB_DEPS)
+
+# Seeds for fuzz_unpack: bzImage-shaped files around a PVH test kernel.
+$(B)/fuzz/unpack-seeds: fuzz/unpack-seeds.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lz -llzma
+
+$(B)/fuzz/corpus/unpack/.stamp: $(B)/fuzz/unpack-seeds $(B)/kernels/pvh64.elf
+	@rm -rf $(@D)
+	@mkdir -p $(@D)
+	$< $(@D) $(B)/kernels/pvh64.elf
+	@touch $@
 
 $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 	@rm -rf $(@D)
@@ -432,7 +444,7 @@ $(B)/fuzz/corpus/virtio/.stamp: $(B)/fuzz/virtio-seeds
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
 		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp \
 		$(B)/fuzz/corpus/bzimage/.stamp $(B)/fuzz/corpus/pvh/.stamp \
-		$(B)/fuzz/corpus/multiboot/.stamp \
+		$(B)/fuzz/corpus/multiboot/.stamp $(B)/fuzz/corpus/unpack/.stamp \
 		$(B)/fuzz/corpus/virtio/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
@@ -569,16 +581,35 @@ $(KVM_PROBE): tests/probe/kvm_probe.c lib
 	fuzz-examples-smoke-run debian-kernel
 
 # The stock kernel the boot tests start (apt-get download, cached by exact
-# version; offline, the newest cached one).  A failure here leaves the
-# test to say what is missing.
+# version; offline, the newest cached one), and the ELF vmlinux inside it
+# for the PVH test.  A failure here leaves the tests to say what is missing.
 debian-kernel:
-	@scripts/debian-kernel $(KERNEL_CACHE) >/dev/null || \
-		echo "make: no Debian kernel in $(KERNEL_CACHE): the stock kernel test will fail"
+	@d=$$(scripts/debian-kernel $(KERNEL_CACHE)) && \
+	{ [ -s $$d/vmlinux ] || \
+	  scripts/vmlinux-from-bzimage $$d/vmlinuz $$d/vmlinux; } || \
+		echo "make: no Debian kernel in $(KERNEL_CACHE): the stock kernel tests will fail"
 
-# What needs no KVM: the white-box unit tests and the fuzz targets (once:
-# they are built with ASan and UBSan anyway, so not again under SAN).
-host-test: all $(if $(SAN),,fuzz-smoke)
+# What needs no KVM: the layers of lib/, the white-box unit tests and the
+# fuzz targets (once: they are built with ASan and UBSan anyway, so not
+# again under SAN), and the 1.0 ABI (not of a sanitizer build).
+host-test: all layer-check $(if $(SAN),,fuzz-smoke abi-check)
 	$(UNIT_BIN) --jobs 2
+
+# lib/'s layers go one way, with no loop between files (DESIGN.md).
+.PHONY: layer-check abi-check abi-baseline
+layer-check: lib
+	scripts/layer-check $(B)/obj/lib
+
+# The released ABI (ABI.md, "Stability"): nothing of abi/libvm-1.0.abi
+# may change; additions go into a new version node of lib/libvm.map.
+ABI_BASELINE := abi/libvm-1.0.abi
+abi-check: lib
+	scripts/abi-check $(SO) $(ABI_BASELINE)
+
+# Only when a release adds a baseline (abi/libvm-MAJOR.MINOR.abi), from a
+# build with the default OPT.
+abi-baseline: lib
+	scripts/abi-check --write $(SO) $(ABI_BASELINE)
 
 kvm-test: all $(KVM_PROBE) debian-kernel $(if $(SAN),,$(FUZZ_EX_LF) \
 		$(FUZZ_EX_MUT) $(ABI_DUMP) rust-test-build)

@@ -20,7 +20,11 @@
 #define BENCH_PROG "bench/boot"
 #include "bench.h"
 
+#include <fcntl.h>
 #include <glob.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const figure_names[] = {
 	"boot_load_bzimage", "boot_load_multiboot", NULL,
@@ -35,23 +39,36 @@ struct job {
 	unsigned nw, iters;
 };
 
-static uint8_t *read_all(const char *path, size_t *len)
+/* A kernel file, mapped: the loads take it from memory, not the disk. */
+static uint8_t *map_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		bench_die("read %s", path);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		bench_die_errno(path);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		bench_die_errno(path);
+	*len = (size_t)st.st_size;
+	return p;
+}
+
+/* A VM of ram bytes and a config for kernel with nmods of j->mods. */
+static void setup(struct job *j, uint64_t ram, const uint8_t *kernel,
+		  size_t klen, uint32_t nmods)
+{
+	j->vm = bench_vm_create_or_skip(figure_names);
+	if (libvm_mem_map_anon(j->vm, 0, ram, 0))
+		bench_die("libvm_mem_map_anon: %s", libvm_last_error());
+	j->cfg = (libvm_boot_config)LIBVM_BOOT_CONFIG_INIT;
+	j->cfg.kernel_data = kernel;
+	j->cfg.kernel_len = klen;
+	j->cfg.cmdline = "console=ttyS0";
+	j->cfg.modules = j->mods;
+	j->cfg.nmodules = nmods;
 }
 
 static double load_round(void *arg)
@@ -135,27 +152,19 @@ static void bench_bzimage(void)
 			   LIBVM_KERNEL_CACHE " (scripts/debian-kernel)");
 		return;
 	}
-	kernel = read_all(g.gl_pathv[g.gl_pathc - 1], &klen);
+	kernel = map_file(g.gl_pathv[g.gl_pathc - 1], &klen);
 	globfree(&g);
 	rd = malloc(rd_len);
-	if (!kernel || !rd)
-		bench_die("the stock kernel or the initrd");
+	if (!rd)
+		bench_die("the initrd: %llu bytes", (unsigned long long)rd_len);
 	memset(rd, 0x5a, rd_len);
-	j.vm = bench_vm_create_or_skip(figure_names);
-	if (libvm_mem_map_anon(j.vm, 0, 256 << 20, 0))
-		bench_die("libvm_mem_map_anon: %s", libvm_last_error());
 	j.mods[0] = (libvm_boot_module){ .data = rd, .len = rd_len };
-	j.cfg = (libvm_boot_config)LIBVM_BOOT_CONFIG_INIT;
-	j.cfg.kernel_data = kernel;
-	j.cfg.kernel_len = klen;
-	j.cfg.cmdline = "console=ttyS0";
-	j.cfg.modules = j.mods;
-	j.cfg.nmodules = 1;
+	setup(&j, 256 << 20, kernel, klen, 1);
 	/* The protected-mode kernel starts after the setup sectors. */
 	measure("boot_load_bzimage", &j, kernel + (kernel[0x1f1] + 1) * 512,
 		klen - (kernel[0x1f1] + 1) * 512, 1e6, "ms");
 	libvm_vm_destroy(j.vm);
-	free(kernel);
+	munmap(kernel, klen);
 	free(rd);
 }
 
@@ -164,31 +173,20 @@ static void bench_multiboot(void)
 	struct job j = { .iters = (unsigned)bench_scaled(200, 10) };
 	static uint8_t mod[4][64 << 10];
 	size_t klen;
-	uint8_t *kernel = read_all(LIBVM_TEST_KERNEL_DIR "/multiboot-aout.bin",
+	uint8_t *kernel = map_file(LIBVM_TEST_KERNEL_DIR "/multiboot-aout.bin",
 				   &klen);
 	unsigned i;
 
-	if (!kernel)
-		bench_die("no %s/multiboot-aout.bin (make)",
-			  LIBVM_TEST_KERNEL_DIR);
-	j.vm = bench_vm_create_or_skip(figure_names);
-	if (libvm_mem_map_anon(j.vm, 0, 16 << 20, 0))
-		bench_die("libvm_mem_map_anon: %s", libvm_last_error());
 	for (i = 0; i < 4; i++) {
 		memset(mod[i], (int)i, sizeof(mod[i]));
 		j.mods[i] = (libvm_boot_module){ .data = mod[i],
 						 .len = sizeof(mod[i]),
 						 .string = "module" };
 	}
-	j.cfg = (libvm_boot_config)LIBVM_BOOT_CONFIG_INIT;
-	j.cfg.kernel_data = kernel;
-	j.cfg.kernel_len = klen;
-	j.cfg.cmdline = "console=ttyS0";
-	j.cfg.modules = j.mods;
-	j.cfg.nmodules = 4;
+	setup(&j, 16 << 20, kernel, klen, 4);
 	measure("boot_load_multiboot", &j, kernel, klen, 1e3, "us");
 	libvm_vm_destroy(j.vm);
-	free(kernel);
+	munmap(kernel, klen);
 }
 
 int main(void)

@@ -90,7 +90,8 @@ int main(int argc, char **argv)
 		if (p->r == 0)
 			p->r = libvm_machine_start(p->m);
 		if (p->r < 0)
-			fprintf(stderr, "%s: %s\n", p->name, libvm_last_error());
+			fprintf(stderr, "%s: %s\n", p->name,
+				libvm_last_error());
 	}
 	/* Each machine runs on its own vCPU threads; wait for them all. */
 	for (i = 0; i < n; i++)

@@ -21,7 +21,9 @@ need libc6-dev have_header stdio.h
 need linux-libc-dev have_header linux/kvm.h
 need libelf-dev have_header gelf.h
 need zlib1g-dev have_header zlib.h
+need liblzma-dev have_header lzma.h
 need libcriterion-dev have_header criterion/criterion.h
+need abigail-tools command -v abidiff
 # busybox for the Linux-program tests (static, run as a guest)
 need busybox-static test -x /bin/busybox
 for p in "$@"; do

@@ -16,8 +16,8 @@ if [ -n "$bad" ]; then
 	echo "install-check: exported symbols outside libvm_*@@LIBVM_*: $bad" >&2
 	exit 1
 fi
-[ "$(readelf -d "$so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" = libvm.so.0 ] || {
-	echo "install-check: soname is not libvm.so.0" >&2; exit 1; }
+[ "$(readelf -d "$so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" = libvm.so.1 ] || {
+	echo "install-check: soname is not libvm.so.1" >&2; exit 1; }
 n=$(nm -D --defined-only "$so" | grep -c ' T libvm_')
 make --no-print-directory -s uninstall DESTDIR="$d" PREFIX=/usr/local >/dev/null
 left=$(find "$d" -type f -o -type l)

@@ -11,15 +11,19 @@
 libvm_vm *g_vm;
 libvm_vcpu *g_vcpu;
 
+void h_created(int r, const char *what)
+{
+	if (r == LIBVM_ENOKVM)
+		cr_skip_test("KVM not available: %s", libvm_last_error());
+	cr_assert_eq(r, 0, "%s -> %d (%s): %s", what, r, libvm_strerror(r),
+		     libvm_last_error());
+}
+
 libvm_vm *h_vm_create(const libvm_vm_config *cfg)
 {
 	libvm_vm *vm = NULL;
-	int r = libvm_vm_create(&vm, cfg);
 
-	if (r == LIBVM_ENOKVM)
-		cr_skip_test("KVM not available: %s", libvm_last_error());
-	cr_assert_eq(r, 0, "libvm_vm_create -> %d (%s): %s", r,
-		     libvm_strerror(r), libvm_last_error());
+	h_created(libvm_vm_create(&vm, cfg), "libvm_vm_create");
 	cr_assert_not_null(vm);
 	return vm;
 }

@@ -49,6 +49,11 @@
  * failure fails the test.
  */
 libvm_vm *h_vm_create(const libvm_vm_config *cfg);
+/*
+ * What every create helper does with the result r of a create call named
+ * what: skip the test on LIBVM_ENOKVM, fail it on any other error.
+ */
+void h_created(int r, const char *what);
 void h_map_ram(libvm_vm *vm, uint64_t gpa, uint64_t size);
 void h_load_at(libvm_vm *vm, uint64_t gpa, const unsigned char *start,
 	       const unsigned char *end);

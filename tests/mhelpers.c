@@ -92,12 +92,8 @@ void m_config(libvm_machine_config *cfg, const char *name,
 libvm_machine *m_create(const libvm_machine_config *cfg)
 {
 	libvm_machine *m = NULL;
-	int r = libvm_machine_create(&m, cfg);
 
-	if (r == LIBVM_ENOKVM)
-		cr_skip_test("KVM not available: %s", libvm_last_error());
-	cr_assert_eq(r, 0, "libvm_machine_create -> %d (%s): %s", r,
-		     libvm_strerror(r), libvm_last_error());
+	h_created(libvm_machine_create(&m, cfg), "libvm_machine_create");
 	return m;
 }
 

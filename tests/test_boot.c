@@ -356,12 +356,19 @@ static int load(libvm_boot **b, const libvm_boot_config *cfg)
 Test(boot, bad_configs, .init = api_setup, .fini = api_teardown)
 {
 	static const libvm_boot_module mod_both = { "/x", "y", 1, NULL };
+	static const libvm_mem_range bad[] = {	/* type, len, wrap, reserved */
+		{ 0x200000, 0x1000, 7, 0 },
+		{ 0x200000, 0, LIBVM_E820_NVS, 0 },
+		{ ~0ull - 5, 0x1000, LIBVM_E820_NVS, 0 },
+		{ 0x200000, 0x1000, LIBVM_E820_NVS, 1 },
+	};
 	libvm_mem_range resv[2] = {
 		{ 0x100000, 0x2000, LIBVM_E820_RESERVED, 0 },
 		{ 0x101000, 0x1000, LIBVM_E820_ACPI, 0 },
 	};
 	libvm_boot_config cfg = LIBVM_BOOT_CONFIG_INIT, c;
 	libvm_boot *b;
+	size_t i;
 
 	cfg.kernel_path = LIBVM_TEST_KERNEL_DIR "/multiboot.elf";
 	c = cfg;
@@ -390,14 +397,10 @@ Test(boot, bad_configs, .init = api_setup, .fini = api_teardown)
 	c.nreserved = 2;
 	FAILS(load(&b, &c), LIBVM_EINVAL);
 	cr_assert(strstr(libvm_last_error(), "overlaps"));
-	resv[1] = (libvm_mem_range){ 0x200000, 0x1000, 7, 0 };
-	FAILS(load(&b, &c), LIBVM_EINVAL);
-	resv[1] = (libvm_mem_range){ 0x200000, 0, LIBVM_E820_NVS, 0 };
-	FAILS(load(&b, &c), LIBVM_EINVAL);
-	resv[1] = (libvm_mem_range){ ~0ull - 5, 0x1000, LIBVM_E820_NVS, 0 };
-	FAILS(load(&b, &c), LIBVM_EINVAL);
-	resv[1] = (libvm_mem_range){ 0x200000, 0x1000, LIBVM_E820_NVS, 1 };
-	FAILS(load(&b, &c), LIBVM_EINVAL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		resv[1] = bad[i];
+		FAILS(load(&b, &c), LIBVM_EINVAL);
+	}
 	c = cfg;
 	c.kernel_path = "/nonexistent";
 	FAILS(load(&b, &c), LIBVM_EIO);
@@ -467,7 +470,7 @@ Test(boot, getters_and_enter, .init = api_setup, .fini = api_teardown)
 	OK(libvm_boot_ranges(b, rg, &n));
 	for (i = 0; i < n; i++)
 		if (rg[i].what == LIBVM_BOOT_MODULE && rg[i].index == 1) {
-			OK(libvm_mem_read(got, api_vm, rg[i].gpa, 5));
+			OK(libvm_mem_read(api_vm, rg[i].gpa, got, 5));
 			cr_assert(!memcmp(got, "hello", 5));
 			mods++;
 		} else if (rg[i].what == LIBVM_BOOT_MODULE) {

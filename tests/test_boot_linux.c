@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Debian's stock bzImage (scripts/debian-kernel; the Makefile fetches it
- * into LIBVM_KERNEL_CACHE) through libvm_boot_load with an initrd and
- * earlyprintk on the serial port, run until the kernel's setup_arch says
- * where it found the initrd: its "Linux version" banner, our command
- * line, every e820 entry the loader gave it, and "RAMDISK: [mem ...]" at
- * the place the loader put the initrd.  The serial port is a trap that
+ * Debian's stock kernel (scripts/debian-kernel; the Makefile fetches it
+ * into LIBVM_KERNEL_CACHE), as its bzImage and as the ELF vmlinux inside
+ * it through its PVH note (scripts/vmlinux-from-bzimage), each through
+ * libvm_boot_load with an initrd and earlyprintk on the serial port, run
+ * until the kernel's setup_arch says where it found the initrd: its
+ * "Linux version" banner, our command line, every memory map entry the
+ * loader gave it (as "BIOS-e820" lines), and "RAMDISK: [mem ...]" at the
+ * place the loader put the initrd.  The serial port is a trap that
  * only captures bytes (the platform's UART is another branch's).  On a
  * PVM host supervisor-mode code is emulated too slowly for a stock
- * kernel: the test says so and does not run there (the nested VM runs
- * it).
+ * kernel: the tests say so and do not run there (the nested VM runs
+ * them).
  */
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -59,20 +62,25 @@ static int pci(libvm_vcpu *vcpu, uint64_t port, void *data, uint32_t size,
 	return LIBVM_TRAP_CONTINUE;
 }
 
-static const char *stock_kernel(void)
+/* file (vmlinuz or vmlinux) of the newest cached kernel. */
+static const char *stock_kernel(const char *file)
 {
 	static char path[1024];
 	const char *env = getenv("LIBVM_DEBIAN_KERNEL");
 	glob_t g;
 
-	if (env)
-		return env;
-	if (glob(LIBVM_KERNEL_CACHE "/linux-image-*/vmlinuz", 0, NULL, &g))
+	if (env)	/* a directory like the cache's */
+		snprintf(path, sizeof(path), "%s/%s", env, file);
+	else if (glob(LIBVM_KERNEL_CACHE "/linux-image-*/vmlinuz", 0, NULL,
+		      &g) == 0) {
+		snprintf(path, sizeof(path), "%s", g.gl_pathv[g.gl_pathc - 1]);
+		strcpy(strrchr(path, '/') + 1, file);
+		globfree(&g);
+	} else {
 		cr_assert_fail("no Debian kernel in " LIBVM_KERNEL_CACHE
-			       ": run scripts/debian-kernel (make check "
-			       "does)");
-	snprintf(path, sizeof(path), "%s", g.gl_pathv[g.gl_pathc - 1]);
-	globfree(&g);
+			       ": make debian-kernel (make check does)");
+	}
+	cr_assert_eq(access(path, R_OK), 0, "%s: make debian-kernel", path);
 	return path;
 }
 
@@ -110,7 +118,7 @@ static void check_e820(const struct uart *u, libvm_boot *b)
 	}
 }
 
-Test(boot, linux_stock_bzimage_reaches_setup_arch, .timeout = 600)
+static void boot_stock(const char *file, uint32_t kind)
 {
 	libvm_host_info h = LIBVM_HOST_INFO_INIT;
 	libvm_boot_config cfg = LIBVM_BOOT_CONFIG_INIT;
@@ -139,12 +147,12 @@ Test(boot, linux_stock_bzimage_reaches_setup_arch, .timeout = 600)
 	h_map_ram(vm, 0, RAM);
 	OK(libvm_trap_register(vm, LIBVM_TRAP_PIO, 0x3f8, 8, uart, u));
 	OK(libvm_trap_register(vm, LIBVM_TRAP_PIO, 0xcf8, 8, pci, NULL));
-	cfg.kernel_path = stock_kernel();
+	cfg.kernel_path = stock_kernel(file);
 	cfg.cmdline = CMDLINE;
 	cfg.modules = &initrd;
 	cfg.nmodules = 1;
 	OK(libvm_boot_load(&b, vm, &cfg));
-	cr_assert_eq(libvm_boot_kind(b), LIBVM_KERNEL_BZIMAGE);
+	cr_assert_eq(libvm_boot_kind(b), kind);
 	OK(libvm_vcpu_create(&vcpu, vm, 0));
 	OK(libvm_boot_enter(b, vcpu));
 	for (;;) {
@@ -173,4 +181,14 @@ Test(boot, linux_stock_bzimage_reaches_setup_arch, .timeout = 600)
 	libvm_vm_destroy(vm);
 	free(rd);
 	free(u);
+}
+
+Test(boot, linux_stock_bzimage_reaches_setup_arch, .timeout = 600)
+{
+	boot_stock("vmlinuz", LIBVM_KERNEL_BZIMAGE);
+}
+
+Test(boot, linux_stock_vmlinux_pvh_reaches_setup_arch, .timeout = 600)
+{
+	boot_stock("vmlinux", LIBVM_KERNEL_PVH);
 }

@@ -106,7 +106,7 @@ static void check_init(const char *raw, uint32_t ncpus)
 		  "%ld", when, now);
 }
 
-static void boot_and_check(uint32_t ncpus)
+static void boot_and_check(uint32_t ncpus, uint32_t flags)
 {
 	struct m_console con;
 	libvm_machine_config cfg;
@@ -114,6 +114,7 @@ static void boot_and_check(uint32_t ncpus)
 
 	m_console_init(&con);
 	linux_config(&cfg, &con, ncpus, CMDLINE("poweroff"));
+	cfg.flags = flags;
 	m_run(&res, &cfg);
 	cr_assert_eq(res.end, LIBVM_MACHINE_POWEROFF, "ended %s (%s) after "
 		     "%.1f s; console:\n%s", libvm_machine_end_name(res.end),
@@ -125,15 +126,16 @@ static void boot_and_check(uint32_t ncpus)
 	m_console_fini(&con);
 }
 
+/* The bzImage as it is: its own decompressor in the guest. */
 Test(linux_vm, boots_to_init_1_vcpu)
 {
-	boot_and_check(1);
+	boot_and_check(1, LIBVM_MACHINE_BZIMAGE_AS_IS);
 }
 
 /* The guest finds the second vCPU in the MADT and starts it itself. */
 Test(linux_vm, boots_to_init_2_vcpus)
 {
-	boot_and_check(2);
+	boot_and_check(2, 0);	/* its vmlinux unpacked, through PVH */
 }
 
 /* Type into the shell on the serial port and read its answers. */

@@ -6,11 +6,13 @@
  */
 #include "mhelpers.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 TestSuite(machine, .timeout = VCPU_TIMEOUT);
 
@@ -266,7 +268,7 @@ Test(machine, ram_above_4g)
 			   1, &b, 1));
 	FAILS(libvm_mem_write(libvm_machine_vm(m), (1ull << 32) +
 			      (128ull << 20), &b, 1), LIBVM_ERANGE);
-	FAILS(libvm_mem_read(&r, libvm_machine_vm(m), 0xd0000000ull, 1),
+	FAILS(libvm_mem_read(libvm_machine_vm(m), 0xd0000000ull, &r, 1),
 	      LIBVM_ERANGE);
 	OK(libvm_machine_run(m, &res));
 	m_expect(&res, LIBVM_MACHINE_DEBUG_EXIT, (0x21 << 1) | 1);
@@ -291,4 +293,90 @@ Test(machine, cycles_leak_nothing)
 	}
 	cr_assert_eq(h_count_fds(), fd0, "fds leaked");
 	cr_assert_leq(h_count_maps(), maps0 + 2, "mappings leaked");
+}
+
+/*
+ * A bzImage is booted through the PVH entry of its unpacked vmlinux: a
+ * bzImage-shaped file around the PVH test kernel (gzip payload) runs it,
+ * the cache keeps it, and LIBVM_MACHINE_BZIMAGE_AS_IS refuses the fake.
+ */
+static size_t wrap_bzimage(uint8_t *out, size_t cap)
+{
+	static uint8_t elf[1 << 20];
+	enum { SECTS = 7, PM = (SECTS + 1) * 512, OFF = 0x100 };
+	uLongf zlen;
+	size_t n;
+	FILE *f;
+
+	f = fopen(LIBVM_TEST_KERNEL_DIR "/pvh64.elf", "rb");
+	cr_assert_not_null(f);
+	n = fread(elf, 1, sizeof(elf), f);
+	fclose(f);
+	memset(out, 0, PM + OFF);
+	out[0x1f1] = SECTS;
+	out[0x1fe] = 0x55;
+	out[0x1ff] = 0xaa;
+	memcpy(out + 0x202, "HdrS", 4);
+	h_put_le(out + 0x206, 0x20f, 2);
+	h_put_le(out + 0x248, OFF, 4);
+	zlen = cap - PM - OFF - 4;
+	{
+		z_stream z = { 0 };
+
+		cr_assert_eq(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
+					  Z_DEFAULT_STRATEGY), Z_OK);
+		z.next_in = elf;
+		z.avail_in = (uInt)n;
+		z.next_out = out + PM + OFF;
+		z.avail_out = (uInt)zlen;
+		cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+		zlen = z.total_out;
+		deflateEnd(&z);
+	}
+	h_put_le(out + PM + OFF + zlen, n, 4);
+	h_put_le(out + 0x24c, zlen + 4, 4);
+	return PM + OFF + zlen + 4;
+}
+
+Test(machine, bzimage_through_pvh)
+{
+	static uint8_t image[1 << 20];
+	char dir[256], cached[512] = "";
+	const char *tmp = getenv("TMPDIR");
+	libvm_machine_config cfg;
+	libvm_machine_result res;
+	struct dirent *d;
+	libvm_machine *m;
+	int round;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%s/libvm-cache-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	cr_assert_not_null(mkdtemp(dir));
+	m_config(&cfg, "unused", NULL);
+	cfg.kernel_path = NULL;
+	cfg.kernel_data = image;
+	cfg.kernel_len = wrap_bzimage(image, sizeof(image));
+	/* what the PVH test kernel checks: RAM+reserved, RSDP, ACPI area */
+	cfg.cmdline = "mem=3fc0000 rsdp=e0000 resv=e0000,20000,2";
+	cfg.cache_dir = dir;
+	for (round = 0; round < 2; round++) {	/* unpack, then the cache */
+		m_run(&res, &cfg);
+		m_expect(&res, LIBVM_MACHINE_DEBUG_EXIT, 1);
+	}
+	dp = opendir(dir);
+	cr_assert_not_null(dp);
+	while ((d = readdir(dp)))
+		if (!strncmp(d->d_name, "vmlinux-", 8))
+			snprintf(cached, sizeof(cached), "%s/%s", dir,
+				 d->d_name);
+	closedir(dp);
+	cr_assert(cached[0], "nothing cached in %s", dir);
+	unlink(cached);
+	rmdir(dir);
+	cfg.flags = LIBVM_MACHINE_BZIMAGE_AS_IS;
+	cfg.cache_dir = NULL;
+	m = m_create(&cfg);
+	FAILS(libvm_machine_start(m), LIBVM_EIMAGE);
+	libvm_machine_destroy(m);
 }

@@ -70,7 +70,7 @@ Test(modes, real_mode_runs_gcc_m16_code, .init = h_fixture_vm_only,
 		     (uint32_t)r.rax, rm_expect(input));
 	cr_assert_eq(r.rsp & 0xffff, 0xf000, "stack not balanced: sp %#llx",
 		     (unsigned long long)r.rsp);
-	OK(libvm_mem_read(&result, g_vm, img_sym(img, "rm_result"), 4));
+	OK(libvm_mem_read(g_vm, img_sym(img, "rm_result"), &result, 4));
 	cr_assert_eq(result, rm_expect(input));
 	libvm_image_destroy(img);
 }
@@ -151,7 +151,7 @@ Test(modes, protected_mode_runs_gcc_m32_elf32, .init = h_fixture_vm_only,
 		     want);
 	cr_assert_eq(r.rsp, 0x300000, "esp %#llx after call, ret, hlt",
 		     (unsigned long long)r.rsp);
-	OK(libvm_mem_read(&hash, g_vm, img_sym(img, "pm_result"), 8));
+	OK(libvm_mem_read(g_vm, img_sym(img, "pm_result"), &hash, 8));
 	cr_assert_eq(hash, want_hash, "hash %#llx, want %#llx",
 		     (unsigned long long)hash, (unsigned long long)want_hash);
 	libvm_image_destroy(img);
@@ -173,7 +173,7 @@ static uint32_t vcpu_cpuid(uint32_t leaf, uint32_t sub, int reg)
 	static libvm_cpuid_entry e[256];
 	uint32_t n = 256, i;
 
-	OK(libvm_vcpu_get_cpuid(e, &n, g_vcpu));
+	OK(libvm_vcpu_get_cpuid(g_vcpu, e, &n));
 	for (i = 0; i < n; i++)
 		if (e[i].function == leaf && e[i].index == sub)
 			return reg == 0 ? e[i].eax : reg == 1 ? e[i].ebx

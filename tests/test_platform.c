@@ -298,13 +298,13 @@ static uint8_t *table(uint64_t gpa, const char *sig)
 	uint8_t hdr[36], *t;
 	uint32_t len;
 
-	OK(libvm_mem_read(hdr, pvm, gpa, sizeof(hdr)));
+	OK(libvm_mem_read(pvm, gpa, hdr, sizeof(hdr)));
 	cr_assert_eq(memcmp(hdr, sig, 4), 0, "table at %#llx is %.4s, want "
 		     "%s", (unsigned long long)gpa, hdr, sig);
 	len = le32(hdr + 4);
 	cr_assert(len >= 36 && len < 65536, "%s length %u", sig, len);
 	t = malloc(len);
-	OK(libvm_mem_read(t, pvm, gpa, len));
+	OK(libvm_mem_read(pvm, gpa, t, len));
 	cr_assert_eq(sum(t, len), 0, "%s checksum", sig);
 	return t;
 }
@@ -315,7 +315,7 @@ static uint8_t *find_table(uint64_t rsdp_gpa, const char *sig)
 	uint8_t rsdp[36], *xsdt, *t = NULL;
 	uint32_t i, n;
 
-	OK(libvm_mem_read(rsdp, pvm, rsdp_gpa, sizeof(rsdp)));
+	OK(libvm_mem_read(pvm, rsdp_gpa, rsdp, sizeof(rsdp)));
 	cr_assert_eq(memcmp(rsdp, "RSD PTR ", 8), 0);
 	cr_assert_eq(sum(rsdp, 20), 0, "RSDP checksum");
 	cr_assert_eq(sum(rsdp, 36), 0, "RSDP extended checksum");
@@ -326,7 +326,7 @@ static uint8_t *find_table(uint64_t rsdp_gpa, const char *sig)
 		uint64_t a = h_le(xsdt + 36 + 8 * i, 8);
 		uint8_t s[4];
 
-		OK(libvm_mem_read(s, pvm, a, 4));
+		OK(libvm_mem_read(pvm, a, s, 4));
 		if (!memcmp(s, sig, 4))
 			t = table(a, sig);
 	}
@@ -467,7 +467,7 @@ Test(platform, cpuid_topology, .init = plat_setup, .fini = plat_teardown)
 		OK(libvm_vcpu_create(&v, pvm, id));
 		OK(libvm_platform_vcpu_init(plat, v));
 		n = 512;
-		OK(libvm_vcpu_get_cpuid(e, &n, v));
+		OK(libvm_vcpu_get_cpuid(v, e, &n));
 		l = leaf(e, n, 1, 0);
 		cr_assert_not_null(l);
 		cr_assert_eq(l->ebx >> 24, id, "leaf 1 APIC id");

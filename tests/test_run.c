@@ -530,7 +530,7 @@ Test(run, rep_insb_through_trap, .timeout = VCPU_TIMEOUT)
 	h_run_expect(&ex, g_vcpu, LIBVM_EXIT_HLT);
 	cr_assert_eq(l.bad, 0);
 	cr_assert_eq(l.calls, 5);
-	OK(libvm_mem_read(b, g_vm, 0x3000, 6));
+	OK(libvm_mem_read(g_vm, 0x3000, b, 6));
 	cr_assert_arr_eq(b, "ABCDE\0", 6);
 }
 
@@ -574,7 +574,7 @@ Test(run, rep_insb_unhandled, .timeout = VCPU_TIMEOUT)
 		n += ex.u.io.count;
 	}
 	h_run_expect(&ex, g_vcpu, LIBVM_EXIT_HLT);
-	OK(libvm_mem_read(b, g_vm, 0x3000, 5));
+	OK(libvm_mem_read(g_vm, 0x3000, b, 5));
 	cr_assert_arr_eq(b, "vwxyz", 5);
 }
 

@@ -86,8 +86,8 @@ static void expect_same_memory(libvm_vm *a, libvm_vm *b, const char *what)
 	static uint8_t x[1 << 20], y[1 << 20];
 
 	for (uint64_t g = 0; g < RAM_SIZE; g += sizeof(x)) {
-		OK(libvm_mem_read(x, a, g, sizeof(x)));
-		OK(libvm_mem_read(y, b, g, sizeof(y)));
+		OK(libvm_mem_read(a, g, x, sizeof(x)));
+		OK(libvm_mem_read(b, g, y, sizeof(y)));
 		if (memcmp(x, y, sizeof(x))) {
 			size_t i = 0;
 
@@ -163,7 +163,7 @@ Test(snapshot_file, save_load_fork)
 	{
 		char back[64];
 
-		OK(libvm_mem_read(back, fork, MARK_GPA, sizeof(back)));
+		OK(libvm_mem_read(fork, MARK_GPA, back, sizeof(back)));
 		cr_assert_str_eq(back, mark);
 	}
 

@@ -106,8 +106,8 @@ Test(virtio, rng_bytes)
 	ve_init(&env, 0, VE_DEV(0), VE_F_ALL, 1, 64, LIBVM_VIRTIO_ID_RNG);
 	cr_assert_eq(VE_CALL(&env, "rng_read", 0, VE_BUF, 64), 64);
 	cr_assert_eq(VE_CALL(&env, "rng_read", 0, VE_BUF + 64, 64), 64);
-	OK(libvm_mem_read(a, env.vm, VE_BUF, 64));
-	OK(libvm_mem_read(b, env.vm, VE_BUF + 64, 64));
+	OK(libvm_mem_read(env.vm, VE_BUF, a, 64));
+	OK(libvm_mem_read(env.vm, VE_BUF + 64, b, 64));
 	cr_assert_neq(memcmp(a, zero, 64), 0);
 	cr_assert_neq(memcmp(a, b, 64), 0);
 	/* A big request gets a bounded answer: the used length says. */
@@ -134,7 +134,7 @@ Test(virtio, blk_write_flush_read)
 	cr_assert_eq(memcmp(got, pat, LEN), 0, "image file differs");
 	cr_assert_eq(blk(0, T_IN, SECTOR, VE_BUF + LEN, LEN,
 			 3 | VD_MODE_INDIRECT), 0);
-	OK(libvm_mem_read(got, env.vm, VE_BUF + LEN, LEN));
+	OK(libvm_mem_read(env.vm, VE_BUF + LEN, got, LEN));
 	cr_assert_eq(memcmp(got, pat, LEN), 0, "read back differs");
 	free(pat);
 	free(got);
@@ -170,7 +170,7 @@ Test(virtio, blk_get_id)
 	add_blk(VE_DEV(0), img, 0, "libvm-disk-0001");
 	ve_init(&env, 0, VE_DEV(0), VE_F_ALL, 1, 64, LIBVM_VIRTIO_ID_BLOCK);
 	cr_assert_eq(blk(0, T_GET_ID, 0, VE_BUF, 20, 0), 0);
-	OK(libvm_mem_read(id, env.vm, VE_BUF, 20));
+	OK(libvm_mem_read(env.vm, VE_BUF, id, 20));
 	cr_assert_str_eq(id, "libvm-disk-0001");
 }
 
@@ -194,7 +194,7 @@ Test(virtio, blk_readonly)
 	cr_assert_eq(blk(0, T_OUT, 4, VE_BUF, LEN, 2), 1);
 	cr_assert_eq(blk(0, T_FLUSH, 0, 0, 0, 0), 0);
 	cr_assert_eq(blk(0, T_IN, 0, VE_BUF, LEN, 0), 0);
-	OK(libvm_mem_read(buf, env.vm, VE_BUF, LEN));
+	OK(libvm_mem_read(env.vm, VE_BUF, buf, LEN));
 	cr_assert_eq(memcmp(buf, before, LEN), 0);
 	ve_file_read(img, 0, after, 1 << 16);
 	cr_assert_eq(memcmp(before, after, 1 << 16), 0, "file changed");
@@ -228,13 +228,13 @@ Test(virtio, console_both_ways)
 	cr_assert_eq(write(in[1], "ping\n", 5), 5);
 	cr_assert_eq(VE_CALL(&env, "cons_read", 1, VE_BUF + 64, 64), 5);
 	memset(got, 0, sizeof(got));
-	OK(libvm_mem_read(got, env.vm, VE_BUF + 64, 5));
+	OK(libvm_mem_read(env.vm, VE_BUF + 64, got, 5));
 	cr_assert_str_eq(got, "ping\n");
 	/* Input that arrives while the guest waits. */
 	cr_assert_eq(write(in[1], "pong", 4), 4);
 	cr_assert_eq(VE_CALL(&env, "cons_read", 1, VE_BUF + 64, 2), 2);
 	cr_assert_eq(VE_CALL(&env, "cons_read", 1, VE_BUF + 66, 64), 2);
-	OK(libvm_mem_read(got, env.vm, VE_BUF + 64, 4));
+	OK(libvm_mem_read(env.vm, VE_BUF + 64, got, 4));
 	cr_assert_eq(memcmp(got, "pong", 4), 0);
 	libvm_virtio_destroy(d);
 	close(in[0]);
@@ -302,7 +302,7 @@ Test(virtio, user_device)
 	OK(libvm_mem_write(env.vm, VE_BUF, "virtio, by hand", 15));
 	cr_assert_eq(VE_CALL(&env, "vd_xfer", 0, 0, VE_BUF, 15,
 			     VE_BUF + 64, 32), 15);
-	OK(libvm_mem_read(out, env.vm, VE_BUF + 64, 15));
+	OK(libvm_mem_read(env.vm, VE_BUF + 64, out, 15));
 	cr_assert_str_eq(out, "VIRTIO, BY HAND");
 	libvm_virtio_destroy(d);	/* joins the worker: u is settled */
 	cr_assert_geq(u.events[LIBVM_VIRTIO_EV_RESET], 1);

@@ -62,7 +62,7 @@ static void good_read(struct vioenv *e, int di)
 
 	cr_assert_eq(VE_CALL(e, "blk_rw", (uint64_t)di, 0, 1, VE_BUF, 512, 0),
 		     0);
-	OK(libvm_mem_read(got, e->vm, VE_BUF, 512));
+	OK(libvm_mem_read(e->vm, VE_BUF, got, 512));
 	ve_file_read(img, 512, want, 512);
 	cr_assert_eq(memcmp(want, got, 512), 0);
 }

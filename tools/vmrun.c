@@ -66,6 +66,10 @@ static void usage(FILE *f)
 "  --rng           a virtio-rng device (/dev/hwrng), fed by getrandom\n"
 "  --stats         at the end, print timings and vmrun's own memory\n"
 "                  (RSS beyond the guest's RAM) on stderr\n"
+"  --no-unpack     boot a bzImage through its own decompressor; by default\n"
+"                  its vmlinux is unpacked here and booted through PVH,\n"
+"                  and kept in $LIBVM_CACHE_DIR (default\n"
+"                  $XDG_CACHE_HOME/libvm or ~/.cache/libvm; empty: none)\n"
 "  -h, --help      this text\n"
 "\n"
 "Virtio devices are virtio-mmio, announced in the ACPI tables: Linux\n"
@@ -199,6 +203,32 @@ static int default_kernel(char *kernel, size_t cap, char *initrd,
 	return -1;
 }
 
+/*
+ * Where unpacked kernels are kept: $LIBVM_CACHE_DIR (empty: nowhere),
+ * else $XDG_CACHE_HOME/libvm, else ~/.cache/libvm.
+ */
+static const char *cache_dir(char *buf, size_t cap)
+{
+	const char *env = getenv("LIBVM_CACHE_DIR"), *base;
+	char parent[PATH_MAX];
+
+	if (env)
+		return *env ? env : NULL;
+	base = getenv("XDG_CACHE_HOME");
+	if (base && *base) {
+		snprintf(parent, sizeof(parent), "%s", base);
+	} else {
+		base = getenv("HOME");
+		if (!base || !*base)
+			return NULL;
+		snprintf(parent, sizeof(parent), "%s/.cache", base);
+	}
+	mkdir(parent, 0755);	/* the machine makes the last level */
+	if (snprintf(buf, cap, "%s/libvm", parent) >= (int)cap)
+		return NULL;
+	return buf;
+}
+
 /* libvm_machine_wait on a thread of its own; done_fd says it returned. */
 struct waiter {
 	libvm_machine *m;
@@ -224,21 +254,26 @@ static void *wait_thread(void *arg)
 
 /*
  * Where typed bytes go: the UART, or the pipe a virtio console reads
- * (pipe_fd >= 0, non-blocking).  Returns how many were taken.
+ * (pipe_fd >= 0, non-blocking).
  */
 struct input {
 	libvm_platform *plat;
 	int pipe_fd;
 };
 
-static int64_t feed(const struct input *in, const uint8_t *buf, size_t n)
+/* Hand the console what it takes of pend[0, *n); keep the rest. */
+static void feed(const struct input *in, uint8_t *pend, size_t *n)
 {
-	ssize_t k;
+	int64_t took;
 
 	if (in->pipe_fd < 0)
-		return libvm_platform_uart_input(in->plat, buf, n);
-	k = write(in->pipe_fd, buf, n);
-	return k < 0 ? 0 : k;
+		took = libvm_platform_uart_input(in->plat, pend, *n);
+	else
+		took = write(in->pipe_fd, pend, *n);
+	if (took > 0) {
+		memmove(pend, pend + took, *n - (size_t)took);
+		*n -= (size_t)took;
+	}
 }
 
 /*
@@ -252,7 +287,6 @@ static bool console_loop(libvm_machine *m, int done_fd, int pipe_fd)
 	size_t npend = 0, i;
 	bool ctrl_a = false, in_open = true, quit = false;
 	struct pollfd pf[2];
-	int64_t took;
 	ssize_t n;
 
 	for (;;) {
@@ -266,11 +300,7 @@ static bool console_loop(libvm_machine *m, int done_fd, int pipe_fd)
 		if (pf[0].revents)
 			break;
 		if (npend) {
-			took = feed(&in, pend, npend);
-			if (took > 0) {
-				memmove(pend, pend + took, npend - (size_t)took);
-				npend -= (size_t)took;
-			}
+			feed(&in, pend, &npend);
 			continue;
 		}
 		if (!in_open || !(pf[1].revents & (POLLIN | POLLHUP)))
@@ -299,13 +329,8 @@ static bool console_loop(libvm_machine *m, int done_fd, int pipe_fd)
 			if (npend < sizeof(pend))
 				pend[npend++] = buf[i];
 		}
-		if (npend) {
-			took = feed(&in, pend, npend);
-			if (took > 0) {
-				memmove(pend, pend + took, npend - (size_t)took);
-				npend -= (size_t)took;
-			}
-		}
+		if (npend)
+			feed(&in, pend, &npend);
 	}
 	return quit;
 }
@@ -349,7 +374,8 @@ static long guest_kib(libvm_vm *vm, uint64_t gpa, uint64_t len)
 static void print_stats(libvm_machine *m, const libvm_machine_result *res,
 			uint64_t mem, double start_s)
 {
-	uint64_t low = mem < LIBVM_MACHINE_LOW_RAM ? mem : LIBVM_MACHINE_LOW_RAM;
+	uint64_t low = mem < LIBVM_MACHINE_LOW_RAM ? mem
+						    : LIBVM_MACHINE_LOW_RAM;
 	long rss = rss_kib(), g = guest_kib(libvm_machine_vm(m), 0, low);
 
 	if (g >= 0 && mem > low) {
@@ -526,11 +552,12 @@ int main(int argc, char **argv)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "rng", no_argument, NULL, 'r' },
+		{ "no-unpack", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	libvm_machine_config cfg = LIBVM_MACHINE_CONFIG_INIT;
-	static char kernel[PATH_MAX], def_initrd[PATH_MAX];
+	static char kernel[PATH_MAX], def_initrd[PATH_MAX], cache[PATH_MAX];
 	const char *initrds[MAX_INITRDS];
 	double t_start = now_s(), timeout = 0, create_s;
 	struct waiter w = { 0 };
@@ -582,6 +609,9 @@ int main(int argc, char **argv)
 		case 'r':
 			vio.rng = true;
 			break;
+		case 'u':
+			cfg.flags |= LIBVM_MACHINE_BZIMAGE_AS_IS;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -613,6 +643,7 @@ int main(int argc, char **argv)
 	cfg.initrd_paths = initrds;
 	cfg.ninitrds = ninit;
 	cfg.console_out_fd = STDOUT_FILENO;
+	cfg.cache_dir = cache_dir(cache, sizeof(cache));
 	cfg.timeout_ns = (uint64_t)(timeout * 1e9);
 
 	r = libvm_machine_create(&m, &cfg);

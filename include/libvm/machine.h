@@ -15,9 +15,11 @@
  * libvm_machine_result.  Machines are independent: a process may run any
  * number at once.
  *
- * Kernels, told apart by their contents: a Linux bzImage, an ELF vmlinux
- * with a PVH note, a multiboot kernel (boot protocols: lib/boot), and two
- * kinds of bare ELF guest:
+ * Kernels, told apart by their contents: a Linux bzImage (its vmlinux
+ * unpacked on the host and booted through PVH where it can be: see
+ * LIBVM_MACHINE_BZIMAGE_AS_IS), an ELF vmlinux with a PVH note, a
+ * multiboot kernel (boot protocols: lib/boot), and two kinds of bare ELF
+ * guest:
  *   - ELF64: loaded by libvm's ELF loader and run in libvm's long-mode
  *     environment (<libvm/mode.h>) at its entry point, in user mode, on
  *     vCPU 0; its console hypercalls (libvm_guest_write) go to the
@@ -63,16 +65,29 @@ typedef struct libvm_machine_config {
 	int32_t console_in_fd;
 	/* ... output written to this fd (-1: none) and/or the function. */
 	int32_t console_out_fd;
-	uint32_t reserved0;
+	uint32_t flags;		/* LIBVM_MACHINE_* flags */
 	libvm_console_fn console_out;
 	void *console_opaque;
 	/* Whole run's budget from libvm_machine_start (0: none). */
 	uint64_t timeout_ns;
+	/*
+	 * A directory (created if missing, its parent must exist) where
+	 * unpacked bzImage kernels are kept for the next boot; NULL: none.
+	 */
+	const char *cache_dir;
 } libvm_machine_config;
 
 #define LIBVM_MACHINE_CONFIG_INIT \
 	{ LIBVM_MACHINE_CONFIG_VERSION, 1, 256ull << 20, NULL, NULL, 0, NULL, \
-	  NULL, 0, -1, -1, 0, NULL, NULL, 0 }
+	  NULL, 0, -1, -1, 0, NULL, NULL, 0, NULL }
+
+/*
+ * libvm_machine_config.flags: boot a bzImage through its own decompressor
+ * in the guest.  Without it, a bzImage whose compressed vmlinux (xz or
+ * gzip) has a PVH entry note is unpacked on the host and booted through
+ * PVH: the same kernel, without the guest's slowest step.
+ */
+#define LIBVM_MACHINE_BZIMAGE_AS_IS	(1u << 0)
 
 LIBVM_API int libvm_machine_config_init(libvm_machine_config *cfg,
 					uint32_t version);
@@ -85,10 +100,10 @@ enum libvm_machine_end {
 	LIBVM_MACHINE_RESET = 3,	/* i8042 or ACPI reset, reboot */
 	LIBVM_MACHINE_TRIPLE_FAULT = 4,	/* a vCPU shut down */
 	LIBVM_MACHINE_GUEST_EXIT = 5,	/* ELF64 guest: status = its code */
-	LIBVM_MACHINE_CRASH = 6,	/* guest fault, failed entry, ...: exit */
+	LIBVM_MACHINE_CRASH = 6,	/* a fault, failed entry, ...: exit */
 	LIBVM_MACHINE_TIMEOUT = 7,	/* timeout_ns ran out */
 	LIBVM_MACHINE_CANCELLED = 8,	/* libvm_machine_cancel() */
-	LIBVM_MACHINE_ERROR = 9,	/* libvm failed: wait returns the code */
+	LIBVM_MACHINE_ERROR = 9,	/* libvm failed: wait returns it */
 };
 
 typedef struct libvm_machine_result {
@@ -99,7 +114,7 @@ typedef struct libvm_machine_result {
 	/* First boot-marker write, ns since libvm_machine_create; 0: none. */
 	uint64_t boot_marker_ns;
 	uint64_t run_ns;	/* libvm_machine_create to the end */
-	libvm_exit exit;	/* that vCPU's last exit (CRASH, TRIPLE_FAULT) */
+	libvm_exit exit;	/* that vCPU's last exit (CRASH, ...) */
 } libvm_machine_result;
 
 /* Short name of an end ("debug-exit", "poweroff", ...); never NULL. */

@@ -61,6 +61,9 @@ typedef struct libvm_long_mode {
 
 #define LIBVM_LONG_MODE_INIT { LIBVM_LONG_MODE_VERSION, 0, 0, 0 }
 
+/* Fill *cfg with the defaults of its version (see libvm_vm_config_init). */
+LIBVM_API int libvm_long_mode_init(libvm_long_mode *cfg, uint32_t version);
+
 /*
  * Write the long-mode environment into guest RAM at cfg->sys_gpa and turn
  * on the runtime ports (hypercalls, call returns, exception reports) of

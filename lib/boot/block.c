@@ -37,6 +37,10 @@ int lvm_plan_info_block(struct lvm_boot_plan *p, struct lvm_info_block *k,
 	uint32_t nmap = lvm_layout_map_count(&p->lay) + 2, i;
 	uint64_t s = extra;
 
+	if (strlen(in->cmdline) > LVM_BOOT_MAX_CMDLINE)
+		return lvm_err(LIBVM_ELIMIT, "boot: the command line is %zu "
+			       "bytes, at most %u", strlen(in->cmdline),
+			       LVM_BOOT_MAX_CMDLINE);
 	for (i = 0; i < in->nmods; i++)
 		s += strlen(in->mods[i].string) + 1;
 	k->memmap = lvm_align_up(k->info, 16);

@@ -211,10 +211,6 @@ int lvm_multiboot_plan(struct lvm_boot_plan *p, const uint8_t *buf,
 				    .mod_entry = MOD_SIZE };
 	int r;
 
-	if (strlen(in->cmdline) > LVM_BOOT_MAX_CMDLINE)
-		return lvm_err(LIBVM_ELIMIT, "boot: the command line is %zu "
-			       "bytes, at most %u", strlen(in->cmdline),
-			       LVM_BOOT_MAX_CMDLINE);
 	r = lvm_layout_init(&p->lay, in);
 	if (r == 0)
 		r = load_kernel(p, &b, &entry);

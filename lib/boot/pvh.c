@@ -69,10 +69,6 @@ int lvm_pvh_plan(struct lvm_boot_plan *p, const uint8_t *buf, size_t len,
 				    .mod_entry = MOD_SIZE };
 	int r;
 
-	if (strlen(in->cmdline) > LVM_BOOT_MAX_CMDLINE)
-		return lvm_err(LIBVM_ELIMIT, "boot: the command line is %zu "
-			       "bytes, at most %u", strlen(in->cmdline),
-			       LVM_BOOT_MAX_CMDLINE);
 	r = lvm_elf_pvh_entry(buf, len, &entry);
 	if (r == 0)
 		return lvm_err(LIBVM_EIMAGE, "PVH kernel: no PVH entry note "

@@ -123,7 +123,7 @@ int lp_load(libvm_linux *lp, const char *path, int argc,
 	    const char *const *argv, const char *const *envp);
 
 /* ---- system calls (sys.c) ---- */
-int lp_syscall(uint64_t *ret, libvm_vcpu *vcpu, uint64_t nr,
-	       const uint64_t args[6], void *opaque);
+int lp_syscall(libvm_vcpu *vcpu, uint64_t nr, const uint64_t args[6],
+	       uint64_t *ret, void *opaque);
 
 #endif

@@ -288,8 +288,8 @@ static void log_unserved(libvm_linux *lp, uint64_t nr)
 	lp->cfg.log(lp, nr, lp->cfg.log_opaque);
 }
 
-int lp_syscall(uint64_t *ret, libvm_vcpu *vcpu, uint64_t nr,
-	       const uint64_t args[6], void *opaque)
+int lp_syscall(libvm_vcpu *vcpu, uint64_t nr, const uint64_t args[6],
+	       uint64_t *ret, void *opaque)
 {
 	libvm_linux *lp = opaque;
 	int stop = LIBVM_TRAP_CONTINUE;

@@ -86,6 +86,27 @@ static int load_elf32(libvm_machine *m, const uint8_t *data, uint64_t len)
 	return r;
 }
 
+/* A bare ELF64 guest's console hypercalls: the machine's console. */
+static void console(const char *buf, size_t len, void *opaque)
+{
+	libvm_machine *m = opaque;
+	const char *p = buf;
+	size_t left = len;
+	ssize_t n;
+
+	while (m->cfg.console_out_fd >= 0 && left) {
+		n = write(m->cfg.console_out_fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		p += n;
+		left -= (size_t)n;
+	}
+	if (m->cfg.console_out)
+		m->cfg.console_out(buf, len, m->cfg.console_opaque);
+}
+
 /* A kernel lib/boot knows: modules, memory map, RSDP, entry state. */
 static int boot_kernel(libvm_machine *m, const uint8_t *data, uint64_t len,
 		       uint32_t kind)
@@ -125,13 +146,29 @@ static int boot_kernel(libvm_machine *m, const uint8_t *data, uint64_t len,
 		r = libvm_boot_enter(b, m->vcpus[0]);
 	/* A bare ELF64 guest's console is the machine's console. */
 	if (r == 0 && kind == LIBVM_KERNEL_ELF)
-		r = libvm_console_attach(m->vm, lvm_mach_console, m);
+		r = libvm_console_attach(m->vm, console, m);
 	if (r < 0) {
 		libvm_boot_destroy(b);
 		return r;
 	}
 	m->boot = b;
 	return 0;
+}
+
+/* A bzImage's unpacked vmlinux through PVH, where it has one. */
+static int boot_probed(libvm_machine *m, const uint8_t *data, uint64_t len,
+		       uint32_t kind)
+{
+	struct lvm_unpacked u;
+	int r;
+
+	if (kind != LIBVM_KERNEL_BZIMAGE ||
+	    (m->cfg.flags & LIBVM_MACHINE_BZIMAGE_AS_IS) ||
+	    lvm_mach_unpack(&u, data, len, m->cfg.cache_dir) < 0)
+		return boot_kernel(m, data, len, kind);
+	r = boot_kernel(m, u.data, u.len, LIBVM_KERNEL_PVH);
+	lvm_mach_unpacked_free(&u);
+	return r;
 }
 
 int lvm_mach_load(libvm_machine *m)
@@ -150,7 +187,7 @@ int lvm_mach_load(libvm_machine *m)
 		data = file;
 	}
 	if (libvm_kernel_probe(data, len, &kind) == 0)
-		r = boot_kernel(m, data, len, kind);
+		r = boot_probed(m, data, len, kind);
 	else if (is_elf32(data, len))
 		r = load_elf32(m, data, len);
 	else

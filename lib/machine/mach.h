@@ -36,10 +36,19 @@ struct libvm_machine {
 	libvm_boot *boot;	/* what lib/boot loaded, NULL: none */
 };
 
+/* lib/machine/unpack.c: a bzImage's vmlinux, when it has a PVH entry. */
+struct lvm_unpacked {
+	uint8_t *data;
+	uint64_t len;
+	bool mapped;		/* from the cache (munmap), else malloc'd */
+};
+/* 0 and *u filled, or -1: boot the bzImage as it is. */
+int lvm_mach_unpack(struct lvm_unpacked *u, const uint8_t *bz, uint64_t len,
+		    const char *cache_dir);
+void lvm_mach_unpacked_free(struct lvm_unpacked *u);
+
 /* lib/machine/kernel.c: load cfg's kernel, set vCPU 0 up to enter it. */
 int lvm_mach_load(libvm_machine *m);
 void lvm_mach_unload(libvm_machine *m);
-/* Console output of the machine (UART, ELF64 console hypercalls). */
-void lvm_mach_console(const char *buf, size_t len, void *opaque);
 
 #endif

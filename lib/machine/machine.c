@@ -48,41 +48,13 @@ LIBVM_API const char *libvm_machine_end_name(uint32_t end)
 	return "unknown";
 }
 
+LVM_VERSIONED(config_type, libvm_machine_config,
+	      LIBVM_MACHINE_CONFIG_VERSION, LIBVM_MACHINE_CONFIG_INIT);
+
 LIBVM_API int libvm_machine_config_init(libvm_machine_config *cfg,
 					uint32_t version)
 {
-	static const libvm_machine_config def = LIBVM_MACHINE_CONFIG_INIT;
-
-	if (!cfg)
-		return lvm_err(LIBVM_EINVAL, "libvm_machine_config_init: cfg is "
-			       "NULL");
-	if (version < 1 || version > LIBVM_MACHINE_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_machine_config version %u: "
-			       "this libvm knows 1-%u", version,
-			       LIBVM_MACHINE_CONFIG_VERSION);
-	*cfg = def;
-	cfg->version = version;
-	return 0;
-}
-
-void lvm_mach_console(const char *buf, size_t len, void *opaque)
-{
-	libvm_machine *m = opaque;
-	const char *p = buf;
-	size_t left = len;
-	ssize_t n;
-
-	while (m->cfg.console_out_fd >= 0 && left) {
-		n = write(m->cfg.console_out_fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		p += n;
-		left -= (size_t)n;
-	}
-	if (m->cfg.console_out)
-		m->cfg.console_out(buf, len, m->cfg.console_opaque);
+	return lvm_versioned_init(&config_type, cfg, version);
 }
 
 /* The first end wins; every other vCPU is told to stop.  Lock held. */
@@ -245,10 +217,6 @@ static int map_ram(libvm_machine *m)
 
 static int check_config(const libvm_machine_config *c)
 {
-	if (c->version < 1 || c->version > LIBVM_MACHINE_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_machine_config.version "
-			       "%u: this libvm knows 1-%u", c->version,
-			       LIBVM_MACHINE_CONFIG_VERSION);
 	if (c->ncpus < 1 || c->ncpus > LIBVM_PLAT_MAX_CPUS)
 		return lvm_err(LIBVM_EINVAL, "libvm_machine_config.ncpus %u "
 			       "(1-%u)", c->ncpus, LIBVM_PLAT_MAX_CPUS);
@@ -260,6 +228,9 @@ static int check_config(const libvm_machine_config *c)
 	if (!c->kernel_path && (!c->kernel_data || !c->kernel_len))
 		return lvm_err(LIBVM_EINVAL, "libvm_machine_config: no kernel "
 			       "(kernel_path or kernel_data)");
+	if (c->flags & ~LIBVM_MACHINE_BZIMAGE_AS_IS)
+		return lvm_err(LIBVM_EINVAL, "libvm_machine_config.flags %#x: "
+			       "unknown bits", c->flags);
 	if (c->ninitrds && !c->initrd_paths)
 		return lvm_err(LIBVM_EINVAL, "libvm_machine_config: %u initrds "
 			       "but initrd_paths is NULL", c->ninitrds);
@@ -322,6 +293,7 @@ static int cond_init_monotonic(pthread_cond_t *c)
 LIBVM_API int libvm_machine_create(libvm_machine **out,
 				   const libvm_machine_config *cfg)
 {
+	libvm_machine_config c;
 	libvm_machine *m;
 	int r;
 
@@ -329,13 +301,15 @@ LIBVM_API int libvm_machine_create(libvm_machine **out,
 		return lvm_err(LIBVM_EINVAL, "libvm_machine_create: NULL "
 			       "argument");
 	*out = NULL;
-	r = check_config(cfg);
+	r = lvm_versioned_in(&config_type, &c, cfg);
+	if (r == 0)
+		r = check_config(&c);
 	if (r < 0)
 		return r;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return lvm_err(LIBVM_ENOMEM, "libvm_machine_create");
-	m->cfg = *cfg;
+	m->cfg = c;
 	m->t0 = lvm_now_ns();
 	if (pthread_mutex_init(&m->lock, NULL)) {
 		free(m);

@@ -186,7 +186,7 @@ void aml_close(struct aml *a)
 	body = a->len - at - PKGLEN_MAX;
 	for (n = 1; n <= PKGLEN_MAX; n++) {
 		total = body + n;
-		if ((n == 1 && total < 0x40) || (n > 1 && total < (1ul << (4 + 8 * (n - 1)))))
+		if (total < (n == 1 ? 0x40ul : 1ul << (4 + 8 * (n - 1))))
 			break;
 	}
 	if (n > PKGLEN_MAX) {

@@ -147,7 +147,7 @@ int lvm_plat_cpuid(libvm_vcpu *vcpu, uint32_t ncpus)
 		return lvm_err(LIBVM_ENOMEM, "CPUID table");
 	/* libvm_vcpu_create gave it what KVM supports: start from that. */
 	n -= 6;		/* room for the six topology entries */
-	r = libvm_vcpu_get_cpuid(e, &n, vcpu);
+	r = libvm_vcpu_get_cpuid(vcpu, e, &n);
 	if (r == 0) {
 		apply_topology(e, &n, ncpus, libvm_vcpu_id(vcpu));
 		r = libvm_vcpu_set_cpuid(vcpu, e, n);

@@ -4,7 +4,7 @@
  * (status and commands), with no keyboard or mouse attached.  It does
  * what a kernel needs of it:
  *   - reset: command 0xfe (pulse the reset line), or 0xd1 with output-port
- *     bit 0 clear, ends the run with LIBVM_PLAT_END_RESET;
+ *     bit 0 clear, calls the owner's reset hook and stops the vCPU;
  *   - the probe a driver makes: self tests (0xaa -> 0x55, 0xab/0xa9 ->
  *     0), reading and writing the command byte (0x20/0x60), enabling and
  *     disabling the ports, echoing through the output buffer (0xd2/0xd3),
@@ -50,7 +50,8 @@ struct kbd_regs {
 
 struct lvm_kbd {
 	libvm_vm *vm;
-	libvm_platform *plat;
+	void (*reset)(void *opaque);
+	void *reset_opaque;
 	pthread_mutex_t lock;
 	struct kbd_regs s;
 	int line_kbd, line_aux;
@@ -228,7 +229,7 @@ static int kbd_trap(libvm_vcpu *vcpu, uint64_t addr, void *data,
 	pthread_mutex_unlock(&k->lock);
 	if (!reset)
 		return LIBVM_TRAP_CONTINUE;
-	lvm_plat_end(k->plat, LIBVM_PLAT_END_RESET, 0);
+	k->reset(k->reset_opaque);
 	return LIBVM_TRAP_STOP;
 }
 
@@ -244,7 +245,8 @@ static void kbd_restored(void *opaque)
 	pthread_mutex_unlock(&k->lock);
 }
 
-int lvm_kbd_create(struct lvm_kbd **out, libvm_vm *vm, libvm_platform *p)
+int lvm_kbd_create(struct lvm_kbd **out, libvm_vm *vm,
+		   void (*reset)(void *opaque), void *opaque)
 {
 	struct lvm_kbd *k;
 	int r;
@@ -253,7 +255,8 @@ int lvm_kbd_create(struct lvm_kbd **out, libvm_vm *vm, libvm_platform *p)
 	if (!k)
 		return lvm_err(LIBVM_ENOMEM, "i8042");
 	k->vm = vm;
-	k->plat = p;
+	k->reset = reset;
+	k->reset_opaque = opaque;
 	k->line_kbd = k->line_aux = -1;
 	k->s.ccb = CCB_KBDINT | CCB_SYS | CCB_XLATE;
 	k->s.status = ST_SYS;

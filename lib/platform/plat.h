@@ -16,9 +16,6 @@ struct lvm_rtc;
 struct lvm_kbd;
 struct lvm_acpi;
 
-/* Ask for the end of the run (first request wins); lib/platform/platform.c. */
-void lvm_plat_end(libvm_platform *p, uint32_t end, uint32_t status);
-
 /* lib/platform/uart.c: 16550A at cfg's COM1 port and IRQ. */
 int lvm_uart_create(struct lvm_uart **out, libvm_vm *vm,
 		    const libvm_platform_config *cfg);
@@ -29,8 +26,12 @@ int64_t lvm_uart_input(struct lvm_uart *u, const void *buf, size_t len);
 int lvm_rtc_create(struct lvm_rtc **out, libvm_vm *vm);
 void lvm_rtc_destroy(struct lvm_rtc *r);
 
-/* lib/platform/i8042.c: keyboard controller, reset line. */
-int lvm_kbd_create(struct lvm_kbd **out, libvm_vm *vm, libvm_platform *p);
+/*
+ * lib/platform/i8042.c: keyboard controller; a reset request calls
+ * reset(opaque) and stops the vCPU.
+ */
+int lvm_kbd_create(struct lvm_kbd **out, libvm_vm *vm,
+		   void (*reset)(void *opaque), void *opaque);
 void lvm_kbd_destroy(struct lvm_kbd *k);
 
 /* lib/platform/cpuid.c: the CPUID table of vCPU id of ncpus. */

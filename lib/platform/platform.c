@@ -53,24 +53,17 @@ struct libvm_platform {
 	uint32_t ndevs;
 };
 
+LVM_VERSIONED(config_type, libvm_platform_config,
+	      LIBVM_PLATFORM_CONFIG_VERSION, LIBVM_PLATFORM_CONFIG_INIT);
+
 LIBVM_API int libvm_platform_config_init(libvm_platform_config *cfg,
 					 uint32_t version)
 {
-	static const libvm_platform_config def = LIBVM_PLATFORM_CONFIG_INIT;
-
-	if (!cfg)
-		return lvm_err(LIBVM_EINVAL, "libvm_platform_config_init: cfg "
-			       "is NULL");
-	if (version < 1 || version > LIBVM_PLATFORM_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_platform_config version "
-			       "%u: this libvm knows 1-%u", version,
-			       LIBVM_PLATFORM_CONFIG_VERSION);
-	*cfg = def;
-	cfg->version = version;
-	return 0;
+	return lvm_versioned_init(&config_type, cfg, version);
 }
 
-void lvm_plat_end(libvm_platform *p, uint32_t end, uint32_t status)
+/* Ask for the end of the run (the first request wins). */
+static void plat_end(libvm_platform *p, uint32_t end, uint32_t status)
 {
 	pthread_mutex_lock(&p->lock);
 	if (p->s.st.end == LIBVM_PLAT_END_NONE) {
@@ -78,6 +71,12 @@ void lvm_plat_end(libvm_platform *p, uint32_t end, uint32_t status)
 		p->s.st.status = status;
 	}
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* The i8042's reset line. */
+static void kbd_reset(void *opaque)
+{
+	plat_end(opaque, LIBVM_PLAT_END_RESET, 0);
 }
 
 static uint32_t le_value(const uint8_t *b, uint32_t size)
@@ -108,7 +107,7 @@ static int small_trap(libvm_vcpu *vcpu, uint64_t addr, void *data,
 	}
 	switch (addr) {
 	case LIBVM_PORT_DEBUG_EXIT:
-		lvm_plat_end(p, LIBVM_PLAT_END_DEBUG_EXIT, (v << 1) | 1);
+		plat_end(p, LIBVM_PLAT_END_DEBUG_EXIT, (v << 1) | 1);
 		return LIBVM_TRAP_STOP;
 	case LIBVM_PORT_BOOT_MARKER:
 		now = lvm_now_ns();
@@ -121,7 +120,7 @@ static int small_trap(libvm_vcpu *vcpu, uint64_t addr, void *data,
 		return LIBVM_TRAP_CONTINUE;
 	case LIBVM_PORT_SLEEP_CTL:
 		if ((v & SLP_EN) && SLP_TYP(v) == LIBVM_ACPI_S5_TYPE) {
-			lvm_plat_end(p, LIBVM_PLAT_END_POWEROFF, 0);
+			plat_end(p, LIBVM_PLAT_END_POWEROFF, 0);
 			return LIBVM_TRAP_STOP;
 		}
 		return LIBVM_TRAP_CONTINUE;	/* other states: no sleep */
@@ -137,10 +136,6 @@ static int small_trap(libvm_vcpu *vcpu, uint64_t addr, void *data,
 
 static int check_config(const libvm_platform_config *c)
 {
-	if (c->version < 1 || c->version > LIBVM_PLATFORM_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION, "libvm_platform_config.version "
-			       "%u: this libvm knows 1-%u", c->version,
-			       LIBVM_PLATFORM_CONFIG_VERSION);
 	if (c->devices & ~LIBVM_PLAT_ALL)
 		return lvm_err(LIBVM_EINVAL, "libvm_platform_config.devices "
 			       "%#x: unknown bits", c->devices);
@@ -191,7 +186,7 @@ static void ports_down(libvm_platform *p)
 LIBVM_API int libvm_platform_create(libvm_platform **out, libvm_vm *vm,
 				    const libvm_platform_config *cfg)
 {
-	static const libvm_platform_config def = LIBVM_PLATFORM_CONFIG_INIT;
+	libvm_platform_config c;
 	libvm_platform *p;
 	int r;
 
@@ -199,11 +194,12 @@ LIBVM_API int libvm_platform_create(libvm_platform **out, libvm_vm *vm,
 		return lvm_err(LIBVM_EINVAL, "libvm_platform_create: NULL "
 			       "argument");
 	*out = NULL;
-	if (!cfg)
-		cfg = &def;
-	r = check_config(cfg);
+	r = lvm_versioned_in(&config_type, &c, cfg);
+	if (r == 0)
+		r = check_config(&c);
 	if (r < 0)
 		return r;
+	cfg = &c;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return lvm_err(LIBVM_ENOMEM, "libvm_platform_create");
@@ -248,7 +244,7 @@ LIBVM_API int libvm_platform_create(libvm_platform **out, libvm_vm *vm,
 			goto fail;
 	}
 	if (cfg->devices & LIBVM_PLAT_I8042) {
-		r = lvm_kbd_create(&p->kbd, vm, p);
+		r = lvm_kbd_create(&p->kbd, vm, kbd_reset, p);
 		if (r < 0)
 			goto fail;
 	}
@@ -395,8 +391,8 @@ LIBVM_API int libvm_platform_write_tables(libvm_platform *p,
 	int r;
 
 	if (!p || !rsdp_gpa)
-		return lvm_err(LIBVM_EINVAL, "libvm_platform_write_tables: NULL "
-			       "argument");
+		return lvm_err(LIBVM_EINVAL, "libvm_platform_write_tables: "
+			       "NULL argument");
 	if (!(p->cfg.devices & LIBVM_PLAT_ACPI))
 		return lvm_err(LIBVM_ENOTSUP, "libvm_platform_write_tables: "
 			       "the platform was made without LIBVM_PLAT_ACPI");

@@ -95,7 +95,7 @@ struct lvm_uart {
 	pthread_mutex_t lock;
 	pthread_cond_t room;	/* the guest read: the ring has room */
 	struct uart_regs s;
-	int line;		/* level last given to the irqchip, -1: unknown */
+	int line;		/* level the irqchip has, -1: unknown */
 	int out_fd;
 	libvm_console_fn out_fn;
 	void *out_opaque;
@@ -360,7 +360,8 @@ static void *input_thread(void *arg)
 		}
 		if (pf[1].revents)
 			break;
-		n = read(u->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+		n = read(u->in_fd, buf, room < sizeof(buf) ? room
+							       : sizeof(buf));
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)

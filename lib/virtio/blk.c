@@ -212,17 +212,11 @@ static int blk_open(struct vblk *b, const libvm_virtio_blk_config *cfg)
 	return 0;
 }
 
+LVM_VERSIONED(blk_config_type, libvm_virtio_blk_config,
+	      LIBVM_VIRTIO_BLK_CONFIG_VERSION, LIBVM_VIRTIO_BLK_CONFIG_INIT);
+
 static int check_blk(const libvm_virtio_blk_config *cfg)
 {
-	int r;
-
-	if (!cfg)
-		return lvm_err(LIBVM_EINVAL, "libvm_virtio_blk_create: NULL "
-			       "config");
-	r = vio_check_version(cfg->version, LIBVM_VIRTIO_BLK_CONFIG_VERSION,
-			      "libvm_virtio_blk_config");
-	if (r < 0)
-		return r;
 	if (!cfg->path || (cfg->flags & ~LIBVM_VIRTIO_BLK_READONLY) ||
 	    (cfg->serial && strlen(cfg->serial) > ID_BYTES) ||
 	    cfg->queue_size == 1 || cfg->queue_size == 2)
@@ -238,11 +232,18 @@ LIBVM_API int libvm_virtio_blk_create(libvm_virtio_dev **out, libvm_vm *vm,
 {
 	libvm_virtio_config vc = LIBVM_VIRTIO_CONFIG_INIT;
 	uint8_t space[CFG_SIZE] = { 0 };
+	libvm_virtio_blk_config c;
 	struct vblk *b;
-	int r = check_blk(cfg);
+	int r = lvm_versioned_in(&blk_config_type, &c, cfg);
 
+	if (!cfg)
+		return lvm_err(LIBVM_EINVAL, "libvm_virtio_blk_create: NULL "
+			       "config");
+	if (r == 0)
+		r = check_blk(&c);
 	if (r < 0)
 		return r;
+	cfg = &c;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return lvm_err(LIBVM_ENOMEM, "virtio-blk");
@@ -270,9 +271,5 @@ LIBVM_API int libvm_virtio_blk_create(libvm_virtio_dev **out, libvm_vm *vm,
 LIBVM_API int libvm_virtio_blk_config_init(libvm_virtio_blk_config *cfg,
 					   uint32_t version)
 {
-	static const libvm_virtio_blk_config def = LIBVM_VIRTIO_BLK_CONFIG_INIT;
-
-	return vio_struct_init(cfg, &def, sizeof(def), version,
-			       LIBVM_VIRTIO_BLK_CONFIG_VERSION,
-			       "libvm_virtio_blk_config");
+	return lvm_versioned_init(&blk_config_type, cfg, version);
 }

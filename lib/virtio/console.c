@@ -132,14 +132,14 @@ static void console_free(void *opaque)
 	free(opaque);	/* a held chain goes with the device */
 }
 
+LVM_VERSIONED(console_config_type, libvm_virtio_console_config,
+	      LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION,
+	      LIBVM_VIRTIO_CONSOLE_CONFIG_INIT);
+
 LIBVM_API int libvm_virtio_console_config_init(
 	libvm_virtio_console_config *cfg, uint32_t version)
 {
-	static const libvm_virtio_console_config def = LIBVM_VIRTIO_CONSOLE_CONFIG_INIT;
-
-	return vio_struct_init(cfg, &def, sizeof(def), version,
-			       LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION,
-			       "libvm_virtio_console_config");
+	return lvm_versioned_init(&console_config_type, cfg, version);
 }
 
 LIBVM_API int libvm_virtio_console_create(
@@ -148,17 +148,16 @@ LIBVM_API int libvm_virtio_console_create(
 {
 	libvm_virtio_config vc = LIBVM_VIRTIO_CONFIG_INIT;
 	uint8_t space[CFG_SIZE] = { 0 };
+	libvm_virtio_console_config cc;
 	struct vcons *c;
-	int r;
+	int r = lvm_versioned_in(&console_config_type, &cc, cfg);
 
 	if (!cfg)
 		return lvm_err(LIBVM_EINVAL, "libvm_virtio_console_create: "
 			       "NULL config");
-	r = vio_check_version(cfg->version,
-			      LIBVM_VIRTIO_CONSOLE_CONFIG_VERSION,
-			      "libvm_virtio_console_config");
 	if (r < 0)
 		return r;
+	cfg = &cc;
 	if (cfg->flags || cfg->reserved || cfg->in_fd < -1 || cfg->out_fd < -1)
 		return lvm_err(LIBVM_EINVAL, "libvm_virtio_console_config: "
 			       "flags %#x, in_fd %d, out_fd %d", cfg->flags,

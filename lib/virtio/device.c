@@ -28,6 +28,8 @@
 #define TAG_QUEUE	1ull
 #define TAG_FD		(1ull << 32)
 
+static const char vio_owner[] = "a virtio device";
+
 static void *vm_map(void *ctx, uint64_t gpa, uint64_t *len, bool write)
 {
 	return lvm_gpa_span(ctx, gpa, len, write);
@@ -234,9 +236,10 @@ static void teardown(libvm_virtio_dev *dev)
 	uint32_t i;
 
 	if (dev->hooked)
-		lvm_vm_hook_remove(dev->vm, vm_hook, dev);
+		lvm_vm_teardown_remove(dev->vm, vm_hook, dev);
 	if (dev->trapped)
-		lvm_trap_remove(dev->vm, LIBVM_TRAP_MMIO, dev->cfg.mmio_base);
+		lvm_trap_remove(dev->vm, LIBVM_TRAP_MMIO, dev->cfg.mmio_base,
+				vio_owner);
 	if (dev->irq_fd >= 0 && dev->cfg.gsi != LIBVM_VIRTIO_NO_GSI)
 		libvm_vm_irqfd(dev->vm, dev->irq_fd, dev->cfg.gsi,
 			       LIBVM_IRQFD_REMOVE);
@@ -267,8 +270,13 @@ static void vm_hook(void *opaque)
 
 static int bind_vm(libvm_virtio_dev *dev)
 {
+	/*
+	 * A program's kind of handler (run under the registry's read lock,
+	 * so removing it waits for accesses in flight), owned by this layer
+	 * so a program's libvm_trap_unregister cannot take it.
+	 */
 	struct lvm_trap t = { .fn = mmio_trap, .opaque = dev,
-			      .vm_bound = true };
+			      .owner = vio_owner, .vm_bound = true };
 	int r;
 
 	r = open_fds(dev);
@@ -292,7 +300,7 @@ static int bind_vm(libvm_virtio_dev *dev)
 	if (r < 0)
 		return r;
 	dev->trapped = true;
-	r = lvm_vm_hook_add(dev->vm, vm_hook, dev);
+	r = lvm_vm_teardown_add(dev->vm, vm_hook, dev);
 	dev->hooked = r == 0;
 	return r;
 }
@@ -350,10 +358,21 @@ fail:
 	return r;
 }
 
+LVM_VERSIONED(vio_config_type, libvm_virtio_config,
+	      LIBVM_VIRTIO_CONFIG_VERSION, LIBVM_VIRTIO_CONFIG_INIT);
+
 LIBVM_API int libvm_virtio_create(libvm_virtio_dev **out, libvm_vm *vm,
 				  const libvm_virtio_config *cfg)
 {
-	return vio_create(out, vm, cfg, NULL);
+	libvm_virtio_config c;
+	int r = lvm_versioned_in(&vio_config_type, &c, cfg);
+
+	if (out)
+		*out = NULL;
+	if (!cfg)
+		return lvm_err(LIBVM_EINVAL, "libvm_virtio_create: NULL "
+			       "config");
+	return r < 0 ? r : vio_create(out, vm, &c, NULL);
 }
 
 LIBVM_API void libvm_virtio_destroy(libvm_virtio_dev *dev)
@@ -388,9 +407,5 @@ LIBVM_API int libvm_virtio_watch_fd(libvm_virtio_dev *dev, int fd, int on)
 LIBVM_API int libvm_virtio_config_init(libvm_virtio_config *cfg,
 				       uint32_t version)
 {
-	static const libvm_virtio_config def = LIBVM_VIRTIO_CONFIG_INIT;
-
-	return vio_struct_init(cfg, &def, sizeof(def), version,
-			       LIBVM_VIRTIO_CONFIG_VERSION,
-			       "libvm_virtio_config");
+	return lvm_versioned_init(&vio_config_type, cfg, version);
 }

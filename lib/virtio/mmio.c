@@ -61,9 +61,6 @@ int vio_check_config(const libvm_virtio_config *cfg)
 
 	if (!cfg)
 		return lvm_err(LIBVM_EINVAL, "virtio device: config is NULL");
-	if (vio_check_version(cfg->version, LIBVM_VIRTIO_CONFIG_VERSION,
-			      "libvm_virtio_config") < 0)
-		return LIBVM_EVERSION;
 	qs = cfg->queue_size ? cfg->queue_size : VIO_QUEUE_DEFAULT;
 	if ((cfg->flags & ~LIBVM_VIRTIO_TRAP_NOTIFY) || !cfg->device_id ||
 	    !cfg->num_queues || cfg->num_queues > LIBVM_VIRTIO_MAX_QUEUES ||

@@ -46,30 +46,28 @@ static void rng_event(libvm_virtio_dev *dev, uint32_t event, uint32_t arg,
 	}
 }
 
+LVM_VERSIONED(rng_config_type, libvm_virtio_rng_config,
+	      LIBVM_VIRTIO_RNG_CONFIG_VERSION, LIBVM_VIRTIO_RNG_CONFIG_INIT);
+
 LIBVM_API int libvm_virtio_rng_config_init(libvm_virtio_rng_config *cfg,
 					   uint32_t version)
 {
-	static const libvm_virtio_rng_config def = LIBVM_VIRTIO_RNG_CONFIG_INIT;
-
-	return vio_struct_init(cfg, &def, sizeof(def), version,
-			       LIBVM_VIRTIO_RNG_CONFIG_VERSION,
-			       "libvm_virtio_rng_config");
+	return lvm_versioned_init(&rng_config_type, cfg, version);
 }
 
 LIBVM_API int libvm_virtio_rng_create(libvm_virtio_dev **out, libvm_vm *vm,
 				      const libvm_virtio_rng_config *cfg)
 {
 	libvm_virtio_config vc = LIBVM_VIRTIO_CONFIG_INIT;
-
-	int r;
+	libvm_virtio_rng_config rc;
+	int r = lvm_versioned_in(&rng_config_type, &rc, cfg);
 
 	if (!cfg)
 		return lvm_err(LIBVM_EINVAL, "libvm_virtio_rng_create: NULL "
 			       "config");
-	r = vio_check_version(cfg->version, LIBVM_VIRTIO_RNG_CONFIG_VERSION,
-			      "libvm_virtio_rng_config");
 	if (r < 0)
 		return r;
+	cfg = &rc;
 	if (cfg->flags || cfg->reserved)
 		return lvm_err(LIBVM_EINVAL, "libvm_virtio_rng_config: flags "
 			       "%#x", cfg->flags);

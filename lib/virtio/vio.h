@@ -176,10 +176,6 @@ void vio_mmio_access(libvm_virtio_dev *dev, uint64_t off, void *data,
  */
 int vio_create(libvm_virtio_dev **out, libvm_vm *vm,
 	       const libvm_virtio_config *cfg, void (*cleanup)(void *));
-/* Versioned config structs (version.c): the version is the first field. */
-int vio_check_version(uint32_t version, uint32_t current, const char *name);
-int vio_struct_init(void *cfg, const void *def, size_t size, uint32_t version,
-		    uint32_t current, const char *name);
 /* The worker: dispatch one round of pending events and kicked queues. */
 void vio_dispatch(libvm_virtio_dev *dev, uint32_t pending);
 

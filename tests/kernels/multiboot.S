@@ -31,15 +31,8 @@ mb_header:
 	.code32
 	.globl mb_start
 mb_start:
-	mov $stack_top, %esp
+	mov $stack_top, %esp	/* stack32.S */
 	push %ebx		/* the info */
 	push %eax		/* the magic */
 	call kmain
-1:	cli
-	hlt
-	jmp 1b
-
-	.bss
-	.balign 16
-	.space 16384
-stack_top:
+	jmp halt_forever

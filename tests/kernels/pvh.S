@@ -16,14 +16,7 @@
 	.code32
 	.globl pvh_start
 pvh_start:
-	mov $stack_top, %esp
+	mov $stack_top, %esp	/* stack32.S */
 	push %ebx
 	call kmain
-1:	cli
-	hlt
-	jmp 1b
-
-	.bss
-	.balign 16
-	.space 16384
-stack_top:
+	jmp halt_forever
