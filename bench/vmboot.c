@@ -24,15 +24,9 @@
 
 #include "bench.h"
 #include "initramfs.h"
+#include "vmproc.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define LINUX_LIMIT_NS	(400ull * 1000000000ull)
 #define KERNEL_LIMIT_NS	(60ull * 1000000000ull)
@@ -40,94 +34,37 @@
 #define LINUX_MEM_MIB	"256"
 #define QEMU		"qemu-system-x86_64"
 
-extern char **environ;
-
 struct run {
 	double marker_s, exit_s;	/* NAN when not seen */
 	int status;
 	long vmm_kib;			/* vmrun --stats, else -1 */
 };
 
-/*
- * Run argv with stdout+stderr on a pipe, timing the marker and the end;
- * killed after limit_ns.
- */
+static void see_marker(struct bench_proc *p, void *ctx)
+{
+	struct run *r = ctx;
+
+	if (isnan(r->marker_s) && strstr(p->out, MARKER))
+		r->marker_s = (bench_now_ns() - p->t0) / 1e9;
+}
+
+/* Run argv, timing the marker and the end; killed after limit_ns. */
 static void run_one(struct run *r, char *const argv[], uint64_t limit_ns)
 {
-	posix_spawn_file_actions_t fa;
-	static char out[1 << 20];
-	size_t len = 0;
-	uint64_t t0;
-	int p[2], st = 0;
-	pid_t pid;
+	static struct bench_proc p;
 	char *s;
 
 	r->marker_s = r->exit_s = NAN;
 	r->vmm_kib = -1;
-	if (pipe(p) < 0)
-		bench_die_errno("pipe");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	posix_spawn_file_actions_addclose(&fa, p[0]);
-	t0 = bench_now_ns();
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ))
-		bench_die_errno(argv[0]);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	for (;;) {
-		struct pollfd pf = { .fd = p[0], .events = POLLIN };
-		ssize_t n;
-
-		if (bench_now_ns() - t0 > limit_ns) {
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (poll(&pf, 1, 1000) <= 0)
-			continue;
-		n = read(p[0], out + len, sizeof(out) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		out[len] = 0;
-		if (isnan(r->marker_s) && strstr(out, MARKER))
-			r->marker_s = (bench_now_ns() - t0) / 1e9;
-		if (len > sizeof(out) / 2) {	/* keep the tail */
-			memmove(out, out + len - 4096, 4096);
-			len = 4096;
-		}
-	}
-	close(p[0]);
-	waitpid(pid, &st, 0);
-	r->exit_s = (bench_now_ns() - t0) / 1e9;
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
-	s = strstr(out, "vmm_kib=");
+	bench_spawn(&p, argv, limit_ns, see_marker, r);
+	r->exit_s = p.exit_s;
+	r->status = p.status < 0 ? 0 : p.status;
+	s = strstr(p.out, "vmm_kib=");
 	if (s)
 		r->vmm_kib = strtol(s + 8, NULL, 10);
 	/* A debug exit gives an odd status; a kill or a plain exit does not. */
 	if (!(r->status & 1))
 		r->exit_s = NAN;
-}
-
-/* The newest kernel in LIBVM_KERNEL_CACHE; 0 if there is none. */
-static int stock_kernel(char *path, size_t cap)
-{
-	char best[256] = "";
-	struct dirent *d;
-	DIR *dp = opendir(LIBVM_KERNEL_CACHE);
-
-	if (!dp)
-		return 0;
-	while ((d = readdir(dp)))
-		if (!strncmp(d->d_name, "linux-image-", 12) &&
-		    strcmp(d->d_name, best) > 0)
-			snprintf(best, sizeof(best), "%s", d->d_name);
-	closedir(dp);
-	if (!best[0])
-		return 0;
-	snprintf(path, cap, "%s/%s/vmlinuz", LIBVM_KERNEL_CACHE, best);
-	return access(path, R_OK) == 0;
 }
 
 enum { VMRUN, VMRUN_AS_IS, MICROVM, Q35, NPROGS };
@@ -312,7 +249,7 @@ int main(void)
 			KERNEL_LIMIT_NS);
 		report_series(knames[i], s, rounds, 0);
 	}
-	if (!stock_kernel(kernel, sizeof(kernel))) {
+	if (!bench_stock_kernel(kernel, sizeof(kernel))) {
 		bench_skip("linux_marker_vmrun", "no kernel in "
 			   LIBVM_KERNEL_CACHE " (make debian-kernel)");
 		return 0;
