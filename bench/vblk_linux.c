@@ -24,7 +24,6 @@
 
 #include "bench.h"
 #include "initramfs.h"
-#include "kmods.h"
 #include "vmproc.h"
 
 #include <stdbool.h>
@@ -42,14 +41,9 @@ static const char *const modules[] = {
 };
 
 static const char init_script[] =
-	"#!/bin/busybox sh\n"
-	"/bin/busybox --install -s /bin\n"
-	"export PATH=/bin\n"
-	"mount -t proc proc /proc\n"
-	"mount -t sysfs sysfs /sys\n"
-	"mount -t devtmpfs devtmpfs /dev\n"
+	INITRAMFS_PROLOGUE
 	"[ -e /dev/port ] || mknod /dev/port c 1 4\n"
-	"for m in /m/*.ko; do insmod $m 2>/dev/null; done\n"
+	INITRAMFS_INSMOD
 	"up() { cut -d' ' -f1 /proc/uptime; }\n"
 	"t0=$(up)\n"
 	"dd if=/dev/zero of=/dev/vda bs=65536 count=$lv_count oflag=direct"
@@ -66,49 +60,6 @@ enum { VMRUN, MICROVM, Q35, NPROGS };
 
 static const char *const prog_names[NPROGS] = { "vmrun", "qemu_microvm",
 						 "qemu_q35" };
-
-static void *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *p = NULL;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0)
-		bench_die_errno(path);
-	rewind(f);
-	p = malloc((size_t)n + 1);
-	if (!p || fread(p, 1, (size_t)n, f) != (size_t)n)
-		bench_die_errno(path);
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
-
-/* Busybox, the init above and the modules as m/NN.ko. */
-static void build_initrd(char *initrd, size_t cap, const char *kernel)
-{
-	struct initramfs_file f[KMODS_MAX + 1];
-	static struct kmods km;
-	char dir[1200], why[256], nm[KMODS_MAX][32];
-	size_t i, n = 0;
-
-	snprintf(dir, sizeof(dir), "%s", kernel);
-	*strrchr(dir, '/') = 0;
-	strcat(dir, "/modules");
-	if (kmods_resolve(&km, dir, modules, why, sizeof(why)) < 0)
-		bench_die("modules: %s", why);
-	f[n++] = (struct initramfs_file){ "m", NULL, 0, 040755 };
-	for (i = 0; i < km.n; i++, n++) {
-		snprintf(nm[i], sizeof(nm[i]), "m/%02zu.ko", i);
-		f[n] = (struct initramfs_file){ nm[i], NULL, 0, 0100644 };
-		f[n].data = slurp(km.path[i], &f[n].len);
-	}
-	if (initramfs_build_ex(initrd, cap, why, sizeof(why), f, n,
-			       init_script) < 0)
-		bench_die("initramfs: %s", why);
-	for (i = 1; i < n; i++)
-		free((void *)(uintptr_t)f[i].data);
-}
 
 static void make_argv(char **argv, int p, const char *kernel,
 		      const char *initrd, const char *img, const char *cmdline)
@@ -204,7 +155,7 @@ int main(void)
 	int rounds = (int)bench_env_double("LIBVM_BENCH_ROUNDS", 3), i, k, p;
 	uint64_t bytes = (uint64_t)bench_scaled(256ul << 20, 16ul << 20) &
 			 ~(uint64_t)(BLOCK - 1);
-	char kernel[1024], initrd[512], img[512], cmdline[256];
+	char kernel[1024], initrd[512], img[512], cmdline[256], why[256];
 	char *argv[NPROGS][48];
 	const char *tmp = getenv("TMPDIR");
 	struct series s[NPROGS] = { 0 };
@@ -223,7 +174,9 @@ int main(void)
 			       " (make debian-kernel)");
 	if (rounds > BENCH_MAX_ROUNDS)
 		rounds = BENCH_MAX_ROUNDS;
-	build_initrd(initrd, sizeof(initrd), kernel);
+	if (initramfs_build_mods(initrd, sizeof(initrd), why, sizeof(why),
+				 kernel, modules, NULL, 0, init_script) < 0)
+		bench_die("initramfs: %s", why);
 	snprintf(img, sizeof(img), "%s/libvm-vblk-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	fd = mkstemp(img);

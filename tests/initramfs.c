@@ -17,12 +17,7 @@
 #define S_CHR	0020600
 
 static const char init_script[] =
-	"#!/bin/busybox sh\n"
-	"/bin/busybox --install -s /bin\n"
-	"export PATH=/bin\n"
-	"mount -t proc proc /proc\n"
-	"mount -t sysfs sysfs /sys\n"
-	"mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
+	INITRAMFS_PROLOGUE
 	"[ -e /dev/port ] || mknod /dev/port c 1 4\n"
 	"port() { printf \"\\\\$(printf %o $2)\" |"
 	" dd of=/dev/port bs=1 seek=$1 count=1 2>/dev/null; }\n"

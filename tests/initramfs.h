@@ -26,6 +26,20 @@
  */
 int initramfs_build(char *path, size_t cap, char *why, size_t whycap);
 
+/*
+ * How an init script starts: busybox's applets, /proc, /sys and /dev;
+ * INITRAMFS_INSMOD loads the modules initramfs_build_mods packed.
+ */
+#define INITRAMFS_PROLOGUE \
+	"#!/bin/busybox sh\n" \
+	"/bin/busybox --install -s /bin\n" \
+	"export PATH=/bin\n" \
+	"mount -t proc proc /proc\n" \
+	"mount -t sysfs sysfs /sys\n" \
+	"mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
+#define INITRAMFS_INSMOD \
+	"for m in /m/*.ko; do insmod $m || echo \"INSMOD-FAIL $m\"; done\n"
+
 /* A file or directory (data NULL) added to the archive. */
 struct initramfs_file {
 	const char *name;	/* path inside, no leading '/' */
@@ -41,6 +55,17 @@ struct initramfs_file {
 int initramfs_build_ex(char *path, size_t cap, char *why, size_t whycap,
 		       const struct initramfs_file *files, size_t nfiles,
 		       const char *init_script);
+
+/*
+ * initramfs_build_ex with the modules named in modules (NULL-terminated)
+ * and those they depend on, from the modules/ tree next to kernel (the
+ * vmlinuz in scripts/debian-kernel's cache), as /m/NN.ko in load order
+ * (tests/kmods.c).
+ */
+int initramfs_build_mods(char *path, size_t cap, char *why, size_t whycap,
+			 const char *kernel, const char *const *modules,
+			 const struct initramfs_file *files, size_t nfiles,
+			 const char *init_script);
 
 /* The kernel command line for a test: console, and libvm_test=mode. */
 #define LINUX_CMDLINE(mode) \

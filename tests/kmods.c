@@ -2,8 +2,10 @@
 /* Kernel modules and their dependencies: see kmods.h. */
 #define _GNU_SOURCE
 #include "kmods.h"
+#include "initramfs.h"
 
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +120,66 @@ int kmods_resolve(struct kmods *out, const char *dir, const char *const *want,
 		if (add(out, dir, *want, 0, why, whycap) < 0)
 			return -1;
 	return 0;
+}
+
+static int read_file(const char *path, struct initramfs_file *f)
+{
+	FILE *fp = fopen(path, "rb");
+	void *p = NULL;
+	long n = -1;
+
+	if (fp && fseek(fp, 0, SEEK_END) == 0)
+		n = ftell(fp);
+	if (n >= 0) {
+		rewind(fp);
+		p = malloc((size_t)n + 1);
+	}
+	if (p && fread(p, 1, (size_t)n, fp) != (size_t)n) {
+		free(p);
+		p = NULL;
+	}
+	if (fp)
+		fclose(fp);
+	f->data = p;
+	f->len = p ? (size_t)n : 0;
+	return p ? 0 : -1;
+}
+
+int initramfs_build_mods(char *path, size_t cap, char *why, size_t whycap,
+			 const char *kernel, const char *const *modules,
+			 const struct initramfs_file *files, size_t nfiles,
+			 const char *init)
+{
+	static struct kmods km;
+	static char names[KMODS_MAX][32];
+	struct initramfs_file f[KMODS_MAX + 1 + 16];
+	const char *slash = strrchr(kernel, '/');
+	char dir[1100];
+	size_t i, n = 0;
+	int r = -1;
+
+	snprintf(dir, sizeof(dir), "%.*smodules",
+		 slash ? (int)(slash + 1 - kernel) : 0, kernel);
+	if (nfiles > 16) {
+		snprintf(why, whycap, "more than 16 extra files");
+		return -1;
+	}
+	if (kmods_resolve(&km, dir, modules, why, whycap) < 0)
+		return -1;
+	f[n++] = (struct initramfs_file){ "m", NULL, 0, 040755 };
+	for (i = 0; i < km.n; i++, n++) {
+		snprintf(names[i], sizeof(names[i]), "m/%02zu.ko", i);
+		f[n] = (struct initramfs_file){ names[i], NULL, 0, 0100644 };
+		if (read_file(km.path[i], &f[n]) < 0) {
+			snprintf(why, whycap, "cannot read %s", km.path[i]);
+			goto out;
+		}
+	}
+	for (i = 0; i < nfiles; i++)
+		f[n++] = files[i];
+	r = initramfs_build_ex(path, cap, why, whycap, f, n, init);
+out:
+	for (i = 1; i <= km.n && i < n; i++)
+		free((void *)(uintptr_t)f[i].data);
+	return r;
 }

@@ -18,7 +18,6 @@
  */
 #define _GNU_SOURCE
 #include "initramfs.h"
-#include "kmods.h"
 #include "mhelpers.h"
 #include "vioenv.h"
 
@@ -51,13 +50,8 @@ static const char *const modules[] = {
  * Kernel messages are quiet: the console is the script's.
  */
 static const char init_script[] =
-	"#!/bin/busybox sh\n"
-	"/bin/busybox --install -s /bin\n"
-	"export PATH=/bin\n"
-	"mount -t proc proc /proc\n"
-	"mount -t sysfs sysfs /sys\n"
-	"mount -t devtmpfs devtmpfs /dev\n"
-	"for m in /m/*.ko; do insmod $m || echo \"LV-INSMOD-FAIL $m\"; done\n"
+	INITRAMFS_PROLOGUE
+	INITRAMFS_INSMOD
 	"if [ \"$lv_mode\" = shell ]; then\n"	/* console=hvc0 */
 	"  exec </dev/hvc0 >/dev/hvc0 2>&1\n"
 	"  echo LV-SHELL\n"
@@ -90,54 +84,18 @@ static char kernel[1024], uname_r[256], initrd[512];
 static char *disk, *ext4;
 static uint8_t pattern[LV_PATTERN];
 
-static void *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *p;
-	long n;
-
-	cr_assert_not_null(f, "open %s", path);
-	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	p = malloc((size_t)n + 1);
-	cr_assert_not_null(p);
-	cr_assert_eq(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
-
-/* Busybox, the modules (in load order, as m/NN.ko), the pattern. */
+/* Busybox, the modules (tests/kmods.c) and the pattern. */
 static void build_initrd(void)
 {
-	struct initramfs_file f[KMODS_MAX + 2];
-	static struct kmods km;
-	char dir[1200], why[256], names[KMODS_MAX][32];
-	void *data[KMODS_MAX];
-	size_t i, n = 0;
+	struct initramfs_file pat = { "pattern", pattern, sizeof(pattern),
+				      0100644 };
+	char why[256];
 
-	snprintf(dir, sizeof(dir), "%s", kernel);
-	*strrchr(dir, '/') = 0;
-	strcat(dir, "/modules");
-	cr_assert_eq(kmods_resolve(&km, dir, modules, why, sizeof(why)), 0,
-		     "%s", why);
-	f[n++] = (struct initramfs_file){ "m", NULL, 0, 040755 };
-	for (i = 0; i < km.n; i++) {
-		snprintf(names[i], sizeof(names[i]), "m/%02zu.ko", i);
-		data[i] = slurp(km.path[i], &f[n].len);
-		f[n].name = names[i];
-		f[n].data = data[i];
-		f[n++].mode = 0100644;
-	}
 	ve_pattern(pattern, sizeof(pattern), 14);
-	f[n++] = (struct initramfs_file){ "pattern", pattern, sizeof(pattern),
-					  0100644 };
-	cr_assert_eq(initramfs_build_ex(initrd, sizeof(initrd), why,
-					sizeof(why), f, n, init_script), 0,
+	cr_assert_eq(initramfs_build_mods(initrd, sizeof(initrd), why,
+					  sizeof(why), kernel, modules, &pat,
+					  1, init_script), 0,
 		     "initramfs: %s", why);
-	for (i = 0; i < km.n; i++)
-		free(data[i]);
 }
 
 /* An 8 MiB ext4 image with hello.txt, made by mkfs.ext4 -d. */
@@ -248,7 +206,7 @@ static void check_answers(const char *out)
 	char hw[64];
 
 	snprintf(hw, sizeof(hw), "%s", answer(out, "LV-HWRNG: "));
-	cr_assert_null(strstr(out, "LV-INSMOD-FAIL"), "console:\n%s", out);
+	cr_assert_null(strstr(out, "INSMOD-FAIL"), "console:\n%s", out);
 	cr_assert_not_null(strstr(out, "LV-INIT"), "console:\n%s", out);
 	cr_assert_str_eq(answer(out, "LV-VIRTIO: "), "4", "console:\n%s", out);
 	cr_assert_str_eq(answer(out, "LV-RO: "), "1", "console:\n%s", out);
