@@ -4,7 +4,8 @@
  * (tests/guests/virtio.c, user mode, polling): sequential writes and reads
  * of a 256 MiB raw image in 64 KiB requests, 32 in flight, against the
  * same file written and read directly by the host in 64 KiB pwrite/pread
- * calls, interleaved in rounds.
+ * calls from as many buffers as the guest has in flight (the same
+ * memory footprint), interleaved in rounds.
  *
  *   virtio_blk_write_64k     MB/s, baseline host_pwrite_64k
  *   virtio_blk_read_64k      MB/s, baseline host_pread_64k
@@ -115,8 +116,9 @@ static double host_round(struct ctx *c, bool write)
 	uint64_t off, t = bench_now_ns();
 
 	for (off = 0; off < c->total; off += REQ) {
-		ssize_t n = write ? pwrite(c->fd, c->buf, REQ, (off_t)off)
-				  : pread(c->fd, c->buf, REQ, (off_t)off);
+		uint8_t *b = c->buf + (off / REQ % DEPTH) * REQ;
+		ssize_t n = write ? pwrite(c->fd, b, REQ, (off_t)off)
+				  : pread(c->fd, b, REQ, (off_t)off);
 
 		if (n != (ssize_t)REQ)
 			bench_die_errno(write ? "pwrite" : "pread");
@@ -134,7 +136,6 @@ static void setup(struct ctx *c, const char *path)
 	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
 	libvm_virtio_blk_config bc = LIBVM_VIRTIO_BLK_CONFIG_INIT;
 	uint64_t init[5] = { 0, MMIO, ~0ull, 1, QSIZE };
-	uint32_t i;
 	int r;
 
 	c->vm = bench_vm_create_or_skip(names);
@@ -153,10 +154,9 @@ static void setup(struct ctx *c, const char *path)
 	bc.mmio_base = MMIO;
 	bc.queue_size = QSIZE;
 	/* The data the guest writes: its buffers hold something. */
-	for (i = 0; i < DEPTH; i++)
-		if ((r = libvm_mem_write(c->vm, BUFS + (uint64_t)i * REQ,
-					 c->buf, REQ)) < 0)
-			bench_die_libvm("buffers", r);
+	if ((r = libvm_mem_write(c->vm, BUFS, c->buf,
+				 (uint64_t)DEPTH * REQ)) < 0)
+		bench_die_libvm("buffers", r);
 	if ((r = libvm_virtio_blk_create(&c->dev, c->vm, &bc)) < 0)
 		bench_die_libvm("libvm_virtio_blk_create", r);
 	if (call(c, "vd_init", init, 5) != LIBVM_VIRTIO_ID_BLOCK)
@@ -178,10 +178,10 @@ int main(void)
 		bench_die_errno("mkstemp");
 	if (ftruncate(c.fd, (off_t)c.total) < 0)
 		bench_die_errno("ftruncate");
-	c.buf = aligned_alloc(4096, REQ);
+	c.buf = aligned_alloc(4096, (size_t)DEPTH * REQ);
 	if (!c.buf)
 		bench_die("out of memory");
-	memset(c.buf, 0xa5, REQ);
+	memset(c.buf, 0xa5, (size_t)DEPTH * REQ);
 	setup(&c, path);
 	bench_header("virtio-blk: %llu MiB sequential, %u KiB requests, %u "
 		     "in flight, guest driver polling; %d rounds",
