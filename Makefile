@@ -294,7 +294,7 @@ $(B)/examples/%: examples/%.c lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-$(B)/bin/%: tools/%.c lib
+$(B)/bin/%: tools/%.c $(wildcard tools/*.h) lib
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -223,6 +224,38 @@ Test(linuxprog, busybox_sh_script, .timeout = VCPU_TIMEOUT)
 	run_prog(&r, BUSYBOX, argv, NULL, LP_TIMEOUT_NS);
 	expect_exit(&r, 5);
 	cr_assert_str_eq(r.out, "n=1\nn=2\nn=3\nfile\n/sub\ngot hi\n21\n");
+}
+
+/* The command: vmrun --linux-program, its output and exit status. */
+Test(linuxprog, through_vmrun, .timeout = VCPU_TIMEOUT)
+{
+	char cmd[1024], out[256] = "";
+	size_t n;
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --linux-program --root '%s' "
+		 "--timeout 60 -- %s sh -c 'read l < /sub/hello.txt; echo $l $0; "
+		 "exit 3' 2>&1", LIBVM_VMRUN, root, BUSYBOX);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = 0;
+	st = pclose(f);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3,
+		  "vmrun status %#x, want exit 3; output:\n%s", st, out);
+	cr_assert_str_eq(out, "hi sh\n");
+	/* A program outside the VM's reach is a host-side error (126). */
+	snprintf(cmd, sizeof(cmd), "'%s' --linux-program /nonexistent "
+		 "2>&1", LIBVM_VMRUN);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = 0;
+	st = pclose(f);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 126,
+		  "vmrun status %#x, want 126; output:\n%s", st, out);
+	cr_assert_not_null(strstr(out, "vmrun: /nonexistent: "), "%s", out);
 }
 
 static void escape_checks(uint32_t flags)

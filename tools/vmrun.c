@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "linuxprog_cmd.h"
+
 /* Exit codes of vmrun itself: even, so no debug-exit status matches. */
 #define EX_USAGE	2
 #define EX_QUIT		120	/* Ctrl-A x */
@@ -41,6 +43,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: vmrun [options] [KERNEL]\n"
+"       vmrun --linux-program [--root DIR] [--timeout SEC] [--mem MIB]\n"
+"             [--env NAME=VALUE]... [--quiet] [--trace] [--] PROG [ARGS...]\n"
 "\n"
 "Boots KERNEL in a virtual machine made with libvm (KVM) and connects its\n"
 "serial port (COM1, a 16550A) to this terminal.  KERNEL may be a Linux\n"
@@ -79,6 +83,15 @@ static void usage(FILE *f)
 "else the Debian kernel scripts/debian-kernel keeps in the build tree\n"
 "(build/kernel/*/vmlinuz next to build/bin), else /boot/vmlinuz or the\n"
 "newest /boot/vmlinuz-* (with its /boot/initrd.img-* unless --initrd).\n"
+"\n"
+"--linux-program runs PROG, a static Linux x86-64 program (ELF, static\n"
+"PIE too), in a VM without a kernel: its system calls are served here,\n"
+"files only under --root DIR (default: none), the standard streams are\n"
+"vmrun's, the environment is PATH plus each --env, and RAM is --mem\n"
+"(default 256 MiB).  --trace prints each system call, --quiet hides\n"
+"the note about a call that is not served (it gets ENOSYS).  The exit\n"
+"status is the program's, or one of vmrun's codes below (a fault\n"
+"counts as a crash).\n"
 "\n"
 "The terminal is put in raw mode when stdin is one, and restored however\n"
 "vmrun ends.  Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
@@ -569,6 +582,15 @@ int main(int argc, char **argv)
 	int pipefd[2], c, r;
 	char *end;
 
+	if (argc > 1 && !strcmp(argv[1], "--linux-program")) {
+		static const struct lp_codes codes = {
+			.host = EX_HOST, .timeout = EX_TIMEOUT,
+			.fault = EX_CRASH, .usage = EX_USAGE,
+		};
+
+		return lp_cmd_main("vmrun", " --linux-program", &codes, argc,
+				   argv, 2);
+	}
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
