@@ -183,6 +183,7 @@ int main(void)
 		bench_die("out of memory");
 	memset(c.buf, 0xa5, (size_t)DEPTH * REQ);
 	setup(&c, path);
+	unlink(path);	/* the device and c.fd keep it open */
 	bench_header("virtio-blk: %llu MiB sequential, %u KiB requests, %u "
 		     "in flight, guest driver polling; %d rounds",
 		     (unsigned long long)(c.total >> 20), REQ >> 10, DEPTH,
@@ -201,7 +202,6 @@ int main(void)
 	libvm_image_destroy(c.img);
 	libvm_vm_destroy(c.vm);
 	close(c.fd);
-	unlink(path);
 	free(c.buf);
 	return 0;
 }
