@@ -22,7 +22,7 @@
 #define MAX_VMS 16
 
 struct partition {
-	char name[8];
+	char name[16];	/* "vm" and a number */
 	libvm_machine *m;
 	libvm_machine_result res;
 	int r;
