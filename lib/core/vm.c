@@ -124,6 +124,9 @@ static void take_down(libvm_vm *vm)
 		if (subsystems[vm->subsys_up].down)
 			subsystems[vm->subsys_up].down(vm);
 	}
+	/* What the snapshot layer keeps in the VM (lib/snapshot/). */
+	free(vm->msr_list);
+	free(vm->devs);
 }
 
 LIBVM_API int libvm_vm_create(libvm_vm **out, const libvm_vm_config *cfg)
