@@ -44,6 +44,19 @@
 	} while (0)
 
 /*
+ * Skip the test from its body.  Criterion runs no .fini for a skipped test
+ * (it does for a failed one), so h_skip runs the test's and the suite's
+ * .fini first: a skip leaves no VM, file or leak behind.  A skip in an
+ * .init (h_vm_create) runs nothing: skip there before acquiring anything.
+ */
+void h_skip_cleanup(void);
+#define h_skip(...)                                                         \
+	do {                                                                \
+		h_skip_cleanup();                                           \
+		cr_skip_test(__VA_ARGS__);                                  \
+	} while (0)
+
+/*
  * Create a VM.  Skips the test when libvm_vm_create says LIBVM_ENOKVM (no
  * usable /dev/kvm), with libvm_last_error() as the reason; any other
  * failure fails the test.
@@ -78,7 +91,7 @@ int h_count_fds(void);		/* entries of /proc/self/fd */
 int h_count_maps(void);		/* lines of /proc/self/maps */
 long h_rss_kb(void);		/* VmRSS from /proc/self/status */
 uint64_t h_now_ns(void);	/* CLOCK_MONOTONIC */
-int h_kvm_openable(void);	/* 1 if /dev/kvm opens read-write */
+int h_kvm_openable(void);	/* 1 if /dev/kvm opens and is KVM */
 
 /*
  * The default fixture: a VM with FIXTURE_RAM bytes of RAM at gpa 0 and

@@ -40,12 +40,20 @@
 
 static libvm_image *s_img;
 
-/* The suite's VM with ram bytes of RAM, identity-mapped. */
+static void sn_teardown(void);
+
+/*
+ * The suite's VM with ram bytes of RAM, identity-mapped.  Criterion runs a
+ * test's own .init after the suite's: the fixture it makes replaces the
+ * suite's.
+ */
 static void sn_setup_ram(uint32_t vm_flags, uint32_t lm_flags, uint64_t ram)
 {
 	libvm_vm_config cfg = LIBVM_VM_CONFIG_INIT;
 	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
 
+	if (g_vm)
+		sn_teardown();
 	s_img = NULL;
 	g_vcpu = NULL;
 	cfg.flags = vm_flags;
@@ -670,11 +678,11 @@ Test(snapshot, xcr0_restored)
 	libvm_snapshot *s;
 
 	if (libvm_vcpu_get_xcr(&x0, g_vcpu, 0) == LIBVM_ENOTSUP)
-		cr_skip_test("no XCRs on this host: %s", libvm_last_error());
+		h_skip("no XCRs on this host: %s", libvm_last_error());
 	OK(libvm_vcpu_get_xcr(&x0, g_vcpu, 0));
 	cr_assert_eq(CALL0("get_xcr0"), x0);
 	if (x0 == 1)
-		cr_skip_test("XCR0 is already x87 only");
+		h_skip("XCR0 is already x87 only");
 	s = snap(g_vm);
 	OK(libvm_vcpu_set_xcr(g_vcpu, 0, (x0 & 2) && x0 != 3 ? 3 : 1));
 	OK(libvm_vcpu_get_xcr(&x1, g_vcpu, 0));
@@ -1971,7 +1979,7 @@ Test(snapshot, fork_reads_holes_for_free, .init = sn_big, .timeout = 1200)
 	uint64_t h0, h1, d0;
 	long long fd0;
 	long rss0;
-	char dir[64], path[128];
+	char dir[4096], path[4200];
 	int fds0 = h_count_fds();
 
 	cr_assert_eq(CALL0("bump"), 1);
