@@ -410,6 +410,7 @@ test: host-test kvm-test
 check: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/install-check.sh $(B)
+	@scripts/tmp-check $(B)
 	@$(MAKE) --no-print-directory test
 
 ASAN_FLAGS := B=build/asan OPT="-O1 -g" \

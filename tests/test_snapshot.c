@@ -8,6 +8,7 @@
  * resets without growth.  The guest is tests/guests/snapguest.c.
  */
 #include "callenv.h"
+#include "tmpdir.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -2052,13 +2053,11 @@ Test(snapshot, fork_reads_holes_for_free, .init = sn_big, .timeout = 1200)
 		  snap_memfd_bytes());
 
 	/* A fork of s loaded from a file. */
-	strcpy(dir, "/tmp/libvm-forkholes-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir), "forkholes");
 	snprintf(path, sizeof(path), "%s/s.snap", dir);
 	OK(libvm_snapshot_save(s, path));
 	OK(libvm_snapshot_load(&sl, path));
-	unlink(path);
-	rmdir(dir);
+	h_rmtree(dir);
 	OK(libvm_vm_fork(&fl, sl));
 	fd0 = snap_memfd_bytes();
 	rss0 = h_rss_kb();

@@ -16,13 +16,14 @@
 
 #include "snapbuild.h"
 #include "snapshot/snapfile.h"
+#include "tmpdir.h"
 
 #define R0_SIZE (1ull << 20)
 #define R1_GPA 0x100000000ull
 #define R1_SIZE 0x10000ull
 
-static char dir[64];
-static char path[128];
+static char dir[4096];
+static char path[4200];
 
 static int count_fds(void)
 {
@@ -39,17 +40,13 @@ static int count_fds(void)
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/libvm-snapfile-XXXXXX");
-	cr_assert(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir), "snapfile");
 	snprintf(path, sizeof(path), "%s/snap", dir);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
+	h_rmtree(dir);
 }
 
 /* The test snapshot: data, text and zero pages in two regions. */
@@ -309,7 +306,7 @@ Test(snapshot_file, round_trip)
 		cr_assert_eq(b->regions[0].copy[i], 0);
 	/* A loaded snapshot saves to the same bytes. */
 	{
-		char p2[160];
+		char p2[4300];
 		size_t n1, n2;
 		uint8_t *x, *y;
 
@@ -530,7 +527,7 @@ Test(snapshot_file, save_failures)
 {
 	int fds = count_fds();
 	libvm_snapshot *s = build();
-	char bad_path[160], tmp[160];
+	char bad_path[4300], tmp[4300];
 	size_t n1, n2;
 	uint8_t *x, *y;
 	struct stat st;
@@ -572,7 +569,7 @@ Test(snapshot_file, save_failures)
 Test(snapshot_file, load_failures)
 {
 	libvm_snapshot *s = (libvm_snapshot *)&s;
-	char p[160];
+	char p[4300];
 	int fds = count_fds();
 
 	snprintf(p, sizeof(p), "%s/missing", dir);
