@@ -42,6 +42,15 @@ int lvm_ioctl_checked(int fd, unsigned long req, unsigned long arg,
 
 int lvm_open_kvm(const char *path);
 
+/*
+ * Open a file libvm reads (lib/core/file.c): a regular file, or
+ * LIBVM_EIO with "<what>: <path> is not a regular file" for anything else
+ * (FIFOs, devices, directories), found out without blocking.  *st is its
+ * fstat.  Returns the fd (O_CLOEXEC, blocking) or LIBVM_EIO.
+ */
+struct stat;
+int lvm_open_regular(const char *path, const char *what, struct stat *st);
+
 /* ---- memory ---- */
 struct lvm_region {
 	uint64_t gpa, size;

@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include "elf_corpus.h"
+#include "fifo.h"
 #include "helpers.h"
+#include "tmpdir.h"
 
 #define LD_RAM (4u << 20)	/* the tests/elf images sit at 1 MiB */
 
 static libvm_vm *vm;
+static char dir[4096];	/* a test's temporary directory, if it made one */
 
 static void ld_setup(void)
 {
@@ -32,6 +35,7 @@ static void ld_teardown(void)
 {
 	libvm_vm_destroy(vm);
 	vm = NULL;
+	h_rmtree(dir);
 }
 
 TestSuite(loader, .init = ld_setup, .fini = ld_teardown, .timeout = 60);
@@ -281,4 +285,30 @@ Test(loader, bad_arguments_and_files)
 	cr_assert_null(img);
 	cr_assert_eq(h_count_fds(), fds);
 	libvm_image_destroy(NULL);
+}
+
+static int load_path(const char *path, void *v)
+{
+	libvm_image *img = (libvm_image *)&img;
+	int r = libvm_image_load_file(&img, v, path, 0);
+
+	cr_assert_null(img);
+	return r;
+}
+
+/* A FIFO is refused at once, like /dev/null, not waited on in open(). */
+Test(loader, fifo_refused_without_blocking)
+{
+	char path[4200], devnull[512], msg[512];
+	int fds = h_count_fds();
+
+	FAILS(load_path("/dev/null", vm), LIBVM_EIO);
+	snprintf(devnull, sizeof(devnull), "%s", libvm_last_error());
+	cr_assert(strstr(devnull, "not a regular file"), "%s", devnull);
+	h_tmpdir(dir, sizeof(dir), "loader");
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	FAILS(h_fifo_refused(path, load_path, vm, msg), LIBVM_EIO);
+	cr_assert(strstr(msg, path), "%s", msg);
+	cr_assert(strstr(msg, "not a regular file (it is a FIFO)"), "%s", msg);
+	cr_assert_eq(h_count_fds(), fds);
 }

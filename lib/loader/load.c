@@ -112,17 +112,9 @@ static int read_file(uint8_t **out, size_t *len, const char *path)
 	size_t got = 0;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = lvm_open_regular(path, "ELF image", &st);
 	if (fd < 0)
-		return lvm_err_errno(LIBVM_EIO, errno, "open %s", path);
-	if (fstat(fd, &st) < 0) {
-		r = lvm_err_errno(LIBVM_EIO, errno, "fstat %s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = lvm_err(LIBVM_EIO, "%s: not a regular file", path);
-		goto out;
-	}
+		return fd;
 	if ((uint64_t)st.st_size > LVM_ELF_MAX_FILE) {
 		r = lvm_err(LIBVM_ELIMIT, "%s: %lld bytes, more than the ELF "
 			    "loader's limit of %llu", path,

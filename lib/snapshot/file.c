@@ -1400,24 +1400,24 @@ LIBVM_API int libvm_snapshot_load(libvm_snapshot **out, const char *path)
 {
 	struct stat st;
 	FILE *f;
-	int ret;
+	int fd, ret;
 
 	if (!out || !path)
 		return lvm_err(LIBVM_EINVAL, "libvm_snapshot_load: NULL "
 			       "argument");
 	*out = NULL;
-	f = fopen(path, "rbe");
-	if (!f)
-		return lvm_err_errno(LIBVM_EIO, errno, "snapshot file: open %s",
-				     path);
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		ret = lvm_err(LIBVM_EIO, "snapshot file: %s is not a regular "
-			      "file", path);
-		goto out;
+	fd = lvm_open_regular(path, "snapshot file", &st);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "rb");
+	if (!f) {
+		ret = lvm_err_errno(LIBVM_ENOMEM, errno, "snapshot file: "
+				    "fdopen %s", path);
+		close(fd);
+		return ret;
 	}
 	setvbuf(f, NULL, _IONBF, 0);	/* the reader buffers */
 	ret = lvm_snapshot_parse(out, f);
-out:
 	fclose(f);
 	return ret;
 }

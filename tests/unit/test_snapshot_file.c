@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "snapbuild.h"
+#include "fifo.h"
 #include "snapshot/snapfile.h"
 #include "tmpdir.h"
 
@@ -578,5 +579,33 @@ Test(snapshot_file, load_failures)
 	cr_assert(strstr(libvm_last_error(), p));
 	cr_assert_eq(libvm_snapshot_load(&s, dir), LIBVM_EIO);
 	cr_assert_eq(libvm_snapshot_load(NULL, p), LIBVM_EINVAL);
+	cr_assert_eq(count_fds(), fds);
+}
+
+static int load_path(const char *p, void *arg)
+{
+	libvm_snapshot *s = (libvm_snapshot *)&s;
+	int r = libvm_snapshot_load(&s, p);
+
+	(void)arg;
+	cr_assert_null(s);
+	return r;
+}
+
+/* A FIFO is refused at once, like /dev/null, not waited on in open(). */
+Test(snapshot_file, fifo_refused_without_blocking)
+{
+	char p[4300], msg[512];
+	int fds = count_fds();
+
+	cr_assert_eq(load_path("/dev/null", NULL), LIBVM_EIO);
+	cr_assert(strstr(libvm_last_error(), "snapshot file: /dev/null is not "
+			 "a regular file"), "%s", libvm_last_error());
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	cr_assert_eq(h_fifo_refused(p, load_path, NULL, msg), LIBVM_EIO);
+	cr_assert(strstr(msg, "snapshot file: "), "%s", msg);
+	cr_assert(strstr(msg, "is not a regular file (it is a FIFO)"), "%s",
+		  msg);
+	cr_assert(strstr(msg, p), "%s", msg);
 	cr_assert_eq(count_fds(), fds);
 }
