@@ -328,9 +328,18 @@ int lvm_supported_cpuid(const libvm_cpuid_entry **out, uint32_t *n,
 
 /* lib/core/kick.c */
 int lvm_kick_setup(int signo);
+/* SIGUSR1, SIGUSR2 or SIGRTMIN..SIGRTMAX: the kick signals libvm takes. */
+bool lvm_kick_signal_ok(int signo);
 
 /* lib/x86/cpu.c */
 int lvm_x86_vm_setup(libvm_vm *vm);
 int lvm_x86_vcpu_setup(libvm_vcpu *vcpu);
+/*
+ * NULL if xcr0 is a value XSETBV takes on some x86 CPU (known user state
+ * components, x87 set, their dependencies met); otherwise what is wrong.
+ */
+const char *lvm_x86_xcr0_check(uint64_t xcr0);
+/* Bytes of XSAVE area (standard format) the components of xcr0 need. */
+uint32_t lvm_x86_xsave_need(uint64_t xcr0);
 
 #endif

@@ -1327,6 +1327,30 @@ Test(snapshot, restore_refuses_other_vms)
 	libvm_snapshot_destroy(s);
 }
 
+/* "Must have the snapshot's memory layout": read-only flags included. */
+Test(snapshot, restore_refuses_readonly_mismatch)
+{
+	libvm_vm *ro = other_vm(0, SN_RAM, 1), *rw = other_vm(0, SN_RAM, 1);
+	libvm_snapshot *s_ro, *s_rw;
+
+	OK(libvm_mem_map_anon(ro, SN_VOL, PG, LIBVM_MEM_READONLY));
+	OK(libvm_mem_map_anon(rw, SN_VOL, PG, 0));
+	s_ro = snap(ro);
+	s_rw = snap(rw);
+	FAILS(libvm_snapshot_restore(rw, s_ro), LIBVM_ESTATE);
+	cr_assert(strstr(libvm_last_error(), "writable in the VM, read-only "
+			 "in the snapshot"), "%s", libvm_last_error());
+	FAILS(libvm_snapshot_restore(ro, s_rw), LIBVM_ESTATE);
+	cr_assert(strstr(libvm_last_error(), "read-only in the VM, writable "
+			 "in the snapshot"), "%s", libvm_last_error());
+	OK(libvm_snapshot_restore(ro, s_ro));
+	OK(libvm_snapshot_restore(rw, s_rw));
+	libvm_snapshot_destroy(s_ro);
+	libvm_snapshot_destroy(s_rw);
+	libvm_vm_destroy(ro);
+	libvm_vm_destroy(rw);
+}
+
 Test(snapshot, null_arguments)
 {
 	libvm_snapshot *s = NULL;

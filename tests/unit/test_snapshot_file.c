@@ -331,6 +331,7 @@ Test(snapshot_file, bare_snapshot)
 
 	cr_assert(a);
 	a->has_irqchip = a->has_pit = false;
+	a->vm_flags = 0;
 	cr_assert_eq(libvm_snapshot_save(a, path), 0, "%s",
 		     libvm_last_error());
 	cr_assert_eq(libvm_snapshot_load(&b, path), 0, "%s",
@@ -443,14 +444,20 @@ Test(snapshot_file, header_checks)
 	wr32(b + 12, 1);
 	wr32(b + 36, 4);
 	wr32(b + 44, (uint32_t)crc32(0, b, 44));
-	expect_bad(b, n, LIBVM_EIMAGE, "flags", "header flags");
+	expect_bad(b, n, LIBVM_EIMAGE, "header flags 0x4 at offset 36",
+		   "header flags");
+	wr32(b + 36, 0);
+	wr32(b + 40, 0x80);
+	wr32(b + 44, (uint32_t)crc32(0, b, 44));
+	expect_bad(b, n, LIBVM_EIMAGE, "reserved field 0x80 at offset 40",
+		   "header reserved");
 	free(b);
 }
 
 /* Damage with CRCs recomputed: the checks behind the CRCs. */
 Test(snapshot_file, semantic_checks)
 {
-	size_t n, vm, vc, dev, reg, mem;
+	size_t n, vm, vc, dev, reg, mem, xcrs;
 	uint8_t *b = saved(&n), *c = malloc(n + 64);
 	struct secs w;
 
@@ -458,6 +465,9 @@ Test(snapshot_file, semantic_checks)
 	walk(&w, b, n);
 	vm = find(&w, 1, 0);
 	vc = find(&w, 2, 0);
+	/* kvm_xcrs in the VCPU payload: after its 64 fixed bytes and 3 structs */
+	xcrs = vc + 32 + 64 + sizeof(struct kvm_regs) +
+	       sizeof(struct kvm_sregs) + sizeof(struct kvm_fpu);
 	dev = find(&w, 5, 1);
 	reg = find(&w, 6, 0);
 	mem = find(&w, 7, 0);
@@ -477,6 +487,39 @@ Test(snapshot_file, semantic_checks)
 	EDIT(vm, wr32(c + vm + 32 + 12, 1000), LIBVM_EIMAGE, "at least");
 	EDIT(vm, wr32(c + vm + 32 + 12, 2), LIBVM_EIMAGE, "expected VCPU");
 	EDIT(vm, wr32(c + vm + 32 + 20, 0x10), LIBVM_EIMAGE, "state bits");
+	/* Fields that contradict each other or the format. */
+	EDIT(vm, wr32(c + vm + 32, 0x13), LIBVM_EIMAGE, "VM flags 0x13: "
+	     "unknown bits 0x10");
+	EDIT(vm, wr32(c + vm + 32, 0), LIBVM_EIMAGE, "LIBVM_VM_IRQCHIP needs");
+	EDIT(vm, wr32(c + vm + 32, 1), LIBVM_EIMAGE, "LIBVM_VM_PIT needs");
+	EDIT(vm, wr32(c + vm + 32 + 20, 1), LIBVM_EIMAGE, "LIBVM_VM_PIT needs");
+	EDIT(vm, wr32(c + vm + 32 + 20, 0), LIBVM_EIMAGE,
+	     "LIBVM_VM_IRQCHIP needs");
+	EDIT(vm, (wr32(c + vm + 32, 2), wr32(c + vm + 32 + 20, 2)),
+	     LIBVM_EIMAGE, "LIBVM_VM_PIT without LIBVM_VM_IRQCHIP");
+	EDIT(vm, wr32(c + vm + 32 + 4, 9), LIBVM_EIMAGE, "kick signal 9");
+	EDIT(vm, wr32(c + vm + 32 + 4, 65), LIBVM_EIMAGE, "kick signal 65");
+	EDIT(vm, wr32(c + vm + 32 + 4, 0xffffffff), LIBVM_EIMAGE,
+	     "kick signal -1");
+	EDIT(vm, wr32(c + vm + 32 + 24, 2), LIBVM_EIMAGE, "runtime active 2");
+	EDIT(vm, wr32(c + vm + 32 + 28, 0x100), LIBVM_EIMAGE,
+	     "runtime flags 0x100");
+	EDIT(vm, wr64(c + vm + 32 + 40, 0x107), LIBVM_EIMAGE,
+	     "runtime XCR0 0x107");
+	EDIT(vm, wr64(c + vm + 32 + 40, 6), LIBVM_EIMAGE, "runtime XCR0 0x6");
+	EDIT(vm, wr64(c + vm + 32 + 40, 0x60007), LIBVM_EIMAGE,
+	     "cannot hold the state of XCR0 0x60007");
+	EDIT(vc, wr32(c + vc + 32, 1024), LIBVM_EIMAGE,
+	     "vCPU id 1024: KVM takes ids below 1024");
+	EDIT(vc, wr32(c + vc + 32, 16), LIBVM_EIMAGE, "long-mode runtime");
+	EDIT(vc, wr32(c + vc + 32 + 12, 8), LIBVM_EIMAGE, "dispatch point");
+	EDIT(vc, wr64(c + xcrs + 16, 0x1000007), LIBVM_EIMAGE,
+	     "XCR0 0x1000007");
+	EDIT(vc, wr32(c + xcrs + 8, 1), LIBVM_EIMAGE, "only XCR0 exists");
+	EDIT(vc, wr32(c + xcrs, 17), LIBVM_EIMAGE, "17 XCRs");
+	EDIT(find(&w, 6, 1), wr64(c + find(&w, 6, 1) + 32,
+				  (1ull << lvm_host_phys_bits()) - 0x1000),
+	     LIBVM_EIMAGE, "guest-physical address width");
 	/* vCPU: XSAVE size, MSR count, struct sizes. */
 	EDIT(vc, wr32(c + vc + 32 + 4, 1u << 20), LIBVM_EIMAGE,
 	     "out of range");
