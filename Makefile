@@ -53,7 +53,7 @@ FUZZERS := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Ilib
 # The lib/ sources and libraries each target links (no KVM in them).
-FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
+FUZZ_LIB_elf := lib/loader/elf.c lib/loader/fetch.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
 # fuzz_snapshot runs only the snapshot file parser, but lvm_snap_free and
 # the rest of lib/snapshot/snapshot.c come with the whole library.

@@ -111,9 +111,45 @@ static void phdr(Elf64_Phdr *ph, const uint8_t *img, unsigned i)
 	}
 }
 
-static void check_loaded(const char *name, unsigned class, bool from_file)
+/* Bytes this process read with read(2) and the like (/proc/self/io). */
+static uint64_t io_rchar(void)
 {
-	char path[PATH_MAX + 64];
+	FILE *f = fopen("/proc/self/io", "re");
+	unsigned long long v = 0;
+	char line[128];
+
+	cr_assert_not_null(f, "/proc/self/io");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "rchar: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * A copy of the image at the start of a sparse 1 GiB file (the loader's
+ * limit), in the test's temporary directory.
+ */
+static void sparse_copy(char *out, size_t size, const uint8_t *img,
+			size_t len)
+{
+	int fd;
+
+	h_tmpdir(dir, sizeof(dir), "loader");
+	snprintf(out, size, "%s/sparse.elf", dir);
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0, "%s", out);
+	cr_assert_eq(write(fd, img, len), (ssize_t)len);
+	cr_assert_eq(ftruncate(fd, 1ll << 30), 0);
+	close(fd);
+}
+
+enum { FROM_MEM, FROM_FILE, FROM_SPARSE_FILE };
+
+static void check_loaded(const char *name, unsigned class, int from)
+{
+	char path[PATH_MAX + 64], sparse[4200];
+	uint64_t rchar = 0;
 	libvm_image *img = NULL;
 	uint64_t lo, hi, a, want_lo = ~0ull, want_hi = 0;
 	unsigned i, phnum, nload = 0;
@@ -125,10 +161,20 @@ static void check_loaded(const char *name, unsigned class, bool from_file)
 	built_path(path, sizeof(path), name);
 	file = read_all(&len, path);
 	fill_ram(0xff);
-	if (from_file)
+	if (from == FROM_FILE) {
 		OK(libvm_image_load_file(&img, vm, path, 0));
-	else
+	} else if (from == FROM_SPARSE_FILE) {
+		sparse_copy(sparse, sizeof(sparse), file, len);
+		rchar = io_rchar();
+		OK(libvm_image_load_file(&img, vm, sparse, 0));
+		rchar = io_rchar() - rchar;
+		/* The headers and the segments, not the 1 GiB. */
+		cr_assert_leq(rchar, 2 * len, "%llu bytes read to load a "
+			      "%zu-byte image from a 1 GiB file",
+			      (unsigned long long)rchar, len);
+	} else {
 		OK(libvm_image_load_mem(&img, vm, file, len, 0));
+	}
 	cr_assert_not_null(img);
 	cr_assert_eq(libvm_image_class(img), class);
 	phnum = class == 64 ? ((Elf64_Ehdr *)(void *)file)->e_phnum
@@ -184,10 +230,19 @@ static void check_loaded(const char *name, unsigned class, bool from_file)
 	free(file);
 }
 
-Test(loader, elf64_file) { check_loaded("hello-64.elf", 64, true); }
-Test(loader, elf32_file) { check_loaded("hello-32.elf", 32, true); }
-Test(loader, elf64_mem) { check_loaded("hello-64.elf", 64, false); }
-Test(loader, elf32_mem) { check_loaded("hello-32.elf", 32, false); }
+Test(loader, elf64_file) { check_loaded("hello-64.elf", 64, FROM_FILE); }
+Test(loader, elf32_file) { check_loaded("hello-32.elf", 32, FROM_FILE); }
+Test(loader, elf64_mem) { check_loaded("hello-64.elf", 64, FROM_MEM); }
+Test(loader, elf32_mem) { check_loaded("hello-32.elf", 32, FROM_MEM); }
+/* The file's size costs nothing: only headers and segments are read. */
+Test(loader, elf64_sparse_1g_file)
+{
+	check_loaded("hello-64.elf", 64, FROM_SPARSE_FILE);
+}
+Test(loader, elf32_sparse_1g_file)
+{
+	check_loaded("hello-32.elf", 32, FROM_SPARSE_FILE);
+}
 
 Test(loader, synthetic_both_classes)
 {
