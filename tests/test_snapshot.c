@@ -1209,6 +1209,42 @@ Test(snapshot, fork_copies_registrations)
 	libvm_snapshot_destroy(s);
 }
 
+static int stop_hc(uint64_t *ret, libvm_vcpu *v, uint64_t nr,
+		   const uint64_t args[6], void *opaque)
+{
+	(void)v;
+	(void)nr;
+	(void)args;
+	(void)opaque;
+	*ret = 0;
+	return LIBVM_TRAP_STOP;
+}
+
+/* libvm_guest_report_bug's code arrives whole, all 64 bits. */
+Test(snapshot, report_bug_code_is_64_bit)
+{
+	const uint64_t code = 0x8123456789abcdefull;
+	libvm_exit ex;
+	uint64_t ret;
+
+	FAILS(vcall_r(&ret, &ex, g_vcpu, "report_bug", CE_ARGS(code),
+		      CALL_TIMEOUT_NS), LIBVM_EGUEST);
+	cr_assert_eq(ex.reason, LIBVM_EXIT_STOPPED);
+	cr_assert_eq(ex.u.stop.space, LIBVM_TRAP_HYPERCALL);
+	cr_assert_eq(ex.u.stop.addr, LIBVM_HC_BUG);
+	cr_assert_eq(ex.u.stop.value, code, "value %#llx",
+		     (unsigned long long)ex.u.stop.value);
+	cr_assert_eq(ex.u.stop.code, (int32_t)0x89abcdef);
+	/* A registered handler's stop carries the first argument too. */
+	OK(libvm_hypercall_register(g_vm, LIBVM_HC_USER, stop_hc, NULL));
+	FAILS(vcall_r(&ret, &ex, g_vcpu, "hc1", CE_ARGS(LIBVM_HC_USER, code),
+		      CALL_TIMEOUT_NS), LIBVM_EGUEST);
+	cr_assert_eq(ex.reason, LIBVM_EXIT_STOPPED);
+	cr_assert_eq(ex.u.stop.addr, LIBVM_HC_USER);
+	cr_assert_eq(ex.u.stop.code, LIBVM_TRAP_STOP);
+	cr_assert_eq(ex.u.stop.value, code);
+}
+
 /* ---- needs_restore ------------------------------------------------------- */
 
 struct canceller {
@@ -1483,6 +1519,7 @@ Test(snapshot, fuzz_exec_outcomes)
 	cr_assert_eq(res.exit.u.stop.space, LIBVM_TRAP_HYPERCALL);
 	cr_assert_eq(res.exit.u.stop.addr, LIBVM_HC_BUG);
 	cr_assert_eq(res.exit.u.stop.code, 0xb0b);
+	cr_assert_eq(res.exit.u.stop.value, 0xb0b);
 
 	fexec(&res, s, "LOOP", 4, 100000000ull);
 	cr_assert_eq(res.outcome, LIBVM_FUZZ_TIMEOUT, "outcome %u exit %s",

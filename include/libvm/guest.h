@@ -56,8 +56,9 @@ int64_t libvm_guest_puts(const char *s);
 /*
  * Report a bug found by the guest's own checks (an assertion, a canary):
  * the host's run stops with LIBVM_EXIT_STOPPED, u.stop.space =
- * LIBVM_TRAP_HYPERCALL, u.stop.addr = LIBVM_HC_BUG, u.stop.code = code,
- * and libvm_fuzz_exec() classifies it as LIBVM_FUZZ_BUG.
+ * LIBVM_TRAP_HYPERCALL, u.stop.addr = LIBVM_HC_BUG, u.stop.value = code
+ * (all 64 bits; u.stop.code has the low 32 as an int32_t), and
+ * libvm_fuzz_exec() classifies it as LIBVM_FUZZ_BUG.
  */
 static inline void libvm_guest_report_bug(uint64_t code)
 {

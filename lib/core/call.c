@@ -80,6 +80,7 @@ int lvm_rt_port(libvm_vcpu *v, libvm_exit *ex, int *stop)
 			ex->u.stop.space = LIBVM_TRAP_HYPERCALL;
 			ex->u.stop.code = (int32_t)regs->rdi;
 			ex->u.stop.addr = LIBVM_HC_BUG;
+			ex->u.stop.value = regs->rdi;
 			v->rt_at_dispatch = false;
 			return 0;
 		}
@@ -98,6 +99,7 @@ int lvm_rt_port(libvm_vcpu *v, libvm_exit *ex, int *stop)
 		ex->u.stop.space = LIBVM_TRAP_HYPERCALL;
 		ex->u.stop.code = *stop;
 		ex->u.stop.addr = nr;
+		ex->u.stop.value = args[0];
 		return 0;
 	case LIBVM_PORT_RETURN:
 		ex->reason = LIBVM_EXIT_RETURN;

@@ -195,6 +195,7 @@ static bool handle_exit(libvm_vcpu *v, libvm_exit *ex, int *stop)
 			ex->u.stop.space = LIBVM_TRAP_PIO;
 			ex->u.stop.code = *stop;
 			ex->u.stop.addr = run->io.port;
+			ex->u.stop.value = 0;
 			return false;
 		}
 		fill_io(ex, run);
@@ -216,6 +217,7 @@ static bool handle_exit(libvm_vcpu *v, libvm_exit *ex, int *stop)
 			ex->u.stop.space = LIBVM_TRAP_MMIO;
 			ex->u.stop.code = *stop;
 			ex->u.stop.addr = run->mmio.phys_addr;
+			ex->u.stop.value = 0;
 			return false;
 		}
 		fill_mmio(ex, run);

@@ -147,6 +147,7 @@ int main(void)
 	F(libvm_exit, u.debug.dr6); F(libvm_exit, u.debug.dr7);
 	F(libvm_exit, u.stop); F(libvm_exit, u.stop.space);
 	F(libvm_exit, u.stop.code); F(libvm_exit, u.stop.addr);
+	F(libvm_exit, u.stop.value);
 	F(libvm_exit, u.system); F(libvm_exit, u.system.type);
 	F(libvm_exit, u.system.ndata); F(libvm_exit, u.system.data);
 	F(libvm_exit, u.exception); F(libvm_exit, u.exception.vector);

@@ -199,10 +199,16 @@ class MmioExit:
 
 @dataclass
 class StopInfo:
-    """A handler stopped the run: which space, what it returned, where."""
+    """A handler stopped the run: which space, what it returned, where.
+
+    ``value`` is the guest's first hypercall argument, all 64 bits: for
+    ``libvm_guest_report_bug(code)`` the code (``code`` has its low 32 bits
+    as a signed int); 0 for ports and MMIO.
+    """
     space: int
     code: int
     addr: int
+    value: int = 0
 
 
 @dataclass
@@ -260,7 +266,8 @@ class Exit:
                               _view(addr, u.mmio.size) if addr
                               else memoryview(b""))
         elif r == _ffi.LIBVM_EXIT_STOPPED:
-            e.stop = StopInfo(u.stop.space, u.stop.code, u.stop.addr)
+            e.stop = StopInfo(u.stop.space, u.stop.code, u.stop.addr,
+                              u.stop.value)
         elif r == _ffi.LIBVM_EXIT_EXCEPTION:
             x = u.exception
             e.exception = GuestException(

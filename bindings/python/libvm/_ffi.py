@@ -235,7 +235,8 @@ class _exit_debug(Structure):
 
 
 class _exit_stop(Structure):
-    _fields_ = [("space", c_uint32), ("code", c_int32), ("addr", c_uint64)]
+    _fields_ = [("space", c_uint32), ("code", c_int32), ("addr", c_uint64),
+                ("value", c_uint64)]
 
 
 class _exit_system(Structure):

@@ -321,6 +321,7 @@ pub struct libvm_exit_stop {
     pub space: u32,
     pub code: i32,
     pub addr: u64,
+    pub value: u64,
 }
 
 #[repr(C)]
@@ -720,6 +721,7 @@ layouts! {
         "u.debug": u.debug, "u.debug.exception": u.debug.exception, "u.debug.pad": u.debug.pad,
         "u.debug.pc": u.debug.pc, "u.debug.dr6": u.debug.dr6, "u.debug.dr7": u.debug.dr7,
         "u.stop": u.stop, "u.stop.space": u.stop.space, "u.stop.code": u.stop.code, "u.stop.addr": u.stop.addr,
+        "u.stop.value": u.stop.value,
         "u.system": u.system, "u.system.type": u.system.type_, "u.system.ndata": u.system.ndata,
         "u.system.data": u.system.data,
         "u.exception": u.exception, "u.exception.vector": u.exception.vector,

@@ -77,7 +77,7 @@ fn handler_stop_and_read_value() {
     vcpu.set_real_mode(0, 0x1000, 0).unwrap();
     assert_eq!(
         vcpu.run(SEC).unwrap(),
-        Exit::Stopped { space: Space::Pio, code: libvm::sys::LIBVM_TRAP_STOP, addr: 0x61 }
+        Exit::Stopped { space: Space::Pio, code: libvm::sys::LIBVM_TRAP_STOP, addr: 0x61, value: 0 }
     );
     // Overlapping registration is refused; unregister frees the range.
     let e = vm.trap_pio(0x61, 1, |_| Action::Continue).unwrap_err();
