@@ -41,6 +41,13 @@ int lvm_ioctl_checked(int fd, unsigned long req, unsigned long arg,
 	lvm_ioctl_checked((fd), (req), (unsigned long)(arg), #req)
 
 int lvm_open_kvm(const char *path);
+/*
+ * The process's /dev/kvm descriptor for path (NULL: "/dev/kvm"), opened by
+ * the first user and closed by the last lvm_kvm_put; or LIBVM_ENOKVM (and
+ * the reason) / LIBVM_ENOMEM.  Never close it yourself.
+ */
+int lvm_kvm_get(const char *path);
+void lvm_kvm_put(int fd);
 
 /*
  * Open a file libvm reads (lib/core/file.c): a regular file, or

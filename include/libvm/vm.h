@@ -34,7 +34,11 @@ typedef struct libvm_vm_config {
 	 */
 	int32_t kick_signal;
 	uint32_t max_vcpus;	/* 0: whatever KVM allows */
-	const char *kvm_path;	/* NULL: "/dev/kvm" */
+	/*
+	 * NULL: "/dev/kvm".  The process opens each path once, for all
+	 * the VMs that use it (ABI.md, "File descriptors").
+	 */
+	const char *kvm_path;
 } libvm_vm_config;
 
 #define LIBVM_VM_CONFIG_INIT \
