@@ -9,6 +9,8 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DOCDIR ?= $(PREFIX)/share/doc/libvm
+EXAMPLESDIR ?= $(DOCDIR)/examples
 DESTDIR ?=
 
 B ?= build
@@ -73,6 +75,8 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -Iinclude $(WARN) -Wno-missing-prototypes
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none
 GUEST_RT := $(B)/lib/libvm-guest.a
+# pkg-config files of the library and of the guest runtime (rules below).
+PC_FILES := $(B)/lib/libvm.pc $(B)/lib/libvm-guest.pc
 GUEST_SRC := $(wildcard tests/guests/*.c examples/guests/*.c bench/guests/*.c)
 GUESTS := $(patsubst %.c,$(B)/guests/%.elf,$(notdir $(GUEST_SRC)))
 vpath %.c tests/guests examples/guests bench/guests
@@ -90,8 +94,7 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	fuzz-deps fuzz-smoke fuzz-examples fuzz-demo fuzz-examples-smoke
 
 all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
-	$(UNIT_BIN) $(ELF_IMGS) \
-	$(B)/lib/libvm.pc
+	$(UNIT_BIN) $(ELF_IMGS) $(PC_FILES)
 
 lib: $(SO) $(B)/lib/libvm.so $(B)/lib/$(SONAME) $(AR_LIB)
 
@@ -160,11 +163,24 @@ $(B)/guests/%.elf32: tests/guests32/%.c
 	$(GUEST_CC) $(GUEST_X86_FLAGS) -m32 -msse2 -mfpmath=sse \
 		-Wl,-Ttext-segment=0x100000 -o $@ $<
 
-$(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
+# pkg-config files for the host library and the guest runtime.  They say
+# where `make install` puts things, so they are made again whenever
+# PREFIX, LIBDIR, INCLUDEDIR or the version differ from the last make
+# ($(B)/lib/pc-vars records them): `make` then `make install PREFIX=/usr`
+# installs .pc files for /usr.
+PC_VARS := $(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(VERSION)
+
+$(B)/lib/pc-vars: FORCE
 	@mkdir -p $(@D)
+	@echo '$(PC_VARS)' | cmp -s - $@ 2>/dev/null || echo '$(PC_VARS)' >$@
+
+$(B)/lib/%.pc: pkgconfig/%.pc.in $(B)/lib/pc-vars
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    $< > $@
+
+.PHONY: FORCE
+FORCE:
 
 PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"'
 
@@ -410,6 +426,7 @@ test: host-test kvm-test
 check: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/install-check.sh $(B)
+	@scripts/rust-dependent-check $(B) $(CARGO)
 	@scripts/tmp-check $(B)
 	@$(MAKE) --no-print-directory test
 
@@ -470,15 +487,29 @@ bench-run:
 		c_call_roundtrip_same_run rust_call_roundtrip; do \
 		echo "BENCH name=$$n skipped reason=no cargo ($(CARGO))"; done; fi
 
-install: lib $(GUEST_RT) $(B)/lib/libvm.pc
+# What `make install` puts under share/doc/libvm: the docs and the
+# examples' sources with a Makefile that builds them against the installed
+# library (examples/Makefile).
+DOC_FILES := README.md ABI.md
+EX_DIRS := . guests fuzz fuzz/seeds python
+EX_FILES := examples/Makefile $(wildcard examples/*.c examples/guests/*.c \
+	examples/fuzz/*.c examples/fuzz/*.h examples/fuzz/seeds/* \
+	examples/python/*.py)
+
+install: lib $(GUEST_RT) $(PC_FILES)
 	install -d $(DESTDIR)$(INCLUDEDIR)/libvm $(DESTDIR)$(LIBDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR)
+		$(DESTDIR)$(PKGCONFIGDIR) \
+		$(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(EX_DIRS))
 	install -m 644 include/libvm/*.h $(DESTDIR)$(INCLUDEDIR)/libvm/
 	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvm.so
 	install -m 644 $(AR_LIB) $(GUEST_RT) $(DESTDIR)$(LIBDIR)/
-	install -m 644 $(B)/lib/libvm.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 $(PC_FILES) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	for f in $(EX_FILES); do \
+		install -m 644 $$f $(DESTDIR)$(EXAMPLESDIR)/$${f#examples/} \
+			|| exit 1; done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/libvm/,$(notdir $(wildcard include/libvm/*.h)))
@@ -486,7 +517,11 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libvm.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libvm.so \
 		$(DESTDIR)$(LIBDIR)/libvm.a $(DESTDIR)$(LIBDIR)/libvm-guest.a \
-		$(DESTDIR)$(PKGCONFIGDIR)/libvm.pc
+		$(addprefix $(DESTDIR)$(PKGCONFIGDIR)/,$(notdir $(PC_FILES)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES)) \
+		$(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(EX_FILES:examples/%=%))
+	-rmdir $(addprefix $(DESTDIR)$(EXAMPLESDIR)/,fuzz/seeds fuzz guests \
+		python) $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B)
