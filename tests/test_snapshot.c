@@ -1552,13 +1552,17 @@ Test(snapshot, fuzz_exec_input)
 
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 13 + 5) | 1;
-	/* Cut to input_cap. */
+	/* Cut to input_cap, and said so. */
 	fexec(&res, s, big, sizeof(big), CALL_TIMEOUT_NS);
 	cr_assert_eq(res.outcome, LIBVM_FUZZ_OK);
 	cr_assert_eq(res.ret, fuzz_expect(1, big, SN_INPUT_CAP), "%#llx",
 		     (unsigned long long)res.ret);
+	cr_assert_eq(res.flags, LIBVM_FUZZ_TRUNCATED);
+	fexec(&res, s, big, SN_INPUT_CAP, CALL_TIMEOUT_NS);
+	cr_assert_eq(res.flags, 0, "an input of exactly input_cap bytes");
 	/* A short input after a long one sees no leftovers. */
 	fexec(&res, s, "hi", 2, CALL_TIMEOUT_NS);
+	cr_assert_eq(res.flags, 0);
 	cr_assert_neq(res.ret, ~0ull, "bytes of the previous input remain");
 	cr_assert_eq(res.ret, fuzz_expect(1, "hi", 2));
 	cr_assert_eq(rd64(g_vm, SN_INPUT + 8), 0);
@@ -1567,6 +1571,7 @@ Test(snapshot, fuzz_exec_input)
 	OK(libvm_fuzz_exec(&res, g_vm, s, sym("fuzz"), SN_INPUT, 0, big, 100,
 			   CALL_TIMEOUT_NS));
 	cr_assert_eq(res.ret, fuzz_expect(1, "", 0));
+	cr_assert_eq(res.flags, LIBVM_FUZZ_TRUNCATED);
 	/* An input area outside RAM is libvm's failure, not the guest's. */
 	FAILS(libvm_fuzz_exec(&res, g_vm, s, sym("fuzz"), SN_RAM - 2, 16, big,
 			      16, CALL_TIMEOUT_NS), LIBVM_ERANGE);

@@ -168,7 +168,7 @@ int main(void)
 
 #ifdef HAVE_SNAPSHOT_H
 	S(libvm_fuzz_result);
-	F(libvm_fuzz_result, outcome); F(libvm_fuzz_result, pad);
+	F(libvm_fuzz_result, outcome); F(libvm_fuzz_result, flags);
 	F(libvm_fuzz_result, ret); F(libvm_fuzz_result, exit);
 	END();
 #endif
@@ -237,6 +237,7 @@ int main(void)
 	C(LIBVM_MEM_VOLATILE);
 	C(LIBVM_FUZZ_OK); C(LIBVM_FUZZ_CRASH); C(LIBVM_FUZZ_TRIPLE_FAULT);
 	C(LIBVM_FUZZ_TIMEOUT); C(LIBVM_FUZZ_BUG); C(LIBVM_FUZZ_STOPPED);
+	C(LIBVM_FUZZ_TRUNCATED);
 #endif
 #ifdef HAVE_CMPLOG_H
 	/* cmplog.h */

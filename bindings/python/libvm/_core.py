@@ -329,10 +329,13 @@ class Translation:
 
 @dataclass
 class FuzzResult:
-    """One ``libvm_fuzz_exec`` execution: LIBVM_FUZZ_* outcome."""
+    """One ``libvm_fuzz_exec`` execution: LIBVM_FUZZ_* outcome, the
+    function's return value, how the run ended, and whether the input was
+    longer than ``input_cap`` and cut to it (``truncated``)."""
     outcome: int
     ret: int
     exit: Exit
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -1302,4 +1305,5 @@ class VM:
         if exc is not None:
             raise exc
         check(r, "libvm_fuzz_exec")
-        return FuzzResult(res.outcome, res.ret, Exit.from_c(res.exit))
+        return FuzzResult(res.outcome, res.ret, Exit.from_c(res.exit),
+                          bool(res.flags & _ffi.LIBVM_FUZZ_TRUNCATED))

@@ -142,6 +142,7 @@ LIBVM_FUZZ_TRIPLE_FAULT = 2
 LIBVM_FUZZ_TIMEOUT = 3
 LIBVM_FUZZ_BUG = 4
 LIBVM_FUZZ_STOPPED = 5
+LIBVM_FUZZ_TRUNCATED = 1 << 0
 
 # ---- cmplog.h -------------------------------------------------------------
 
@@ -279,7 +280,7 @@ class libvm_long_mode(Structure):
 
 
 class libvm_fuzz_result(Structure):
-    _fields_ = [("outcome", c_uint32), ("pad", c_uint32), ("ret", c_uint64),
+    _fields_ = [("outcome", c_uint32), ("flags", c_uint32), ("ret", c_uint64),
                 ("exit", libvm_exit)]
 
 

@@ -488,12 +488,13 @@ pub const LIBVM_FUZZ_TRIPLE_FAULT: u32 = 2;
 pub const LIBVM_FUZZ_TIMEOUT: u32 = 3;
 pub const LIBVM_FUZZ_BUG: u32 = 4;
 pub const LIBVM_FUZZ_STOPPED: u32 = 5;
+pub const LIBVM_FUZZ_TRUNCATED: u32 = 1 << 0;
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub struct libvm_fuzz_result {
     pub outcome: u32,
-    pub pad: u32,
+    pub flags: u32,
     pub ret: u64,
     pub exit: libvm_exit,
 }
@@ -737,7 +738,7 @@ layouts! {
         "version": version, "flags": flags, "sys_gpa": sys_gpa, "map_size": map_size,
     }
     "libvm_fuzz_result" => libvm_fuzz_result {
-        "outcome": outcome, "pad": pad, "ret": ret, "exit": exit,
+        "outcome": outcome, "flags": flags, "ret": ret, "exit": exit,
     }
     "libvm_cmp_entry" => libvm_cmp_entry {
         "a": a, "b": b, "pc": pc, "size": size, "flags": flags, "reserved": reserved,
@@ -784,5 +785,5 @@ constants_table! {
     LIBVM_HC_EXIT, LIBVM_HC_CONSOLE, LIBVM_HC_BUG, LIBVM_HC_USER, LIBVM_TRAP_HYPERCALL,
     LIBVM_MEM_VOLATILE, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
     LIBVM_FUZZ_TIMEOUT, LIBVM_FUZZ_BUG, LIBVM_FUZZ_STOPPED,
-    LIBVM_CMP_CONST,
+    LIBVM_FUZZ_TRUNCATED, LIBVM_CMP_CONST,
 }
