@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libvm guest side: include this in guest programs built with
- *   gcc -ffreestanding -nostdlib -static -fno-pie -no-pie \
- *       -fno-stack-protector -O2 prog.c -lvm-guest
- * (see README.md).  The runtime libvm-guest.a gives _start (main, then
- * exit with its return value) and memcpy, memmove, memset, memcmp, strlen,
- * which compilers emit calls to even in freestanding code.
+ *   gcc -O2 $(pkg-config --cflags libvm-guest) prog.c \
+ *       $(pkg-config --libs libvm-guest) -o prog.elf
+ * (see README.md, "Writing guest programs").  The runtime libvm-guest.a
+ * gives _start and memcpy, memmove, memset, memcmp, strlen, which
+ * compilers emit calls to even in freestanding code.  A guest program
+ * defines int main(void): _start aligns the stack, calls it and passes its
+ * return value to libvm_guest_exit (LIBVM_EXIT_GUEST_EXIT on the host).
  */
 #ifndef LIBVM_GUEST_H
 #define LIBVM_GUEST_H

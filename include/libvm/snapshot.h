@@ -71,9 +71,12 @@ LIBVM_API int libvm_vm_fork(libvm_vm **out, libvm_snapshot *snap);
 LIBVM_API libvm_vcpu *libvm_vm_vcpu(libvm_vm *vm, uint32_t id);
 
 /*
- * 1 when a run or call on vm ended in a way that leaves it unfit for more
- * work (guest exception, triple fault, failed entry, internal error,
- * timeout, cancel), until the next libvm_snapshot_restore.
+ * 1 when a run or call on vm ended in a way that leaves the guest's memory
+ * in a state nobody can vouch for (guest exception, triple fault, failed
+ * entry, internal error, timeout, cancel; for libvm_fuzz_exec, every
+ * outcome but LIBVM_FUZZ_OK), until the next libvm_snapshot_restore.  It
+ * is advice: libvm refuses nothing, and the vCPU takes the next
+ * libvm_call (call.h); a restore brings the VM back to a known state.
  */
 LIBVM_API int libvm_vm_needs_restore(libvm_vm *vm);
 
