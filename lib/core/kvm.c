@@ -53,6 +53,9 @@ int lvm_open_kvm(const char *path)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
+		/* A path of the caller's: the host's modules say nothing. */
+		if (strcmp(path, "/dev/kvm"))
+			return lvm_err_errno(LIBVM_ENOKVM, e, "open %s", path);
 		if ((e == ENOENT || e == ENODEV) &&
 		    exists("/sys/module/kvm_pvm") &&
 		    !exists("/sys/module/kvm_intel") &&
