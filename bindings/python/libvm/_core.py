@@ -759,7 +759,8 @@ class VCpu:
         Raises :class:`GuestFaultError` (fault, stop, cancel, guest exit)
         or :class:`CallTimeoutError`, with the :class:`Exit` in ``.exit``;
         a handler's exception is re-raised as is.  The vCPU takes the next
-        call either way.
+        call either way; the guest's memory is as the interrupted code left
+        it (:attr:`VM.needs_restore`).
         """
         if len(args) > 6:
             raise InvalidArgumentError(
@@ -1285,7 +1286,9 @@ class VM:
 
     @property
     def needs_restore(self) -> bool:
-        """Whether the last run or call left the VM unfit for more work."""
+        """Whether a run or call ended so that the guest's memory is in
+        doubt (fault, triple fault, timeout, cancel; a non-OK fuzz_exec),
+        until the next restore.  Advice: the vCPU takes the next call."""
         return bool(_need("libvm_vm_needs_restore")(self._p))
 
     def fuzz_exec(self, snap: Snapshot, fn: Union[str, int], input_gpa: int,
