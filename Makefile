@@ -1,7 +1,7 @@
 # libvm: `make` builds into build/; see README.md for the other targets.
 
-VERSION_MAJOR := 0
-VERSION_MINOR := 1
+VERSION_MAJOR := 1
+VERSION_MINOR := 0
 VERSION_PATCH := 0
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
@@ -26,8 +26,9 @@ SAN ?=
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
-# Every lib/<layer>/*.c but the guest runtime (guest code, built apart).
-LIB_SRC := $(filter-out lib/guest/%,$(wildcard lib/*/*.c))
+# Every lib/<layer>/*.c; the guest runtime (guest code) is guest/.
+LIB_SRC := $(wildcard lib/*/*.c)
+LIB_HDR := $(wildcard lib/*.h lib/*/*.h)
 LIB_ASM := $(wildcard lib/*/*.S)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
 SONAME := libvm.so.$(VERSION_MAJOR)
@@ -56,12 +57,24 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Ilib
 # The lib/ sources and libraries each target links (no KVM in them).
 FUZZ_LIB_elf := lib/loader/elf.c lib/loader/fetch.c lib/core/error.c
+FUZZ_LIB_linuxelf := lib/linuxprog/elf.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
-# fuzz_snapshot runs only the snapshot file parser, but lvm_snap_free and
-# the rest of lib/snapshot/snapshot.c come with the whole library.
-FUZZ_LIB_snapshot := $(LIB_SRC) $(LIB_ASM)
-FUZZ_LIBS_snapshot := -lz -lelf -lpthread
+# fuzz_snapshot: the snapshot file code alone (reader, and the writer for
+# its round trips), with the snapshot object it fills; no KVM.
+FUZZ_LIB_snapshot := $(wildcard lib/snapshot/file_*.c) \
+	lib/snapshot/object.c lib/core/error.c lib/core/file.c \
+	lib/core/kick.c lib/core/host.c lib/core/kvm.c lib/core/versioned.c \
+	lib/x86/xcr0.c
+FUZZ_LIBS_snapshot := -lz
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+# Static Linux programs the Linux-program tests and benchmarks run as
+# guests, built with the host's libc: tests/linuxprog/NAME.c ->
+# $(B)/linuxprog/NAME (pie.c as a static PIE).
+LINUXPROG_SRC := $(wildcard tests/linuxprog/*.c)
+LINUXPROGS := $(patsubst tests/linuxprog/%.c,$(B)/linuxprog/%,$(LINUXPROG_SRC))
+LINUXPROG_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Wno-missing-prototypes
+# Commands built on the library: tools/NAME.c -> $(B)/tools/NAME.
+TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 # bench/cbench.c is no program: the binding benchmarks' C side (CBENCH).
 BENCH_SRC := $(filter-out bench/cbench.c,$(wildcard bench/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -94,6 +107,7 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 	fuzz-deps fuzz-smoke fuzz-examples fuzz-demo fuzz-examples-smoke
 
 all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
+	$(TOOLS) $(LINUXPROGS) \
 	$(UNIT_BIN) $(ELF_IMGS) $(PC_FILES)
 
 lib: $(SO) $(B)/lib/libvm.so $(B)/lib/$(SONAME) $(AR_LIB)
@@ -101,12 +115,10 @@ lib: $(SO) $(B)/lib/libvm.so $(B)/lib/$(SONAME) $(AR_LIB)
 deps:
 	@CC="$(CC)" scripts/deps.sh
 
-$(B)/obj/lib/%.o: lib/%.c lib/internal.h $(wildcard include/libvm/*.h)
+$(B)/obj/lib/%.o: lib/%.c $(LIB_HDR) $(wildcard include/libvm/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(filter $(B)/obj/lib/loader/%,$(LIB_OBJ)): lib/loader/elfimg.h
-$(B)/obj/lib/core/vcpu.o $(B)/obj/lib/snapshot/snapshot.o: lib/core/one_msr.h
 
 $(B)/obj/lib/%.o: lib/%.S
 	@mkdir -p $(@D)
@@ -129,8 +141,7 @@ $(AR_LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(GUEST_RT): lib/guest/runtime.c include/libvm/guest.h include/libvm/call.h \
-		include/libvm/cmplog.h
+$(GUEST_RT): guest/runtime.c $(wildcard include/libvm/*.h)
 	@mkdir -p $(B)/obj/guest $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -fno-builtin \
 		-fno-tree-loop-distribute-patterns -c $< \
@@ -182,9 +193,18 @@ $(B)/lib/%.pc: pkgconfig/%.pc.in $(B)/lib/pc-vars
 .PHONY: FORCE
 FORCE:
 
-PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"'
+PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
+	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"'
 
-$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS)
+$(B)/linuxprog/%: tests/linuxprog/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -static -o $@ $< -lm
+
+$(B)/linuxprog/pie: tests/linuxprog/pie.c
+	@mkdir -p $(@D)
+	$(CC) $(LINUXPROG_CFLAGS) -fPIE -static-pie -o $@ $<
+
+$(TEST_BIN): $(TEST_SRC) $(wildcard tests/*.h) lib $(GUESTS) $(LINUXPROGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Itests -o $@ $(TEST_SRC) $(LDFLAGS_ALL) \
 		$(RPATH) $(PROG_LIBS) -lcriterion
@@ -193,7 +213,11 @@ $(B)/examples/%: examples/%.c lib $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
 
-$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS)
+$(B)/tools/%: tools/%.c lib
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RPATH) $(PROG_LIBS)
+
+$(B)/bench/%: bench/%.c bench/bench.h bench/raw64.h lib $(GUESTS) $(LINUXPROGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(PROG_DEFS) -Ibench -o $@ $< $(LDFLAGS_ALL) $(RPATH) \
 		$(PROG_LIBS) -lm
@@ -226,8 +250,8 @@ fuzz-deps:
 	@CC="$(CC)" scripts/deps.sh $(FUZZ_DEPS)
 
 $(B)/fuzz/fuzz_elf: $(FUZZ_LIB_elf) lib/loader/elfimg.h
-$(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) lib/snapshot/snapshot.h \
-	lib/snapshot/snapfile.h
+$(B)/fuzz/fuzz_linuxelf: $(FUZZ_LIB_linuxelf) lib/linuxprog/lp.h
+$(B)/fuzz/fuzz_snapshot: $(FUZZ_LIB_snapshot) $(wildcard lib/snapshot/*.h)
 
 $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 		| fuzz-deps
@@ -237,6 +261,19 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c lib/internal.h $(wildcard include/libvm/*.h) \
 $(B)/fuzz/corpus/elf/.stamp: fuzz/elf-seeds.sh $(ELF_IMGS)
 	@rm -rf $(@D)
 	sh fuzz/elf-seeds.sh $(@D) $(ELF_IMGS)
+	@touch $@
+
+comma := ,
+# Seeds for fuzz_linuxelf: the head of each static test program (its
+# headers and the start of its segments), ET_EXEC and static PIE.
+# And whole small programs that load: ET_EXEC and a static PIE.
+$(B)/fuzz/corpus/linuxelf/.stamp: fuzz/linuxelf_seed.c $(LINUXPROGS)
+	@rm -rf $(@D) && mkdir -p $(@D)
+	for p in $(LINUXPROGS); do head -c 16384 $$p > $(@D)/$${p##*/}; done
+	$(CC) $(subst 0x100000,0x400000,$(ELF_IMG_CFLAGS)) -o $(@D)/tiny $<
+	$(CC) $(filter-out -no-pie -fno-pie -static -Wl$(comma)-Ttext-segment=%,\
+		$(ELF_IMG_CFLAGS)) \
+		-fPIE -static-pie -o $(@D)/tiny-pie $<
 	@touch $@
 
 # Seeds for fuzz_snapshot: a snapshot built by hand (no KVM) and saved,
@@ -253,7 +290,7 @@ $(B)/fuzz/corpus/snapshot/.stamp: $(B)/fuzz/snapshot-seeds
 
 # Each fuzz target for FUZZ_TIME seconds from its seeds; a crash fails.
 fuzz-smoke: $(FUZZERS) $(B)/fuzz/corpus/elf/.stamp \
-		$(B)/fuzz/corpus/snapshot/.stamp
+		$(B)/fuzz/corpus/snapshot/.stamp $(B)/fuzz/corpus/linuxelf/.stamp
 	@for f in $(FUZZERS); do \
 		n=$${f##*/fuzz_}; w=$(B)/fuzz/work/$$n; mkdir -p $$w; \
 		echo "== $$f: $(FUZZ_TIME) s from $(B)/fuzz/corpus/$$n"; \
@@ -403,9 +440,27 @@ SAN_RUN := mkdir -p $(LSAN_DIR) && \
 SAN_SHOW := || { scripts/lsan-check --show $(LSAN_DIR); exit 1; }
 endif
 
-# What needs no KVM: the white-box unit tests and the fuzz targets.
-host-test: all fuzz-smoke
+# What needs no KVM: the layers of lib/, the white-box unit tests and the
+# fuzz targets (once: they are built with ASan and UBSan anyway, so not
+# again under SAN), and the 1.0 ABI (not of a sanitizer build).
+host-test: all layer-check $(if $(SAN),,fuzz-smoke abi-check)
 	$(SAN_RUN) $(UNIT_BIN) --jobs 2 $(SAN_SHOW)
+
+# lib/'s layers go one way, with no loop between files (DESIGN.md).
+.PHONY: layer-check abi-check abi-baseline
+layer-check: lib
+	scripts/layer-check $(B)/obj/lib
+
+# The released ABI (ABI.md, "Stability"): nothing of abi/libvm-1.0.abi
+# may change; additions go into a new version node of lib/libvm.map.
+ABI_BASELINE := abi/libvm-1.0.abi
+abi-check: lib
+	scripts/abi-check $(SO) $(ABI_BASELINE)
+
+# Only when a release adds a baseline (abi/libvm-MAJOR.MINOR.abi), from a
+# build with the default OPT.
+abi-baseline: lib
+	scripts/abi-check --write $(SO) $(ABI_BASELINE)
 
 kvm-test: all $(KVM_PROBE) $(if $(SAN),,$(FUZZ_EX_LF) $(FUZZ_EX_MUT) \
 		$(ABI_DUMP) rust-test-build)

@@ -10,8 +10,9 @@
 
 /*
  * The guest is set up as libvm_vcpu_set_long_mode does (same GDT
- * descriptors, CR0/CR4/EFER, XCR0, 2 MiB user pages, IOPL 3, the host's
- * supported CPUID), minus what an `out` loop never uses (IDT, stacks).
+ * descriptors, CR0/CR4/EFER, XCR0, 2 MiB user pages, IOPL 3 and an
+ * all-zero I/O bitmap (PVM honours only the bitmap), the host's supported
+ * CPUID), minus what an `out` loop never uses (IDT, stacks).
  */
 #define RAW_MEM		0x400000ull
 #define RAW_PML4	0x1000
@@ -24,6 +25,8 @@
 #define SEL_UDATA	0x1b
 #define SEL_UCODE	0x23
 #define SEL_TSS		0x28
+/* TSS limit: 104 bytes, the 8 KiB I/O bitmap and its 0xff byte. */
+#define RAW_TSS_LIMIT	(104 + 8192)
 
 extern const unsigned char raw_guest[], raw_guest_end[];
 __asm__(".pushsection .rodata\n"
@@ -96,12 +99,13 @@ static void raw_setup(struct raw_ctx *c)
 		memcpy(c->mem + RAW_PD + 8 * i, &e, 8);
 	}
 	memcpy(c->mem + RAW_GDT, gdt, sizeof(gdt));
-	e = 0x67 | ((uint64_t)RAW_TSS << 16) | (0x89ull << 40);
+	e = RAW_TSS_LIMIT | ((uint64_t)RAW_TSS << 16) | (0x89ull << 40);
 	memcpy(c->mem + RAW_GDT + SEL_TSS, &e, 8);
 	{
 		uint16_t iopb = 104;
 
 		memcpy(c->mem + RAW_TSS + 0x66, &iopb, 2);
+		c->mem[RAW_TSS + RAW_TSS_LIMIT] = 0xff;
 	}
 	memcpy(c->mem + RAW_CODE, raw_guest,
 	       (size_t)(raw_guest_end - raw_guest));
@@ -144,7 +148,7 @@ static void raw_setup(struct raw_ctx *c)
 	raw_ioctl(c->vcpu_fd, KVM_GET_SREGS, &s, "KVM_GET_SREGS");
 	s.cs = raw_seg(SEL_UCODE, 11, true);
 	s.ds = s.es = s.fs = s.gs = s.ss = raw_seg(SEL_UDATA, 3, false);
-	s.tr = (struct kvm_segment){ .base = RAW_TSS, .limit = 0x67,
+	s.tr = (struct kvm_segment){ .base = RAW_TSS, .limit = RAW_TSS_LIMIT,
 				     .selector = SEL_TSS, .type = 11,
 				     .present = 1 };
 	s.ldt = (struct kvm_segment){ .type = 2, .present = 1,

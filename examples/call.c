@@ -1,5 +1,7 @@
 /*
- * call: load a guest program compiled from C (examples/guests/funcs.c),
+ * call: load a guest program compiled from C (examples/guests/funcs.c) in
+ * one call (64 MiB of RAM, libvm's tables at 1 MiB, a scratch area for
+ * arguments, the stack at the end of RAM: libvm_elf_options changes them),
  * run its main(), then call its functions from the host like local ones:
  * add(2, 40), and fnv1a() over a host buffer copied into the guest.
  * A guest crash (divide by zero) comes back as an error, and the same VM
@@ -12,11 +14,6 @@
 #ifndef LIBVM_GUEST_DIR
 #define LIBVM_GUEST_DIR "."
 #endif
-
-#define RAM_SIZE (64ull << 20)
-#define SYS_GPA 0x100000ull		/* libvm's tables: 512 KiB */
-#define SCRATCH_GPA (32ull << 20)	/* call arguments: 16 MiB */
-#define STACK_TOP RAM_SIZE
 
 static void console(const char *buf, size_t len, void *opaque)
 {
@@ -36,7 +33,6 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 int main(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : LIBVM_GUEST_DIR "/funcs.elf";
-	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
 	libvm_vm *vm = NULL;
 	libvm_vcpu *vcpu = NULL;
 	libvm_image *img = NULL;
@@ -45,16 +41,8 @@ int main(int argc, char **argv)
 	libvm_exit ex;
 	int r;
 
-	lm.sys_gpa = SYS_GPA;
-	if ((r = libvm_vm_create(&vm, NULL)) < 0 ||
-	    (r = libvm_mem_map_anon(vm, 0, RAM_SIZE, 0)) < 0 ||
-	    (r = libvm_image_load_file(&img, vm, path, 0)) < 0 ||
-	    (r = libvm_long_mode_setup(vm, &lm)) < 0 ||
-	    (r = libvm_scratch_set(vm, SCRATCH_GPA, 16ull << 20)) < 0 ||
+	if ((r = libvm_vm_open_elf(&vm, &vcpu, &img, path, NULL)) < 0 ||
 	    (r = libvm_console_attach(vm, console, NULL)) < 0 ||
-	    (r = libvm_vcpu_create(&vcpu, vm, 0)) < 0 ||
-	    (r = libvm_vcpu_set_long_mode(vcpu, libvm_image_entry(img),
-					  STACK_TOP)) < 0 ||
 	    (r = libvm_vcpu_run(&ex, vcpu, 5000000000ull)) < 0)
 		goto fail;
 	printf("main() ended: %s, code %lld\n",

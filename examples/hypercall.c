@@ -17,8 +17,8 @@ struct feed {
 	int64_t next, last;
 };
 
-static int next(uint64_t *ret, libvm_vcpu *vcpu, uint64_t nr,
-		const uint64_t args[6], void *opaque)
+static int next(libvm_vcpu *vcpu, uint64_t nr, const uint64_t args[6],
+		uint64_t *ret, void *opaque)
 {
 	struct feed *f = opaque;
 
@@ -27,8 +27,8 @@ static int next(uint64_t *ret, libvm_vcpu *vcpu, uint64_t nr,
 	return LIBVM_TRAP_CONTINUE;
 }
 
-static int report(uint64_t *ret, libvm_vcpu *vcpu, uint64_t nr,
-		  const uint64_t args[6], void *opaque)
+static int report(libvm_vcpu *vcpu, uint64_t nr, const uint64_t args[6],
+		uint64_t *ret, void *opaque)
 {
 	(void)vcpu, (void)nr, (void)opaque;
 	printf("guest reports: sum of squares of %llu numbers = %llu\n",

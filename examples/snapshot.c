@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 		goto fail;
 	if ((r = libvm_mem_write(vm, DATA, "after!", 7)) < 0 ||
 	    (r = libvm_snapshot_restore(vm, snap)) < 0 ||
-	    (r = libvm_mem_read(text, vm, DATA, 7)) < 0)
+	    (r = libvm_mem_read(vm, DATA, text, 7)) < 0)
 		goto fail;
 	printf("memory after a write and a restore: \"%s\"\n", text);
 
@@ -68,14 +68,14 @@ int main(int argc, char **argv)
 			goto fail;
 	}
 	for (i = 0; i < 2; i++) {
-		if ((r = libvm_mem_read(text, child[i], DATA, 7)) < 0 ||
+		if ((r = libvm_mem_read(child[i], DATA, text, 7)) < 0 ||
 		    (r = libvm_call(&ret, NULL, libvm_vm_vcpu(child[i], 0), add,
 				    (uint64_t[]){ 40, (uint64_t)i }, 2, 0)) < 0)
 			goto fail;
 		printf("fork %d sees \"%s\", add(40, %d) = %llu\n", i, text, i,
 		       (unsigned long long)ret);
 	}
-	if ((r = libvm_mem_read(text, vm, DATA, 7)) < 0)
+	if ((r = libvm_mem_read(vm, DATA, text, 7)) < 0)
 		goto fail;
 	printf("the parent still sees \"%s\"\n", text);
 	r = 0;

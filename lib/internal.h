@@ -7,6 +7,7 @@
 #include <libvm/libvm.h>
 #include <libvm/snapshot.h>
 
+#include <linux/ioctl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -37,8 +38,29 @@ int lvm_ioctl_raw(int fd, unsigned long req, unsigned long arg);
 /* Checked: records the ioctl name, argument and errno on failure. */
 int lvm_ioctl_checked(int fd, unsigned long req, unsigned long arg,
 		      const char *name);
-#define KVM_IOCTL(fd, req, arg) \
-	lvm_ioctl_checked((fd), (req), (unsigned long)(arg), #req)
+/*
+ * The checked form for an ioctl whose argument points at its struct: the
+ * struct's size must be the ioctl's (the selftests' kvm_static_assert).
+ */
+#define KVM_IOCTL(fd, req, ptr)						\
+	({								\
+		_Static_assert(sizeof(*(ptr)) == _IOC_SIZE(req),	\
+			       #req ": argument of the wrong size");	\
+		lvm_ioctl_checked((fd), (req), (unsigned long)(ptr), #req); \
+	})
+/* The same where the argument is a T with trailing data (kvm_msrs ...). */
+#define KVM_IOCTL_AS(fd, req, ptr, T)					\
+	({								\
+		_Static_assert(sizeof(T) == _IOC_SIZE(req),		\
+			       #req ": argument of the wrong size");	\
+		lvm_ioctl_checked((fd), (req), (unsigned long)(ptr), #req); \
+	})
+/* An ioctl that takes a value (or nothing) instead of a pointer. */
+#define KVM_IOCTL_VAL(fd, req, val)					\
+	({								\
+		_Static_assert(_IOC_SIZE(req) == 0, #req " takes a pointer"); \
+		lvm_ioctl_checked((fd), (req), (unsigned long)(val), #req); \
+	})
 
 int lvm_open_kvm(const char *path);
 /*
@@ -89,11 +111,50 @@ struct lvm_region {
 	uint64_t *dsum;		/* a bit per word of hdirty/kdirty with bits */
 };
 
+/* A port or MMIO access the run loop dispatches (lib/core/trap.c). */
+struct lvm_access {
+	uint32_t space;		/* LIBVM_TRAP_PIO / _MMIO */
+	uint32_t direction;	/* LIBVM_READ / _WRITE */
+	uint64_t addr;
+	uint8_t *data;		/* count elements of size bytes */
+	uint32_t size, count;
+};
+
+/* What dispatching an access or a hypercall came to. */
+enum lvm_dispatch {
+	LVM_DISPATCH_NONE,	/* no trap covers it: the caller's exit */
+	LVM_DISPATCH_CONTINUE,	/* handled: the run goes on */
+	LVM_DISPATCH_EXIT,	/* the run ends; the exit is filled in */
+};
+
+/*
+ * A trap of one of libvm's own layers (the long-mode runtime's ports): it
+ * describes the exit itself when the run ends.
+ */
+typedef enum lvm_dispatch (*lvm_access_fn)(libvm_vcpu *vcpu,
+					   const struct lvm_access *a,
+					   libvm_exit *ex, void *opaque);
+
 struct lvm_trap {
 	uint64_t base, end;	/* [base, end) */
-	libvm_trap_fn fn;	/* PIO and MMIO */
+	libvm_trap_fn fn;	/* a program's PIO and MMIO handler */
 	libvm_hypercall_fn hfn;	/* hypercalls (space 2, [nr, nr+1)) */
+	lvm_access_fn afn;	/* a layer's own handler (owner set) */
+	const char *owner;	/* NULL: the program's; else which layer */
 	void *opaque;
+};
+
+/*
+ * Hooks a higher layer installs in a VM (snapshots: dirty tracking and
+ * what a run may have changed), so the lower one never names it.
+ */
+struct lvm_vm_hooks {
+	/* A region was mapped (mem_lock held for writing); < 0 undoes it. */
+	int (*region_added)(libvm_vm *vm, struct lvm_region *r);
+	/* A region goes (unmapped, or the VM is destroyed). */
+	void (*region_gone)(libvm_vm *vm, struct lvm_region *r);
+	/* A run of vcpu ended with reason (or failed: r < 0). */
+	void (*run_ended)(libvm_vcpu *vcpu, uint32_t reason, int r);
 };
 
 /* The long-mode runtime of a VM (lib/x86/longmode.c, lib/core/call.c). */
@@ -112,37 +173,9 @@ struct lvm_rt {
 	 */
 	uint64_t sys_key, sys_sum;
 	bool sys_guarded;	/* its pages are out of user mode's reach */
+	libvm_hypercall_fn syscall_fn;	/* LIBVM_LONG_SYSCALL's handler */
+	void *syscall_opaque;
 };
-
-/* Layout of the system area (offsets from sys_gpa). */
-#define LVM_SYS_GDT	0x00000
-#define LVM_SYS_IDT	0x01000
-#define LVM_SYS_TSS	0x02000	/* 128 bytes per vCPU */
-#define LVM_SYS_CODE	0x03000
-#define LVM_SYS_PML4	0x04000
-#define LVM_SYS_PDPT	0x05000
-#define LVM_SYS_PD	0x06000	/* 64 pages */
-#define LVM_SYS_STACKS	0x46000	/* 4 KiB exception stack per vCPU */
-#define LVM_SYS_PT	0x56000	/* 2 page tables: the area's 4 KiB pages */
-/*
- * The I/O permission bitmap every vCPU's TSS points at: all zeros (every
- * port allowed) and the 0xff byte the CPU wants after it.  User-mode port
- * I/O (the runtime's ports, devices) needs it on PVM, which ignores
- * RFLAGS.IOPL for guest user mode but honours the bitmap.
- */
-#define LVM_SYS_IOBITMAP	0x58000	/* 8 KiB + 1 byte */
-#define LVM_IOBITMAP_SIZE	(8192 + 1)
-/* TSS of vCPU id: its limit reaches the bitmap's last byte. */
-#define LVM_TSS_OFF(id)		(LVM_SYS_TSS + 128u * (id))
-#define LVM_TSS_IOPB(id)	(LVM_SYS_IOBITMAP - LVM_TSS_OFF(id))
-#define LVM_TSS_LIMIT(id)	(LVM_TSS_IOPB(id) + LVM_IOBITMAP_SIZE - 1)
-#define LVM_SEL_KCODE	0x08
-#define LVM_SEL_KDATA	0x10
-#define LVM_SEL_UDATA	0x1b
-#define LVM_SEL_UCODE	0x23
-#define LVM_SEL_TSS(id)	(0x28 + 16 * (id))
-
-extern const uint8_t lvm_rt_code[], lvm_rt_dispatch[], lvm_rt_code_end[];
 
 struct lvm_trap_table {
 	struct lvm_trap *v;
@@ -175,7 +208,8 @@ struct libvm_vm {
 
 	pthread_rwlock_t trap_lock;
 	struct lvm_trap_table traps[3];	/* PIO, MMIO, hypercall */
-	struct lvm_rt rt;
+	const struct lvm_vm_hooks *hooks;	/* NULL: none installed */
+	struct lvm_rt rt;		/* the long-mode runtime (lib/runtime) */
 
 	pthread_mutex_t vcpu_lock;
 	libvm_vcpu **vcpus;	/* indexed by id */
@@ -245,63 +279,96 @@ struct libvm_vcpu {
 	bool rt_at_dispatch;	/* parked at the return OUT: calls set regs only */
 	uint64_t rt_stack;
 	libvm_sregs rt_sregs;	/* the long-mode sregs to restore */
+	/*
+	 * Where the SYSCALL entry runs on this host (LIBVM_LONG_SYSCALL):
+	 * 0 not known yet, 1 at CPL3 (PVM: the host returns for it), 2 at
+	 * CPL0 (its SYSRETQ returns).
+	 */
+	uint8_t rt_sys_where;
 };
+
+/* lib/core/versioned.c: versioned structs (first field: uint32_t version). */
+struct lvm_versioned {
+	const char *name;	/* "libvm_vm_config" */
+	uint32_t current;	/* the newest version this libvm knows */
+	const size_t *sizes;	/* sizes[v - 1]: bytes of version v */
+	const void *defaults;	/* the current version's defaults */
+};
+/*
+ * The description var of versioned struct T, whose defaults are the
+ * initializer that follows (its _INIT macro); sizes grow a row a version.
+ */
+#define LVM_VERSIONED(var, T, current, ...)				\
+	static const T var##_defaults = __VA_ARGS__;			\
+	static const size_t var##_sizes[] = { sizeof(T) };		\
+	static const struct lvm_versioned var = {			\
+		#T, current, var##_sizes, &var##_defaults,		\
+	}
+/* *dst = defaults, then src's fields as far as its version has them. */
+int lvm_versioned_in(const struct lvm_versioned *t, void *dst,
+		     const void *src);
+/* dst = defaults of version, only that version's bytes written. */
+int lvm_versioned_init(const struct lvm_versioned *t, void *dst,
+		       uint32_t version);
+/* Copy src (current version) into dst up to dst's version's size. */
+int lvm_versioned_out(const struct lvm_versioned *t, void *dst,
+		      const void *src);
+
+/* lib/core/vm.c, lib/core/vcpu.c: the architecture-neutral part of
+ * libvm_vm_create and libvm_vcpu_create (lib/x86/cpu.c). */
+int lvm_vm_new(libvm_vm **out, const libvm_vm_config *cfg);
+int lvm_vcpu_new(libvm_vcpu **out, libvm_vm *vm, uint32_t id);
 
 /* lib/core/memory.c */
 int lvm_mem_init(libvm_vm *vm);
 void lvm_mem_fini(libvm_vm *vm);
 /* Bounds-checked guest-physical access; the one way lib/ reads guest RAM. */
 void *lvm_gpa_ptr(libvm_vm *vm, uint64_t gpa, uint64_t len, bool write);
+/* Read a 64-bit value of guest RAM, bounds-checked; false if outside. */
+bool lvm_read_u64(libvm_vm *vm, uint64_t gpa, uint64_t *val);
+/* Mark [gpa, gpa+len) written by the host; caller holds mem_lock. */
+void lvm_mark_dirty(struct lvm_region *r, uint64_t gpa, uint64_t len);
+/* Region table insert. */
+/* lvm_add_region's how: who owns the mapping, what the host may do. */
+#define LVM_REGION_OWNED	(1u << 0) /* libvm munmaps it */
+#define LVM_REGION_HOST_WRITE	(1u << 1) /* the host may write it */
+#define LVM_REGION_SPARSE	(1u << 2) /* pages not resident are zero */
+int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
+		   uint32_t flags, uint32_t how);
 
 /* lib/core/trap.c */
 int lvm_trap_init(libvm_vm *vm);
 void lvm_trap_fini(libvm_vm *vm);
-/* Returns 0 if no trap covers addr, 1 if handled, 2 to stop (*stop_code). */
-int lvm_trap_dispatch(libvm_vcpu *vcpu, uint32_t space, uint64_t addr,
-		      uint8_t *data, uint32_t size, uint32_t count,
-		      uint32_t direction, int *stop_code);
-
-/* Runtime ports: 1 handled (continue), 0 exit filled in. lib/core/call.c */
-int lvm_rt_port(libvm_vcpu *vcpu, libvm_exit *ex, int *stop_code);
-int lvm_hypercall_dispatch(libvm_vcpu *vcpu, uint64_t nr,
-			   const uint64_t args[6], uint64_t *ret,
-			   int *stop_code);
+enum lvm_dispatch lvm_trap_dispatch(libvm_vcpu *vcpu,
+				    const struct lvm_access *a,
+				    libvm_exit *ex);
+enum lvm_dispatch lvm_hypercall_dispatch(libvm_vcpu *vcpu, uint64_t nr,
+					 const uint64_t args[6], uint64_t *ret,
+					 libvm_exit *ex);
+/* Fill ex for a run a handler stopped. */
+/*
+ * A LIBVM_EXIT_STOPPED record; value is the first argument of a hypercall
+ * or system call (0 for ports and MMIO).
+ */
+void lvm_exit_stop(libvm_exit *ex, uint32_t space, uint64_t addr, int code,
+		   uint64_t value);
 int lvm_trap_insert(libvm_vm *vm, uint32_t space, uint64_t base,
 		    uint64_t len, const struct lvm_trap *tmpl);
-int lvm_trap_remove(libvm_vm *vm, uint32_t space, uint64_t base);
-/* Read a 64-bit value of guest RAM, bounds-checked; false if outside. */
-bool lvm_read_u64(libvm_vm *vm, uint64_t gpa, uint64_t *val);
+/* Only the owner (NULL: the program) removes a range. */
+int lvm_trap_remove(libvm_vm *vm, uint32_t space, uint64_t base,
+		    const char *owner);
+/* Whether addr lies in a range of owner's. */
+bool lvm_trap_owned(libvm_vm *vm, uint32_t space, uint64_t addr,
+		    const char *owner);
 
-/* Complete a pending I/O with an immediate-exit KVM_RUN (lib/core/run.c). */
+/* lib/core/run.c */
+/* Complete a pending I/O with an immediate-exit KVM_RUN. */
 int lvm_vcpu_flush_io(libvm_vcpu *vcpu);
 /*
- * State handed to KVM through the run area (KVM_CAP_SYNC_REGS) takes
- * effect on the next KVM_RUN; other vCPU ioctls first push it with the
- * ordinary ioctls (lib/core/vcpu.c).
+ * Make v's run return: immediate_exit for a thread about to enter KVM_RUN,
+ * the kick signal for one in it.  Caller holds v->run_lock.
  */
-int lvm_vcpu_sync_flush(libvm_vcpu *vcpu);
-/* Whether regs, sregs and events can all travel through the run area. */
-bool lvm_vcpu_sync_all(libvm_vcpu *vcpu);
-/* Set sregs through the run area when KVM allows it; no state_dirty. */
-int lvm_vcpu_put_sregs(libvm_vcpu *vcpu, const libvm_sregs *s);
-/* Keyed sum of the long-mode system area but the stacks (snapshot.c). */
-uint64_t lvm_rt_sys_sum(const uint8_t *sys, uint64_t key);
-uint64_t lvm_rt_sys_key(void);
-/* Mark [gpa, gpa+len) written by the host; caller holds mem_lock. */
-void lvm_mark_dirty(libvm_vm *vm, struct lvm_region *r, uint64_t gpa,
-		    uint64_t len);
-/* Start dirty logging on a region (lib/snapshot/); holds mem_lock (w). */
-int lvm_region_track(libvm_vm *vm, struct lvm_region *r);
-void lvm_region_untrack(struct lvm_region *r);
-/* Dirty ring (lib/snapshot/ring.c). */
-void lvm_ring_enable(libvm_vm *vm);
-int lvm_ring_map(libvm_vcpu *vcpu);
-void lvm_ring_unmap(libvm_vcpu *vcpu);
-uint32_t lvm_ring_collect(libvm_vcpu *vcpu);
-void lvm_ring_harvest(libvm_vm *vm);
-int lvm_ring_reset(libvm_vm *vm);
-bool lvm_ring_crowded(libvm_vm *vm);
-int lvm_ring_full(libvm_vcpu *vcpu);
+void lvm_vcpu_kick_locked(libvm_vcpu *v);
 
 /* CLOCK_MONOTONIC in ns: run deadlines (run.c, watchdog.c). */
 static inline uint64_t lvm_now_ns(void)
@@ -312,41 +379,29 @@ static inline uint64_t lvm_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/*
- * Make v's run return: immediate_exit for a thread about to enter KVM_RUN,
- * the kick signal for one in it.  Caller holds v->run_lock.
- */
-void lvm_vcpu_kick_locked(libvm_vcpu *v);
-
+/* lib/core/watchdog.c: run timeouts. */
 int lvm_watchdog_init(libvm_vm *vm);
 void lvm_watchdog_fini(libvm_vm *vm);
 int lvm_watchdog_arm(libvm_vcpu *vcpu, uint64_t deadline);
 void lvm_watchdog_disarm(libvm_vcpu *vcpu);
-/* Region table insert (lib/core/memory.c). */
-int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
-		   uint32_t flags, bool owned, bool host_writable,
-		   bool sparse);
+
+/* lib/core/dirty_ring.c: KVM's dirty ring. */
+void lvm_ring_enable(libvm_vm *vm);
+int lvm_ring_map(libvm_vcpu *vcpu);
+void lvm_ring_unmap(libvm_vcpu *vcpu);
+uint32_t lvm_ring_collect(libvm_vcpu *vcpu);
+void lvm_ring_harvest(libvm_vm *vm);
+int lvm_ring_reset(libvm_vm *vm);
+bool lvm_ring_crowded(libvm_vm *vm);
+int lvm_ring_full(libvm_vcpu *vcpu);
 
 /* lib/core/host.c */
 uint64_t lvm_probe_caps(int fd);
 uint32_t lvm_host_phys_bits(void);
-int lvm_supported_cpuid(const libvm_cpuid_entry **out, uint32_t *n,
-			int kvm_fd);
 
 /* lib/core/kick.c */
 int lvm_kick_setup(int signo);
 /* SIGUSR1, SIGUSR2 or SIGRTMIN..SIGRTMAX: the kick signals libvm takes. */
 bool lvm_kick_signal_ok(int signo);
-
-/* lib/x86/cpu.c */
-int lvm_x86_vm_setup(libvm_vm *vm);
-int lvm_x86_vcpu_setup(libvm_vcpu *vcpu);
-/*
- * NULL if xcr0 is a value XSETBV takes on some x86 CPU (known user state
- * components, x87 set, their dependencies met); otherwise what is wrong.
- */
-const char *lvm_x86_xcr0_check(uint64_t xcr0);
-/* Bytes of XSAVE area (standard format) the components of xcr0 need. */
-uint32_t lvm_x86_xsave_need(uint64_t xcr0);
 
 #endif

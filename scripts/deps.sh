@@ -22,6 +22,9 @@ need linux-libc-dev have_header linux/kvm.h
 need libelf-dev have_header gelf.h
 need zlib1g-dev have_header zlib.h
 need libcriterion-dev have_header criterion/criterion.h
+need abigail-tools command -v abidiff
+# busybox for the Linux-program tests (static, run as a guest)
+need busybox-static test -x /bin/busybox
 for p in "$@"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done

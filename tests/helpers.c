@@ -34,6 +34,21 @@ void h_skip_cleanup(void)
 		criterion_current_suite->data->fini();
 }
 
+int h_on_pvm(void)
+{
+	libvm_host_info h = LIBVM_HOST_INFO_INIT;
+
+	return libvm_host_query(&h, NULL) == 0 &&
+	       h.supervisor == LIBVM_SUPERVISOR_EMULATED;
+}
+
+/* A skip from a test's body: the fixture goes first (h_skip). */
+void h_skip_on_pvm(const char *reason)
+{
+	if (h_on_pvm())
+		h_skip("%s", reason);
+}
+
 void h_map_ram(libvm_vm *vm, uint64_t gpa, uint64_t size)
 {
 	OK(libvm_mem_map_anon(vm, gpa, size, 0));

@@ -67,6 +67,16 @@ void h_load_at(libvm_vm *vm, uint64_t gpa, const unsigned char *start,
 	       const unsigned char *end);
 #define h_load(vm, name) h_load_at((vm), GUEST_LOAD, name##_start, name##_end)
 
+/*
+ * Whether the host emulates supervisor-mode code (PVM,
+ * libvm_host_info.supervisor).  h_skip_on_pvm skips the test there with
+ * reason, one line that names what PVM cannot do (from a test's body: it
+ * runs the .fini first, as h_skip does); hosts with VT-x or AMD-V run the
+ * test.
+ */
+int h_on_pvm(void);
+void h_skip_on_pvm(const char *reason);
+
 /* Real mode, CS base 0, rip at rip, sp at GUEST_STACK, flags 0x2. */
 void h_real_mode(libvm_vcpu *vcpu, uint64_t rip);
 /* Create vCPU id in real mode at GUEST_LOAD. */

@@ -120,7 +120,7 @@ Test(call, scratch_round_trip)
 	cr_assert_geq(gva, CE_SCRATCH);
 	cr_assert_leq(gva + sizeof(text), CE_SCRATCH + CE_SCRATCH_SIZE);
 	cr_assert_eq(ce_call("upcase", CE_ARGS(gva, sizeof(text))), lower);
-	OK(libvm_mem_read(back, g_vm, gva, sizeof(back)));
+	OK(libvm_mem_read(g_vm, gva, back, sizeof(back)));
 	for (size_t i = 0; i < sizeof(text); i++) {
 		char want = text[i] >= 'a' && text[i] <= 'z'
 				    ? (char)(text[i] - 'a' + 'A')
@@ -133,14 +133,14 @@ Test(call, scratch_round_trip)
 	OK(libvm_scratch_push(&gva2, g_vm, "x", 1));
 	cr_assert_geq(gva2, gva + sizeof(text));
 	cr_assert_eq(gva2 % 16, 0);
-	OK(libvm_mem_read(back, g_vm, gva, sizeof(back)));
+	OK(libvm_mem_read(g_vm, gva, back, sizeof(back)));
 	cr_assert_eq(back[1], 'B', "first buffer clobbered");
 	/* Reset starts over. */
 	libvm_scratch_reset(g_vm);
 	OK(libvm_scratch_push(&gva2, g_vm, "abc", 3));
 	cr_assert_eq(gva2, gva);
 	cr_assert_eq(ce_call("upcase", CE_ARGS(gva2, 3)), 3);
-	OK(libvm_mem_read(back, g_vm, gva2, 3));
+	OK(libvm_mem_read(g_vm, gva2, back, 3));
 	cr_assert_eq(memcmp(back, "ABC", 3), 0);
 }
 
@@ -194,8 +194,8 @@ struct hc_seen {
 	uint64_t value;	/* what it stores in *ret */
 };
 
-static int hc_record(uint64_t *ret, libvm_vcpu *vcpu, uint64_t nr,
-		     const uint64_t args[6], void *opaque)
+static int hc_record(libvm_vcpu *vcpu, uint64_t nr, const uint64_t args[6],
+		uint64_t *ret, void *opaque)
 {
 	struct hc_seen *s = opaque;
 
@@ -248,8 +248,8 @@ Test(call, hypercall_unregistered_is_guest_error)
 	cr_assert_eq(ce_call("add", CE_ARGS(2, 2)), 4);
 }
 
-static int hc_twice_plus_one(uint64_t *ret, libvm_vcpu *vcpu, uint64_t nr,
-			     const uint64_t args[6], void *opaque)
+static int hc_twice_plus_one(libvm_vcpu *vcpu, uint64_t nr,
+		const uint64_t args[6], uint64_t *ret, void *opaque)
 {
 	(void)vcpu, (void)nr;
 	++*(int *)opaque;
@@ -362,6 +362,12 @@ Test(call, runtime_ports_reserved)
 	OK(libvm_trap_register(g_vm, LIBVM_TRAP_PIO, 0xf00, 0x10, pio_nop,
 			       NULL));
 	cr_assert_eq(ce_call("add", CE_ARGS(1, 1)), 2);
+	/* The runtime's trap is not the program's to remove. */
+	FAILS(libvm_trap_unregister(g_vm, LIBVM_TRAP_PIO,
+				    LIBVM_PORT_HYPERCALL), LIBVM_EBUSY);
+	cr_assert_not_null(strstr(libvm_last_error(), "runtime"), "%s",
+			   libvm_last_error());
+	cr_assert_eq(ce_call("add", CE_ARGS(2, 2)), 4);
 
 	/* A trap on the ports first: long-mode setup refuses. */
 	vm = h_vm_create(NULL);
@@ -369,7 +375,16 @@ Test(call, runtime_ports_reserved)
 	OK(libvm_trap_register(vm, LIBVM_TRAP_PIO, LIBVM_PORT_RETURN, 1,
 			       pio_nop, NULL));
 	lm.sys_gpa = CE_SYS;
-	FAILS(libvm_long_mode_setup(vm, &lm), LIBVM_EOVERLAP);
+	{
+		/* Refused before anything was written to guest RAM. */
+		uint8_t mark[64], back[64];
+
+		memset(mark, 0x5a, sizeof(mark));
+		OK(libvm_mem_write(vm, CE_SYS, mark, sizeof(mark)));
+		FAILS(libvm_long_mode_setup(vm, &lm), LIBVM_EOVERLAP);
+		OK(libvm_mem_read(vm, CE_SYS, back, sizeof(back)));
+		cr_assert_arr_eq(mark, back, sizeof(mark));
+	}
 	OK(libvm_trap_unregister(vm, LIBVM_TRAP_PIO, LIBVM_PORT_RETURN));
 	OK(libvm_long_mode_setup(vm, &lm));
 	libvm_vm_destroy(vm);

@@ -217,7 +217,7 @@ Test(errors_kvm, detail_names_the_address)
 {
 	uint8_t b[16];
 
-	FAILS(libvm_mem_read(b, g_vm, 0x7654000, sizeof(b)), LIBVM_ERANGE);
+	FAILS(libvm_mem_read(g_vm, 0x7654000, b, sizeof(b)), LIBVM_ERANGE);
 	cr_assert_not_null(strstr(libvm_last_error(), "0x7654000"),
 			   "detail: %s", libvm_last_error());
 	FAILS(libvm_mem_map_anon(g_vm, 0x8000, 0x1000, 0), LIBVM_EOVERLAP);
@@ -228,7 +228,7 @@ Test(errors_kvm, detail_names_the_address)
 			   "detail: %s", libvm_last_error());
 	/* Calls that succeed leave the detail alone. */
 	OK(libvm_mem_write(g_vm, 0, b, sizeof(b)));
-	OK(libvm_mem_read(b, g_vm, 0, sizeof(b)));
+	OK(libvm_mem_read(g_vm, 0, b, sizeof(b)));
 	cr_assert_not_null(strstr(libvm_last_error(), "0x4321000"),
 			   "detail: %s", libvm_last_error());
 }

@@ -56,7 +56,7 @@ static uint64_t hash_ram(size_t size)
 	size_t i;
 
 	cr_assert_not_null(buf);
-	OK(libvm_mem_read(buf, vm, 0, size));
+	OK(libvm_mem_read(vm, 0, buf, size));
 	for (i = 0; i < size / 8; i++)
 		h = (h ^ buf[i]) * 0x100000001b3ull;
 	free(buf);
@@ -189,7 +189,7 @@ static void check_loaded(const char *name, unsigned class, int from)
 		nload++;
 		got = malloc(ph.p_memsz);
 		cr_assert_not_null(got);
-		OK(libvm_mem_read(got, vm, ph.p_paddr, ph.p_memsz));
+		OK(libvm_mem_read(vm, ph.p_paddr, got, ph.p_memsz));
 		cr_assert_eq(memcmp(got, file + ph.p_offset, ph.p_filesz), 0,
 			     "%s: segment %u differs", name, i);
 		for (j = ph.p_filesz; j < ph.p_memsz; j++)
@@ -207,21 +207,21 @@ static void check_loaded(const char *name, unsigned class, int from)
 	cr_assert_eq(lo, want_lo);
 	cr_assert_eq(hi, want_hi);
 	/* Guest RAM around the image is untouched. */
-	OK(libvm_mem_read(data, vm, lo - 16, 16));
+	OK(libvm_mem_read(vm, lo - 16, data, 16));
 	for (i = 0; i < 4; i++)
 		cr_assert_eq(data[i], 0xffffffffu);
 	OK(libvm_image_symbol(&a, img, "_start"));
 	cr_assert_eq(a, libvm_image_entry(img));
 	OK(libvm_image_symbol(&a, img, "elf_data"));
-	OK(libvm_mem_read(data, vm, a, sizeof(data)));
+	OK(libvm_mem_read(vm, a, data, sizeof(data)));
 	cr_assert_eq(data[0], 0x11223344u);
 	cr_assert_eq(data[3], 0xddeeff00u);
 	OK(libvm_image_symbol(&a, img, "elf_rodata"));
-	OK(libvm_mem_read(ro, vm, a, sizeof(ro)));
+	OK(libvm_mem_read(vm, a, ro, sizeof(ro)));
 	cr_assert_str_eq(ro, "libvm-elf-rodata");
 	OK(libvm_image_symbol(&a, img, "elf_bss"));
 	got = malloc(8192);
-	OK(libvm_mem_read(got, vm, a, 8192));
+	OK(libvm_mem_read(vm, a, got, 8192));
 	for (i = 0; i < 8192; i++)
 		cr_assert_eq(got[i], 0, "elf_bss[%u] = %#x", i, got[i]);
 	free(got);
@@ -259,10 +259,10 @@ Test(loader, synthetic_both_classes)
 		len = ec_build(buf, &s);
 		fill_ram(0xff);
 		OK(libvm_image_load_mem(&img, vm, buf, len, 0));
-		OK(libvm_mem_read(got, vm, EC_DATA, sizeof(got)));
+		OK(libvm_mem_read(vm, EC_DATA, got, sizeof(got)));
 		for (i = 0; i < sizeof(got); i++)
 			cr_assert_eq(got[i], i < 0x80 ? ec_byte(1, i) : 0);
-		OK(libvm_mem_read(got, vm, EC_TEXT, 0x101));
+		OK(libvm_mem_read(vm, EC_TEXT, got, 0x101));
 		for (i = 0; i < 0x100; i++)
 			cr_assert_eq(got[i], ec_byte(0, i));
 		cr_assert_eq(got[0x100], 0xff);

@@ -34,9 +34,9 @@ Test(memory, map_anon)
 
 	OK(libvm_mem_map_anon(g_vm, 0, 0x10000, 0));
 	OK(libvm_mem_map_anon(g_vm, 0x100000, 0x1000, 0));
-	OK(libvm_mem_read(b, g_vm, 0xfffc, 4));
+	OK(libvm_mem_read(g_vm, 0xfffc, b, 4));
 	cr_assert_eq(h_le(b, 4), 0, "anonymous memory is not zeroed");
-	OK(libvm_mem_read(b, g_vm, 0x100ffc, 4));
+	OK(libvm_mem_read(g_vm, 0x100ffc, b, 4));
 	cr_assert_eq(h_le(b, 4), 0);
 }
 
@@ -51,7 +51,7 @@ Test(memory, map_host)
 	cr_assert_neq(p, MAP_FAILED);
 	memcpy(p + 0x1234, "abc", 3);
 	OK(libvm_mem_map_host(g_vm, 0x40000, p, size, 0));
-	OK(libvm_mem_read(b, g_vm, 0x41234, 3));
+	OK(libvm_mem_read(g_vm, 0x41234, b, 3));
 	cr_assert_arr_eq(b, "abc", 3);
 	OK(libvm_mem_write(g_vm, 0x40010, "xyz", 3));
 	cr_assert_arr_eq(p + 0x10, "xyz", 3);
@@ -86,7 +86,7 @@ Test(memory, map_fd)
 	cr_assert_eq(pwrite(fd, "filed", 5, 0x11000), 5);
 	/* From offset 0x10000: file byte 0x11000 is gpa 0x81000. */
 	OK(libvm_mem_map_fd(g_vm, 0x80000, fd, 0x10000, 0x10000, 0));
-	OK(libvm_mem_read(b, g_vm, 0x81000, 5));
+	OK(libvm_mem_read(g_vm, 0x81000, b, 5));
 	cr_assert_arr_eq(b, "filed", 5);
 	/* MAP_SHARED both ways. */
 	OK(libvm_mem_write(g_vm, 0x80010, "HOST!", 5));
@@ -94,7 +94,7 @@ Test(memory, map_fd)
 	cr_assert_arr_eq(b, "HOST!", 5);
 	/* libvm keeps no reference to the fd. */
 	close(fd);
-	OK(libvm_mem_read(b, g_vm, 0x81000, 5));
+	OK(libvm_mem_read(g_vm, 0x81000, b, 5));
 	cr_assert_arr_eq(b, "filed", 5);
 }
 
@@ -118,7 +118,7 @@ Test(memory, map_hugepages)
 	/* Falls back to transparent huge pages without reserved ones. */
 	OK(libvm_mem_map_anon(g_vm, 0x200000, 0x400000, LIBVM_MEM_HUGEPAGES));
 	OK(libvm_mem_write(g_vm, 0x5ffffc, "huge", 4));
-	OK(libvm_mem_read(b, g_vm, 0x5ffffc, 4));
+	OK(libvm_mem_read(g_vm, 0x5ffffc, b, 4));
 	cr_assert_arr_eq(b, "huge", 4);
 	/* 2 MiB alignment of gpa and size. */
 	FAILS(libvm_mem_map_anon(g_vm, 0x801000, 0x200000,
@@ -218,11 +218,11 @@ Test(memory, unmap)
 	FAILS(libvm_mem_unmap(NULL, 0x10000), LIBVM_EINVAL);
 	OK(libvm_mem_unmap(g_vm, 0x10000));
 	cr_assert_eq(h_count_maps(), maps, "unmap left the mapping");
-	FAILS(libvm_mem_read(&b, g_vm, 0x10000, 1), LIBVM_ERANGE);
+	FAILS(libvm_mem_read(g_vm, 0x10000, &b, 1), LIBVM_ERANGE);
 	FAILS(libvm_mem_unmap(g_vm, 0x10000), LIBVM_ENOENT);
 	/* The range and its slot can be used again, freshly zeroed. */
 	OK(libvm_mem_map_anon(g_vm, 0x10000, 0x10000, 0));
-	OK(libvm_mem_read(&b, g_vm, 0x10000, 1));
+	OK(libvm_mem_read(g_vm, 0x10000, &b, 1));
 	cr_assert_eq(b, 0);
 }
 
@@ -239,15 +239,15 @@ Test(memory, many_regions)
 		OK(libvm_mem_write(g_vm, 0x100000 + i * 0x2000 + 0xfff, &b, 1));
 	}
 	for (i = 0; i < 100; i++) {
-		OK(libvm_mem_read(&b, g_vm, 0x100000 + i * 0x2000 + 0xfff, 1));
+		OK(libvm_mem_read(g_vm, 0x100000 + i * 0x2000 + 0xfff, &b, 1));
 		cr_assert_eq(b, (uint8_t)i);
-		FAILS(libvm_mem_read(&b, g_vm, 0x101000 + i * 0x2000, 1),
+		FAILS(libvm_mem_read(g_vm, 0x101000 + i * 0x2000, &b, 1),
 		      LIBVM_ERANGE);
 	}
 	for (i = 0; i < 100; i += 2)
 		OK(libvm_mem_unmap(g_vm, 0x100000 + i * 0x2000));
 	for (i = 1; i < 100; i += 2) {
-		OK(libvm_mem_read(&b, g_vm, 0x100000 + i * 0x2000 + 0xfff, 1));
+		OK(libvm_mem_read(g_vm, 0x100000 + i * 0x2000 + 0xfff, &b, 1));
 		cr_assert_eq(b, (uint8_t)i);
 	}
 }
@@ -269,7 +269,7 @@ Test(memory, ptr_read_write_inside)
 	p = q;
 	cr_assert_arr_eq(p, src, sizeof(src));
 	p[0] = 0xee;
-	OK(libvm_mem_read(dst, g_vm, 0x10100, sizeof(dst)));
+	OK(libvm_mem_read(g_vm, 0x10100, dst, sizeof(dst)));
 	cr_assert_eq(dst[0], 0xee);
 	cr_assert_arr_eq(dst + 1, src + 1, sizeof(src) - 1);
 	/* The whole region, and its last byte. */
@@ -277,14 +277,14 @@ Test(memory, ptr_read_write_inside)
 	OK(libvm_mem_ptr(&q, g_vm, 0x1ffff, 1));
 	OK(libvm_mem_write(g_vm, 0x1ffff, "z", 1));
 	/* Zero-length copies are fine. */
-	OK(libvm_mem_read(dst, g_vm, 0x10000, 0));
+	OK(libvm_mem_read(g_vm, 0x10000, dst, 0));
 	OK(libvm_mem_write(g_vm, 0x10000, src, 0));
 	/* NULL arguments. */
 	FAILS(libvm_mem_ptr(NULL, g_vm, 0x10000, 1), LIBVM_EINVAL);
 	FAILS(libvm_mem_ptr(&q, NULL, 0x10000, 1), LIBVM_EINVAL);
-	FAILS(libvm_mem_read(NULL, g_vm, 0x10000, 1), LIBVM_EINVAL);
+	FAILS(libvm_mem_read(g_vm, 0x10000, NULL, 1), LIBVM_EINVAL);
 	FAILS(libvm_mem_write(g_vm, 0x10000, NULL, 1), LIBVM_EINVAL);
-	FAILS(libvm_mem_read(dst, NULL, 0x10000, 1), LIBVM_EINVAL);
+	FAILS(libvm_mem_read(NULL, 0x10000, dst, 1), LIBVM_EINVAL);
 }
 
 Test(memory, across_adjacent_regions)
@@ -301,7 +301,7 @@ Test(memory, across_adjacent_regions)
 	/* 0x100 bytes in each region. */
 	OK(libvm_mem_write(g_vm, 0x1ff00, src, sizeof(src)));
 	memset(dst, 0, sizeof(dst));
-	OK(libvm_mem_read(dst, g_vm, 0x1ff00, sizeof(dst)));
+	OK(libvm_mem_read(g_vm, 0x1ff00, dst, sizeof(dst)));
 	cr_assert_arr_eq(dst, src, sizeof(src));
 	OK(libvm_mem_ptr(&q, g_vm, 0x1ff00, 0x100));
 	cr_assert_arr_eq(q, src, 0x100);
@@ -322,22 +322,22 @@ Test(memory, straddling_end_changes_nothing)
 	memset(src, 0x11, sizeof(src));
 	OK(libvm_mem_map_anon(g_vm, 0x10000, 0x10000, 0));
 	OK(libvm_mem_write(g_vm, 0x1ff80, "\x77", 1));
-	OK(libvm_mem_read(before, g_vm, 0x1ff80, sizeof(before)));
+	OK(libvm_mem_read(g_vm, 0x1ff80, before, sizeof(before)));
 	/* Past the end of RAM. */
 	FAILS(libvm_mem_write(g_vm, 0x1ff80, src, sizeof(src)), LIBVM_ERANGE);
-	OK(libvm_mem_read(after, g_vm, 0x1ff80, sizeof(after)));
+	OK(libvm_mem_read(g_vm, 0x1ff80, after, sizeof(after)));
 	cr_assert_arr_eq(after, before, sizeof(before),
 			 "a refused write changed guest memory");
 	memset(dst, 0xcc, sizeof(dst));
-	FAILS(libvm_mem_read(dst, g_vm, 0x1ff80, sizeof(dst)), LIBVM_ERANGE);
+	FAILS(libvm_mem_read(g_vm, 0x1ff80, dst, sizeof(dst)), LIBVM_ERANGE);
 	FAILS(libvm_mem_ptr(&q, g_vm, 0x1ff80, sizeof(dst)), LIBVM_ERANGE);
 	cr_assert_null(q);
 	/* Before the start of RAM. */
 	FAILS(libvm_mem_write(g_vm, 0xff80, src, sizeof(src)), LIBVM_ERANGE);
-	OK(libvm_mem_read(after, g_vm, 0x10000, sizeof(after)));
+	OK(libvm_mem_read(g_vm, 0x10000, after, sizeof(after)));
 	cr_assert_eq(after[0], 0);
 	/* Wrapping around the address space. */
-	FAILS(libvm_mem_read(dst, g_vm, 0xfffffffffffffff0ull, 0x20),
+	FAILS(libvm_mem_read(g_vm, 0xfffffffffffffff0ull, dst, 0x20),
 	      LIBVM_ERANGE);
 	FAILS(libvm_mem_write(g_vm, 0xffffffffffffff00ull, src, 0x100),
 	      LIBVM_ERANGE);
@@ -360,15 +360,15 @@ Test(memory, straddling_hole_changes_nothing)
 	OK(libvm_mem_map_anon(g_vm, 0x21000, 0x10000, 0));	/* hole */
 	/* Starts in RAM, crosses the hole, ends in RAM. */
 	FAILS(libvm_mem_write(g_vm, 0x1ff00, src, 0x1200), LIBVM_ERANGE);
-	OK(libvm_mem_read(lo, g_vm, 0x1ff00, 0x100));
-	OK(libvm_mem_read(hi, g_vm, 0x21000, 0x100));
+	OK(libvm_mem_read(g_vm, 0x1ff00, lo, 0x100));
+	OK(libvm_mem_read(g_vm, 0x21000, hi, 0x100));
 	cr_assert_arr_eq(lo, zero, 0x100);
 	cr_assert_arr_eq(hi, zero, 0x100);
 	/* Starts in the hole. */
 	FAILS(libvm_mem_write(g_vm, 0x20f00, src, 0x200), LIBVM_ERANGE);
-	OK(libvm_mem_read(hi, g_vm, 0x21000, 0x100));
+	OK(libvm_mem_read(g_vm, 0x21000, hi, 0x100));
 	cr_assert_arr_eq(hi, zero, 0x100);
-	FAILS(libvm_mem_read(src, g_vm, 0x20f00, 0x200), LIBVM_ERANGE);
+	FAILS(libvm_mem_read(g_vm, 0x20f00, src, 0x200), LIBVM_ERANGE);
 }
 
 /* ---- read-only memory ---- */
@@ -401,7 +401,7 @@ Test(memory, readonly_region_guest, .timeout = VCPU_TIMEOUT)
 	cr_assert_eq(ex.u.mmio.direction, LIBVM_WRITE);
 	cr_assert_eq(ex.u.mmio.data[0], 0x3c);
 	h_run_expect(&ex, v, LIBVM_EXIT_HLT);
-	OK(libvm_mem_read(&b, g_vm, 0x20010, 1));
+	OK(libvm_mem_read(g_vm, 0x20010, &b, 1));
 	cr_assert_eq(b, 0xa7, "the guest wrote to read-only memory");
 }
 
@@ -466,7 +466,7 @@ Test(memory, readonly_fd_refuses_host_write, .timeout = VCPU_TIMEOUT)
 	cr_assert_eq(pwrite(fd, "ROM!", 4, 0x100), 4);
 	OK(libvm_mem_map_fd(g_vm, 0x20000, fd, 0, 0x10000,
 			    LIBVM_MEM_READONLY));
-	OK(libvm_mem_read(b, g_vm, 0x20100, 4));
+	OK(libvm_mem_read(g_vm, 0x20100, b, 4));
 	cr_assert_arr_eq(b, "ROM!", 4);
 	FAILS(libvm_mem_write(g_vm, 0x20100, src, 4), LIBVM_ERANGE);
 	cr_assert_not_null(strstr(libvm_last_error(), "read-only"),
@@ -474,7 +474,7 @@ Test(memory, readonly_fd_refuses_host_write, .timeout = VCPU_TIMEOUT)
 	/* Also when only part of the copy falls in the read-only region. */
 	h_map_ram(g_vm, 0x10000, 0x10000);
 	FAILS(libvm_mem_write(g_vm, 0x1fffe, src, 4), LIBVM_ERANGE);
-	OK(libvm_mem_read(b, g_vm, 0x1fffe, 2));
+	OK(libvm_mem_read(g_vm, 0x1fffe, b, 2));
 	cr_assert_eq(h_le(b, 2), 0, "a refused write changed guest memory");
 	cr_assert_eq(pread(fd, b, 4, 0x100), 4);
 	cr_assert_arr_eq(b, "ROM!", 4);

@@ -83,8 +83,8 @@ static void expect_same_memory(libvm_vm *a, libvm_vm *b, const char *what)
 	static uint8_t x[1 << 20], y[1 << 20];
 
 	for (uint64_t g = 0; g < RAM_SIZE; g += sizeof(x)) {
-		OK(libvm_mem_read(x, a, g, sizeof(x)));
-		OK(libvm_mem_read(y, b, g, sizeof(y)));
+		OK(libvm_mem_read(a, g, x, sizeof(x)));
+		OK(libvm_mem_read(b, g, y, sizeof(y)));
 		if (memcmp(x, y, sizeof(x))) {
 			size_t i = 0;
 
@@ -139,6 +139,16 @@ Test(snapshot_file, save_load_fork)
 	cr_assert_eq(s1.efer, s2.efer);
 	cr_assert_eq(s1.cs.selector, s2.cs.selector);
 	cr_assert_eq(s1.gdt.base, s2.gdt.base);
+	/* The SYSCALL MSRs of the runtime: STAR, LSTAR, CSTAR, SFMASK. */
+	for (uint32_t m = 0xc0000081; m <= 0xc0000084; m++) {
+		uint64_t v1 = 0, v2 = 1;
+
+		OK(libvm_vcpu_get_msr(&v1, vcpu, m));
+		OK(libvm_vcpu_get_msr(&v2, fv, m));
+		cr_assert_eq(v1, v2, "MSR %#x: %#llx in the fork, %#llx", m,
+			     (unsigned long long)v2, (unsigned long long)v1);
+		cr_assert_neq(v1, 0, "MSR %#x not set", m);
+	}
 	{
 		libvm_vm *f0 = NULL;
 
@@ -150,7 +160,7 @@ Test(snapshot_file, save_load_fork)
 	{
 		char back[64];
 
-		OK(libvm_mem_read(back, fork, MARK_GPA, sizeof(back)));
+		OK(libvm_mem_read(fork, MARK_GPA, back, sizeof(back)));
 		cr_assert_str_eq(back, mark);
 	}
 

@@ -230,7 +230,7 @@ Test(vcpu, xsave_round_trip)
 	a = calloc(1, size);
 	b = calloc(1, size);
 	cr_assert(a && b);
-	OK(libvm_vcpu_get_xsave(a, size, g_vcpu));
+	OK(libvm_vcpu_get_xsave(g_vcpu, a, size));
 	/*
 	 * Legacy area: FCW at 0, MXCSR at 24, XMM0 at 160; XSTATE_BV at 512
 	 * says x87 and SSE state are present (else they read as init).
@@ -240,7 +240,7 @@ Test(vcpu, xsave_round_trip)
 	memset(a + 160, 0xab, 16);
 	a[512] |= 3;
 	OK(libvm_vcpu_set_xsave(g_vcpu, a, size));
-	OK(libvm_vcpu_get_xsave(b, size, g_vcpu));
+	OK(libvm_vcpu_get_xsave(g_vcpu, b, size));
 	cr_assert_eq(h_le(b, 2), 0x27f, "FCW %#llx",
 		     (unsigned long long)h_le(b, 2));
 	cr_assert_eq(h_le(b + 24, 4), 0x1f80 | 0x6000);
@@ -250,12 +250,50 @@ Test(vcpu, xsave_round_trip)
 	cr_assert_eq(f.fcw, 0x27f);
 	cr_assert_arr_eq(f.xmm[0], a + 160, 16);
 	/* Too small or NULL buffers. */
-	FAILS(libvm_vcpu_get_xsave(b, size - 1, g_vcpu), LIBVM_EINVAL);
-	FAILS(libvm_vcpu_get_xsave(NULL, size, g_vcpu), LIBVM_EINVAL);
+	FAILS(libvm_vcpu_get_xsave(g_vcpu, b, size - 1), LIBVM_EINVAL);
+	FAILS(libvm_vcpu_get_xsave(g_vcpu, NULL, size), LIBVM_EINVAL);
 	FAILS(libvm_vcpu_set_xsave(g_vcpu, a, 512), LIBVM_EINVAL);
 	FAILS(libvm_vcpu_set_xsave(g_vcpu, NULL, size), LIBVM_EINVAL);
 	free(a);
 	free(b);
+}
+
+/*
+ * x87 and SSE state that XSTATE_BV marks initial reads as initial through
+ * the FPU view, whatever bytes the area holds for it (KVM_GET_FPU shows
+ * the kernel's stale buffer there).
+ */
+Test(vcpu, fpu_view_of_initial_state)
+{
+	uint32_t size = libvm_vcpu_xsave_size(g_vcpu);
+	uint8_t *a;
+	libvm_fpu f;
+
+	a = calloc(1, size);
+	cr_assert_not_null(a);
+	OK(libvm_vcpu_get_xsave(g_vcpu, a, size));
+	h_put_le(a, 0x0f7f, 2);		/* FCW */
+	h_put_le(a + 2, 0x2800, 2);	/* FSW: TOP 5 */
+	a[4] = 0xe0;			/* three registers in use */
+	memset(a + 32, 0x5a, 128);	/* ST0-7 */
+	memset(a + 160, 0xab, 256);	/* XMM0-15 */
+	a[512] |= 3;
+	OK(libvm_vcpu_set_xsave(g_vcpu, a, size));
+	a[512] &= (uint8_t)~3;
+	OK(libvm_vcpu_set_xsave(g_vcpu, a, size));
+	OK(libvm_vcpu_get_fpu(&f, g_vcpu));
+	cr_assert_eq(f.fcw, 0x37f, "FCW %#x", f.fcw);
+	cr_assert_eq(f.fsw, 0, "FSW %#x", f.fsw);
+	cr_assert_eq(f.ftwx, 0, "FTW %#x", f.ftwx);
+	for (int i = 0; i < 8; i++)
+		for (int j = 0; j < 16; j++)
+			cr_assert_eq(f.fpr[i][j], 0, "ST%d byte %d: %#x", i, j,
+				     f.fpr[i][j]);
+	for (int i = 0; i < 16; i++)
+		for (int j = 0; j < 16; j++)
+			cr_assert_eq(f.xmm[i][j], 0, "XMM%d byte %d: %#x", i,
+				     j, f.xmm[i][j]);
+	free(a);
 }
 
 Test(vcpu, xcr0)
@@ -303,11 +341,11 @@ static libvm_cpuid_entry *get_cpuid(libvm_vcpu *v, uint32_t *n)
 	libvm_cpuid_entry *e;
 	uint32_t count = 0;
 
-	FAILS(libvm_vcpu_get_cpuid(NULL, &count, v), LIBVM_ELIMIT);
+	FAILS(libvm_vcpu_get_cpuid(v, NULL, &count), LIBVM_ELIMIT);
 	cr_assert_gt(count, 1, "needed count %u", count);
 	e = calloc(count, sizeof(*e));
 	cr_assert_not_null(e);
-	OK(libvm_vcpu_get_cpuid(e, &count, v));
+	OK(libvm_vcpu_get_cpuid(v, e, &count));
 	*n = count;
 	return e;
 }
@@ -328,9 +366,9 @@ Test(vcpu, cpuid_get)
 	libvm_cpuid_entry small[1], *e, *l0, *l1;
 	uint32_t n, count = 1;
 
-	FAILS(libvm_vcpu_get_cpuid(small, &count, g_vcpu), LIBVM_ELIMIT);
+	FAILS(libvm_vcpu_get_cpuid(g_vcpu, small, &count), LIBVM_ELIMIT);
 	cr_assert_gt(count, 1);
-	FAILS(libvm_vcpu_get_cpuid(NULL, NULL, g_vcpu), LIBVM_EINVAL);
+	FAILS(libvm_vcpu_get_cpuid(g_vcpu, NULL, NULL), LIBVM_EINVAL);
 	e = get_cpuid(g_vcpu, &n);
 	l0 = find_leaf(e, n, 0);
 	cr_assert_not_null(l0, "no leaf 0 in %u entries", n);

@@ -17,7 +17,7 @@ import zipfile
 from typing import Dict, List, Optional
 
 HERE = pathlib.Path(__file__).resolve().parent
-NAME, VERSION = "libvm", "0.1.0"
+NAME, VERSION = "libvm", "1.0.0"
 DIST = f"{NAME}-{VERSION}"
 TAG = "py3-none-any"
 

@@ -19,7 +19,7 @@
  * needs the magic 'K' 'F' 'Z' 'W' and a copy that crosses the end of buf.
  *
  * What the fuzzers see of it: its edges (trace-pc), and its compares
- * (trace-cmp, the runtime in lib/guest/runtime.c): each compare marks a
+ * (trace-cmp, the runtime in guest/runtime.c): each compare marks a
  * coverage slot per number of operand bits that agree, so getting closer
  * to 'F' is progress, and the operands of the compares that failed go to
  * the harness, whose input-to-state mutations (i2s.h: libFuzzer's custom

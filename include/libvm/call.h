@@ -17,34 +17,26 @@
 #ifndef LIBVM_CALL_H
 #define LIBVM_CALL_H
 
+#include <libvm/device.h>
+#include <libvm/loader.h>
+#include <libvm/mode.h>
+#include <libvm/ports.h>
 #include <libvm/vcpu.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Ports of the long-mode runtime (reserved once it is set up). */
-#define LIBVM_PORT_HYPERCALL	0x0f10
-#define LIBVM_PORT_RETURN	0x0f11
-#define LIBVM_PORT_EXCEPTION	0x0f12
-
-/* Hypercall numbers libvm itself defines. */
-#define LIBVM_HC_EXIT		0	/* exit(code): LIBVM_EXIT_GUEST_EXIT */
-#define LIBVM_HC_CONSOLE	1	/* write(buf, len): see console_attach */
-#define LIBVM_HC_BUG		2	/* report_bug(code): stops the run */
-#define LIBVM_HC_USER		16	/* first number free for programs */
-
-/* Trap space of a hypercall in libvm_exit.u.stop.space. */
-#define LIBVM_TRAP_HYPERCALL	2
-
 /*
- * A hypercall handler: args holds the guest's six arguments; store the
- * result in *ret.  Returns LIBVM_TRAP_CONTINUE, LIBVM_TRAP_STOP or a
- * negative code (both stop the run with LIBVM_EXIT_STOPPED, u.stop.addr =
- * nr).  Runs on the thread that runs vcpu.
+ * A hypercall handler, shaped like a trap handler (<libvm/device.h>):
+ * args holds the guest's six arguments; store the result in *ret (0
+ * beforehand).  Returns LIBVM_TRAP_CONTINUE, LIBVM_TRAP_STOP or a negative
+ * code (both stop the run with LIBVM_EXIT_STOPPED, u.stop.space =
+ * LIBVM_TRAP_HYPERCALL, u.stop.addr = nr).  Runs on the thread that runs
+ * vcpu.
  */
-typedef int (*libvm_hypercall_fn)(uint64_t *ret, libvm_vcpu *vcpu,
-				  uint64_t nr, const uint64_t args[6],
+typedef int (*libvm_hypercall_fn)(libvm_vcpu *vcpu, uint64_t nr,
+				  const uint64_t args[6], uint64_t *ret,
 				  void *opaque);
 
 /*
@@ -55,6 +47,20 @@ typedef int (*libvm_hypercall_fn)(uint64_t *ret, libvm_vcpu *vcpu,
 LIBVM_API int libvm_hypercall_register(libvm_vm *vm, uint32_t nr,
 				       libvm_hypercall_fn fn, void *opaque);
 LIBVM_API int libvm_hypercall_unregister(libvm_vm *vm, uint32_t nr);
+
+/*
+ * System calls of user-mode code in a VM set up with LIBVM_LONG_SYSCALL:
+ * fn gets the number (RAX) and the six arguments in the Linux order (RDI,
+ * RSI, RDX, R10, R8, R9); *ret goes to RAX and the guest goes on after
+ * its SYSCALL with RCX and R11 clobbered (as on Linux: R11 holds RFLAGS).
+ * LIBVM_TRAP_STOP or a negative code stop the run with LIBVM_EXIT_STOPPED,
+ * u.stop.space LIBVM_TRAP_SYSCALL, u.stop.addr nr; *ret is in RAX already
+ * and the next run goes on after the SYSCALL.  Without a handler every
+ * SYSCALL returns -38 (ENOSYS).  fn NULL removes the handler.  Not while a
+ * vCPU of vm runs.
+ */
+LIBVM_API int libvm_syscall_handler_set(libvm_vm *vm, libvm_hypercall_fn fn,
+					void *opaque);
 
 /*
  * Serve LIBVM_HC_CONSOLE: fn gets each buffer the guest writes (checked to
@@ -100,6 +106,48 @@ LIBVM_API int libvm_scratch_set(libvm_vm *vm, uint64_t gpa, uint64_t size);
 LIBVM_API int libvm_scratch_push(uint64_t *gva, libvm_vm *vm, const void *src,
 				 uint64_t len);
 LIBVM_API void libvm_scratch_reset(libvm_vm *vm);
+
+/* ---- one call for the common case ------------------------------------ */
+
+#define LIBVM_ELF_OPTIONS_VERSION 1
+
+/*
+ * Versioned like libvm_vm_config.  Every 0 picks the default named.
+ */
+typedef struct libvm_elf_options {
+	uint32_t version;	/* LIBVM_ELF_OPTIONS_VERSION */
+	uint32_t long_mode_flags; /* LIBVM_LONG_*; default 0 (user mode) */
+	uint64_t ram_size;	/* RAM at guest address 0; 64 MiB */
+	uint64_t sys_gpa;	/* the long-mode tables; 1 MiB */
+	uint64_t stack_top;	/* vCPU 0's stack; the end of RAM */
+	uint64_t scratch_gpa;	/* call arguments; the middle of RAM ... */
+	uint64_t scratch_size;	/* ... a quarter of it */
+	uint32_t load_flags;	/* LIBVM_LOAD_*; 0 */
+	uint32_t reserved;
+	const libvm_vm_config *vm_config; /* NULL: the defaults */
+} libvm_elf_options;
+
+#define LIBVM_ELF_OPTIONS_INIT \
+	{ LIBVM_ELF_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, NULL }
+
+/* Fill *opts with the defaults of its version (see libvm_vm_config_init). */
+LIBVM_API int libvm_elf_options_init(libvm_elf_options *opts,
+				     uint32_t version);
+
+/*
+ * A VM ready to run and call a guest program compiled from C (as the KVM
+ * selftests' vm_create_with_one_vcpu): RAM at 0, the ELF image at path
+ * loaded, the long-mode environment set up, a scratch area, and vCPU 0 in
+ * long mode at the image's entry point with its stack at stack_top.
+ * libvm_vcpu_run(*vcpu) runs main(); libvm_call() calls the functions
+ * libvm_image_symbol(*image, ...) finds.  opts may be NULL; image may be
+ * NULL when the caller needs no symbols.  The lower-level calls do the
+ * same step by step.  On failure *vm, *vcpu (and *image) are NULL and
+ * nothing is left allocated.
+ */
+LIBVM_API int libvm_vm_open_elf(libvm_vm **vm, libvm_vcpu **vcpu,
+				libvm_image **image, const char *path,
+				const libvm_elf_options *opts);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libvm: device callbacks.  One registry holds port-I/O and MMIO ranges;
- * the run loop calls the handler of the range an access hits.
+ * libvm: devices.  One trap registry holds port-I/O and MMIO ranges (and,
+ * through <libvm/call.h>, hypercall numbers); the run loop calls the
+ * handler of the range an access hits.  A device's state registered here
+ * travels with snapshots.
  */
 #ifndef LIBVM_DEVICE_H
 #define LIBVM_DEVICE_H
@@ -12,11 +14,13 @@
 extern "C" {
 #endif
 
-/* Address spaces. */
-#define LIBVM_TRAP_PIO	0	/* ports 0 .. 0xffff */
-#define LIBVM_TRAP_MMIO	1	/* guest-physical addresses */
+/* Trap spaces (also libvm_exit.u.stop.space). */
+#define LIBVM_TRAP_PIO		0 /* ports 0 .. 0xffff */
+#define LIBVM_TRAP_MMIO		1 /* guest-physical addresses */
+#define LIBVM_TRAP_HYPERCALL	2 /* hypercall numbers (<libvm/call.h>) */
+#define LIBVM_TRAP_SYSCALL	3 /* system calls (libvm_syscall_handler_set) */
 
-/* What a handler returns. */
+/* What a trap or hypercall handler returns. */
 #define LIBVM_TRAP_CONTINUE	0 /* access done, keep running */
 #define LIBVM_TRAP_STOP		1 /* access done, return LIBVM_EXIT_STOPPED */
 /* A negative LIBVM_E* code also stops, with the code in exit.u.stop. */
@@ -44,6 +48,20 @@ LIBVM_API int libvm_trap_register(libvm_vm *vm, uint32_t space, uint64_t base,
  */
 LIBVM_API int libvm_trap_unregister(libvm_vm *vm, uint32_t space,
 				    uint64_t base);
+
+/* ---- device state ------------------------------------------------------ */
+
+/*
+ * Device state: len bytes at state are saved with every snapshot and
+ * written back on restore; restored(opaque), if not NULL, runs after.
+ * name (at most 31 bytes) identifies the device in snapshot files.
+ */
+typedef void (*libvm_restored_fn)(void *opaque);
+LIBVM_API int libvm_device_state_register(libvm_vm *vm, const char *name,
+					  void *state, uint32_t len,
+					  libvm_restored_fn restored,
+					  void *opaque);
+LIBVM_API int libvm_device_state_unregister(libvm_vm *vm, const char *name);
 
 #ifdef __cplusplus
 }

@@ -15,8 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libvm/call.h>
 #include <libvm/cmplog.h>
+#include <libvm/errors.h>
+#include <libvm/ports.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -17,6 +17,12 @@ extern "C" {
 /* Region flags. */
 #define LIBVM_MEM_READONLY	(1u << 0) /* guest writes exit as MMIO */
 #define LIBVM_MEM_HUGEPAGES	(1u << 1) /* anonymous: 2 MiB pages */
+/*
+ * The region is not part of snapshots (restore leaves it alone; a fork
+ * maps no copy of it).  For memory shared with the host such as a
+ * fuzzer's coverage map.
+ */
+#define LIBVM_MEM_VOLATILE	(1u << 2)
 
 /* Map size bytes of fresh zeroed anonymous memory at gpa. */
 LIBVM_API int libvm_mem_map_anon(libvm_vm *vm, uint64_t gpa, uint64_t size,
@@ -44,7 +50,7 @@ LIBVM_API int libvm_mem_unmap(libvm_vm *vm, uint64_t gpa);
 LIBVM_API int libvm_mem_ptr(void **out, libvm_vm *vm, uint64_t gpa,
 			    uint64_t len);
 /* Copy between host and guest RAM; the whole range must be guest RAM. */
-LIBVM_API int libvm_mem_read(void *dst, libvm_vm *vm, uint64_t gpa,
+LIBVM_API int libvm_mem_read(libvm_vm *vm, uint64_t gpa, void *dst,
 			     uint64_t len);
 LIBVM_API int libvm_mem_write(libvm_vm *vm, uint64_t gpa, const void *src,
 			      uint64_t len);

@@ -38,6 +38,11 @@ LIBVM_API int libvm_vcpu_set_protected_mode(libvm_vcpu *vcpu, uint32_t eip,
 /* libvm_long_mode.flags */
 #define LIBVM_LONG_SUPERVISOR	(1u << 0) /* run guest code at CPL0 */
 #define LIBVM_LONG_1G_PAGES	(1u << 1) /* map with 1 GiB pages */
+/*
+ * User-mode SYSCALL exits to the host (LIBVM_PORT_SYSCALL) and is served
+ * by the handler of libvm_syscall_handler_set(), <libvm/call.h>.
+ */
+#define LIBVM_LONG_SYSCALL	(1u << 2)
 
 #define LIBVM_LONG_MODE_VERSION 1
 
@@ -55,6 +60,9 @@ typedef struct libvm_long_mode {
 } libvm_long_mode;
 
 #define LIBVM_LONG_MODE_INIT { LIBVM_LONG_MODE_VERSION, 0, 0, 0 }
+
+/* Fill *cfg with the defaults of its version (see libvm_vm_config_init). */
+LIBVM_API int libvm_long_mode_init(libvm_long_mode *cfg, uint32_t version);
 
 /*
  * Write the long-mode environment into guest RAM at cfg->sys_gpa and turn

@@ -51,63 +51,6 @@ uint32_t lvm_host_phys_bits(void)
 	return 36;
 }
 
-/*
- * KVM_GET_SUPPORTED_CPUID is constant for a host, so the first answer is
- * kept for the life of the process (a plain cache, no resources held).
- */
-static pthread_mutex_t cpuid_lock = PTHREAD_MUTEX_INITIALIZER;
-static libvm_cpuid_entry *cpuid_cache;
-static uint32_t cpuid_count;
-
-int lvm_supported_cpuid(const libvm_cpuid_entry **out, uint32_t *n,
-			int kvm_fd)
-{
-	struct kvm_cpuid2 *c = NULL;
-	uint32_t nent = 128;
-	int r = 0;
-
-	_Static_assert(sizeof(libvm_cpuid_entry) ==
-		       sizeof(struct kvm_cpuid_entry2), "cpuid layout");
-	pthread_mutex_lock(&cpuid_lock);
-	while (!cpuid_cache) {
-		free(c);
-		c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
-		if (!c) {
-			r = lvm_err(LIBVM_ENOMEM, "cpuid table");
-			break;
-		}
-		c->nent = nent;
-		r = lvm_ioctl_raw(kvm_fd, KVM_GET_SUPPORTED_CPUID,
-				  (unsigned long)c);
-		if (r == -E2BIG && nent < 4096) {
-			nent *= 2;
-			continue;
-		}
-		if (r < 0) {
-			r = lvm_err_errno(LIBVM_EKVM, -r,
-					  "KVM_GET_SUPPORTED_CPUID (nent %u)",
-					  nent);
-			break;
-		}
-		cpuid_cache = malloc(c->nent * sizeof(*cpuid_cache) + 1);
-		if (!cpuid_cache) {
-			r = lvm_err(LIBVM_ENOMEM, "cpuid table");
-			break;
-		}
-		memcpy(cpuid_cache, c->entries,
-		       c->nent * sizeof(*cpuid_cache));
-		cpuid_count = c->nent;
-		r = 0;
-	}
-	if (cpuid_cache) {
-		*out = cpuid_cache;
-		*n = cpuid_count;
-	}
-	pthread_mutex_unlock(&cpuid_lock);
-	free(c);
-	return r < 0 ? r : 0;
-}
-
 static bool exists(const char *path)
 {
 	struct stat st;
@@ -148,18 +91,36 @@ static void host_backend(libvm_host_info *out)
 	snprintf(out->backend, sizeof(out->backend), "%s", b);
 }
 
+LVM_VERSIONED(info_type, libvm_host_info, LIBVM_HOST_INFO_VERSION,
+	      LIBVM_HOST_INFO_INIT);
+
+LIBVM_API int libvm_host_info_init(libvm_host_info *out, uint32_t version)
+{
+	return lvm_versioned_init(&info_type, out, version);
+}
+
+static int host_facts(libvm_host_info *out, const char *kvm_path);
+
 LIBVM_API int libvm_host_query(libvm_host_info *out, const char *kvm_path)
 {
-	int fd, r;
+	int r;
+
+	libvm_host_info info = LIBVM_HOST_INFO_INIT;
 
 	if (!out)
 		return lvm_err(LIBVM_EINVAL, "libvm_host_query: out is NULL");
-	if (out->version != LIBVM_HOST_INFO_VERSION)
-		return lvm_err(LIBVM_EVERSION,
-			       "libvm_host_info.version %u (this libvm knows 1)",
-			       out->version);
-	memset((char *)out + sizeof(out->version), 0,
-	       sizeof(*out) - sizeof(out->version));
+	r = lvm_versioned_out(&info_type, out, &info);	/* zeroes it */
+	if (r < 0)
+		return r;
+	r = host_facts(&info, kvm_path);
+	lvm_versioned_out(&info_type, out, &info);
+	return r;
+}
+
+static int host_facts(libvm_host_info *out, const char *kvm_path)
+{
+	int fd, r;
+
 	host_backend(out);
 	out->phys_bits = lvm_host_phys_bits();
 	fd = lvm_kvm_get(kvm_path);

@@ -8,6 +8,7 @@
 #include "../internal.h"
 
 #include <errno.h>
+#include <linux/kvm.h>
 #include <string.h>
 
 static void kick_handler(int sig, siginfo_t *si, void *uc)
@@ -48,4 +49,11 @@ int lvm_kick_setup(int signo)
 	}
 	pthread_mutex_unlock(&kick_lock);
 	return r;
+}
+
+void lvm_vcpu_kick_locked(libvm_vcpu *v)
+{
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (v->running)
+		pthread_kill(v->thread, v->vm->kick_signal);
 }

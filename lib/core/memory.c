@@ -38,7 +38,8 @@ static void region_release(libvm_vm *vm, struct lvm_region *r, bool delete)
 		munmap(r->host, r->size);
 	if (r->cow_fd >= 0)
 		close(r->cow_fd);
-	lvm_region_untrack(r);
+	if (vm->hooks && vm->hooks->region_gone)
+		vm->hooks->region_gone(vm, r);
 }
 
 void lvm_mem_fini(libvm_vm *vm)
@@ -85,12 +86,10 @@ static int find_region(const libvm_vm *vm, uint64_t gpa)
 	return -1;
 }
 
-void lvm_mark_dirty(libvm_vm *vm, struct lvm_region *r, uint64_t gpa,
-		    uint64_t len)
+void lvm_mark_dirty(struct lvm_region *r, uint64_t gpa, uint64_t len)
 {
 	uint64_t first, last, p;
 
-	(void)vm;
 	if (!r->hdirty || !len)
 		return;
 	first = (gpa - r->gpa) / LIBVM_PAGE_SIZE;
@@ -116,7 +115,7 @@ void *lvm_gpa_ptr(libvm_vm *vm, uint64_t gpa, uint64_t len, bool write)
 	if (write) {
 		if (!r->host_writable)
 			return NULL;
-		lvm_mark_dirty(vm, r, gpa, len);
+		lvm_mark_dirty(r, gpa, len);
 	}
 	return r->host + (gpa - r->gpa);
 }
@@ -171,8 +170,7 @@ static int check_range(libvm_vm *vm, uint64_t gpa, uint64_t size,
 
 /* Validate, register with KVM and insert.  On failure nothing is kept. */
 int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
-		      uint32_t flags, bool owned, bool host_writable,
-		      bool sparse)
+		   uint32_t flags, uint32_t how)
 {
 	struct kvm_userspace_memory_region m;
 	struct lvm_region *r;
@@ -212,19 +210,14 @@ int lvm_add_region(libvm_vm *vm, uint64_t gpa, uint64_t size, void *host,
 	r = &vm->regions[pos];
 	*r = (struct lvm_region){
 		.gpa = gpa, .size = size, .host = host, .flags = flags,
-		.slot = slot, .owned = owned, .host_writable = host_writable,
-		.sparse = sparse, .cow_fd = -1,
+		.slot = slot, .owned = how & LVM_REGION_OWNED,
+		.host_writable = how & LVM_REGION_HOST_WRITE,
+		.sparse = how & LVM_REGION_SPARSE, .cow_fd = -1,
 	};
 	vm->nregions++;
 	rc = 0;
-	if (vm->tracking && !(flags & LIBVM_MEM_VOLATILE)) {
-		/*
-		 * Nothing of it is logged yet: the next restore rewrites
-		 * everything, even into a region at a place and size a
-		 * snapshot knows.
-		 */
-		vm->base_snap = 0;
-		rc = lvm_region_track(vm, r);
+	if (vm->hooks && vm->hooks->region_added) {
+		rc = vm->hooks->region_added(vm, r);
 		if (rc < 0) {
 			m.memory_size = 0;
 			lvm_ioctl_raw(vm->vm_fd, KVM_SET_USER_MEMORY_REGION,
@@ -273,7 +266,9 @@ LIBVM_API int libvm_mem_map_anon(libvm_vm *vm, uint64_t gpa, uint64_t size,
 		if (flags & LIBVM_MEM_HUGEPAGES)
 			madvise(p, size, MADV_HUGEPAGE);
 	}
-	r = lvm_add_region(vm, gpa, size, p, flags, true, true, true);
+	r = lvm_add_region(vm, gpa, size, p, flags,
+			   LVM_REGION_OWNED | LVM_REGION_HOST_WRITE |
+			   LVM_REGION_SPARSE);
 	if (r < 0)
 		munmap(p, size);
 	return r;
@@ -291,7 +286,8 @@ LIBVM_API int libvm_mem_map_host(libvm_vm *vm, uint64_t gpa, void *host,
 	if (flags & LIBVM_MEM_HUGEPAGES)
 		return lvm_err(LIBVM_EINVAL, "libvm_mem_map_host: "
 			       "LIBVM_MEM_HUGEPAGES is for anonymous memory");
-	return lvm_add_region(vm, gpa, size, host, flags, false, true, false);
+	return lvm_add_region(vm, gpa, size, host, flags,
+			      LVM_REGION_HOST_WRITE);
 }
 
 LIBVM_API int libvm_mem_map_fd(libvm_vm *vm, uint64_t gpa, int fd,
@@ -326,7 +322,8 @@ LIBVM_API int libvm_mem_map_fd(libvm_vm *vm, uint64_t gpa, int fd,
 				     "%#llx size %#llx", fd,
 				     (unsigned long long)offset,
 				     (unsigned long long)size);
-	r = lvm_add_region(vm, gpa, size, p, flags, true, !ro, false);
+	r = lvm_add_region(vm, gpa, size, p, flags,
+			   LVM_REGION_OWNED | (ro ? 0 : LVM_REGION_HOST_WRITE));
 	if (r < 0)
 		munmap(p, size);
 	return r;
@@ -346,8 +343,6 @@ LIBVM_API int libvm_mem_unmap(libvm_vm *vm, uint64_t gpa)
 		return lvm_err(LIBVM_ENOENT, "libvm_mem_unmap: no region "
 			       "starts at %#llx", (unsigned long long)gpa);
 	}
-	if (!(vm->regions[idx].flags & LIBVM_MEM_VOLATILE))
-		vm->base_snap = 0;	/* see lvm_add_region */
 	region_release(vm, &vm->regions[idx], true);
 	for (i = (uint32_t)idx; i + 1 < vm->nregions; i++)
 		vm->regions[i] = vm->regions[i + 1];
@@ -420,8 +415,7 @@ static int copy(libvm_vm *vm, void *buf, uint64_t gpa, uint64_t len,
 			if (n > left)
 				n = left;
 			if (pass && write) {
-				lvm_mark_dirty(vm, reg,
-					       a, n);
+				lvm_mark_dirty(reg, a, n);
 				memcpy(reg->host + (a - reg->gpa), b, n);
 			}
 			else if (pass)
@@ -435,7 +429,7 @@ static int copy(libvm_vm *vm, void *buf, uint64_t gpa, uint64_t len,
 	return r;
 }
 
-LIBVM_API int libvm_mem_read(void *dst, libvm_vm *vm, uint64_t gpa,
+LIBVM_API int libvm_mem_read(libvm_vm *vm, uint64_t gpa, void *dst,
 			     uint64_t len)
 {
 	return copy(vm, dst, gpa, len, false, "libvm_mem_read");
@@ -447,3 +441,15 @@ LIBVM_API int libvm_mem_write(libvm_vm *vm, uint64_t gpa, const void *src,
 	return copy(vm, (void *)(uintptr_t)src, gpa, len, true,
 		    "libvm_mem_write");
 }
+bool lvm_read_u64(libvm_vm *vm, uint64_t gpa, uint64_t *val)
+{
+	const void *p;
+
+	pthread_rwlock_rdlock(&vm->mem_lock);
+	p = lvm_gpa_ptr(vm, gpa, 8, false);
+	if (p)
+		memcpy(val, p, 8);
+	pthread_rwlock_unlock(&vm->mem_lock);
+	return p != NULL;
+}
+

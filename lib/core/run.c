@@ -18,6 +18,25 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* The public names of KVM's values (<libvm/exit.h>). */
+#define SAME(a, b) _Static_assert((a) == (b), #a)
+SAME(LIBVM_KVM_EXIT_IO, KVM_EXIT_IO);
+SAME(LIBVM_KVM_EXIT_HLT, KVM_EXIT_HLT);
+SAME(LIBVM_KVM_EXIT_MMIO, KVM_EXIT_MMIO);
+SAME(LIBVM_KVM_EXIT_SHUTDOWN, KVM_EXIT_SHUTDOWN);
+SAME(LIBVM_KVM_EXIT_FAIL_ENTRY, KVM_EXIT_FAIL_ENTRY);
+SAME(LIBVM_KVM_EXIT_INTR, KVM_EXIT_INTR);
+SAME(LIBVM_KVM_EXIT_NMI, KVM_EXIT_NMI);
+SAME(LIBVM_KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTERNAL_ERROR);
+SAME(LIBVM_KVM_EXIT_SYSTEM_EVENT, KVM_EXIT_SYSTEM_EVENT);
+SAME(LIBVM_KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_RDMSR);
+SAME(LIBVM_KVM_EXIT_DIRTY_RING_FULL, KVM_EXIT_DIRTY_RING_FULL);
+SAME(LIBVM_KVM_EXIT_NOTIFY, KVM_EXIT_NOTIFY);
+SAME(LIBVM_SYSTEM_EVENT_SHUTDOWN, KVM_SYSTEM_EVENT_SHUTDOWN);
+SAME(LIBVM_SYSTEM_EVENT_RESET, KVM_SYSTEM_EVENT_RESET);
+SAME(LIBVM_SYSTEM_EVENT_CRASH, KVM_SYSTEM_EVENT_CRASH);
+SAME(LIBVM_SYSTEM_EVENT_SEV_TERM, KVM_SYSTEM_EVENT_SEV_TERM);
+
 static const char *const reason_names[] = {
 	[LIBVM_EXIT_NONE] = "none",
 	[LIBVM_EXIT_HLT] = "hlt",
@@ -67,10 +86,12 @@ static int adopt_thread(libvm_vcpu *v, pthread_t self)
 		sigdelset(&cur, v->vm->kick_signal);
 		m.len = 8;
 		memcpy(m.set, &cur, 8);
-		r = KVM_IOCTL(v->fd, KVM_SET_SIGNAL_MASK, &m);
+		r = KVM_IOCTL_AS(v->fd, KVM_SET_SIGNAL_MASK, &m,
+				 struct kvm_signal_mask);
 		v->mask_set = true;
 	} else if (v->mask_set) {
-		r = KVM_IOCTL(v->fd, KVM_SET_SIGNAL_MASK, NULL);
+		r = KVM_IOCTL_AS(v->fd, KVM_SET_SIGNAL_MASK, NULL,
+				 struct kvm_signal_mask);
 		v->mask_set = false;
 	} else {
 		r = 0;	/* a fresh vCPU has no KVM signal mask */
@@ -118,13 +139,6 @@ LIBVM_API int libvm_vcpu_cancel(libvm_vcpu *v)
 	return 0;
 }
 
-void lvm_vcpu_kick_locked(libvm_vcpu *v)
-{
-	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (v->running)
-		pthread_kill(v->thread, v->vm->kick_signal);
-}
-
 /* Consume a pending cancel; true if there was one. */
 static bool take_cancel(libvm_vcpu *v)
 {
@@ -155,73 +169,69 @@ static void fill_mmio(libvm_exit *ex, struct kvm_run *run)
 }
 
 /*
+ * Hand a port or MMIO access to the trap registry; true if the run goes
+ * on.  What no trap covers is the caller's exit.
+ */
+static bool dispatch(libvm_vcpu *v, libvm_exit *ex,
+		     const struct lvm_access *a)
+{
+	switch (lvm_trap_dispatch(v, a, ex)) {
+	case LVM_DISPATCH_CONTINUE:
+		return true;
+	case LVM_DISPATCH_EXIT:
+		return false;
+	case LVM_DISPATCH_NONE:
+		break;
+	}
+	if (a->space == LIBVM_TRAP_PIO)
+		fill_io(ex, v->run);
+	else
+		fill_mmio(ex, v->run);
+	return false;
+}
+
+/*
  * Describe a KVM exit that is not the caller's to ignore.  Returns true if
  * the loop should go on (the exit was handled).
  */
-static bool handle_exit(libvm_vcpu *v, libvm_exit *ex, int *stop)
+static bool handle_exit(libvm_vcpu *v, libvm_exit *ex)
 {
 	struct kvm_run *run = v->run;
+	struct lvm_access a;
 	uint32_t i, n;
-	int h;
 
 	ex->kvm_reason = run->exit_reason;
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO: {
 		uint64_t bytes = (uint64_t)run->io.size * run->io.count;
 
-		if (unlikely(v->vm->rt.active) &&
-		    run->io.port >= LIBVM_PORT_HYPERCALL &&
-		    run->io.port <= LIBVM_PORT_EXCEPTION) {
-			h = lvm_rt_port(v, ex, stop);
-			if (h >= 0)
-				return h == 1;
-		}
-
 		if (run->io.data_offset > (uint64_t)v->vm->run_size ||
 		    bytes > (uint64_t)v->vm->run_size - run->io.data_offset) {
 			ex->reason = LIBVM_EXIT_OTHER;
 			return false;
 		}
-		h = lvm_trap_dispatch(v, LIBVM_TRAP_PIO, run->io.port,
-				      (uint8_t *)run + run->io.data_offset,
-				      run->io.size, run->io.count,
-				      run->io.direction == KVM_EXIT_IO_OUT
-					      ? LIBVM_WRITE : LIBVM_READ,
-				      stop);
-		if (h == 1)
-			return true;
-		if (h == 2) {
-			ex->reason = LIBVM_EXIT_STOPPED;
-			ex->u.stop.space = LIBVM_TRAP_PIO;
-			ex->u.stop.code = *stop;
-			ex->u.stop.addr = run->io.port;
-			ex->u.stop.value = 0;
-			return false;
-		}
-		fill_io(ex, run);
-		return false;
+		a = (struct lvm_access){
+			.space = LIBVM_TRAP_PIO, .addr = run->io.port,
+			.data = (uint8_t *)run + run->io.data_offset,
+			.size = run->io.size, .count = run->io.count,
+			.direction = run->io.direction == KVM_EXIT_IO_OUT
+					     ? LIBVM_WRITE : LIBVM_READ,
+		};
+		return dispatch(v, ex, &a);
 	}
 	case KVM_EXIT_MMIO:
 		if (run->mmio.len > 8) {
 			ex->reason = LIBVM_EXIT_OTHER;
 			return false;
 		}
-		h = lvm_trap_dispatch(v, LIBVM_TRAP_MMIO, run->mmio.phys_addr,
-				      run->mmio.data, run->mmio.len, 1,
-				      run->mmio.is_write ? LIBVM_WRITE
-							 : LIBVM_READ, stop);
-		if (h == 1)
-			return true;
-		if (h == 2) {
-			ex->reason = LIBVM_EXIT_STOPPED;
-			ex->u.stop.space = LIBVM_TRAP_MMIO;
-			ex->u.stop.code = *stop;
-			ex->u.stop.addr = run->mmio.phys_addr;
-			ex->u.stop.value = 0;
-			return false;
-		}
-		fill_mmio(ex, run);
-		return false;
+		a = (struct lvm_access){
+			.space = LIBVM_TRAP_MMIO, .addr = run->mmio.phys_addr,
+			.data = run->mmio.data, .size = run->mmio.len,
+			.count = 1,
+			.direction = run->mmio.is_write ? LIBVM_WRITE
+							: LIBVM_READ,
+		};
+		return dispatch(v, ex, &a);
 	case KVM_EXIT_HLT:
 		ex->reason = LIBVM_EXIT_HLT;
 		return false;
@@ -303,45 +313,12 @@ static bool poisons(uint32_t reason)
 	}
 }
 
-/*
- * Whether a run could only have changed what every snapshot restore
- * restores (registers, segment and control registers, events, FPU/XSAVE):
- * guest code in libvm's 64-bit user-mode runtime, no in-kernel irqchip
- * (its LAPIC timer and lines change state on their own), and an exit that
- * user-mode code ends with.  Exceptions (which may set DR6) and anything
- * odd do not qualify.  The rest of the proof -- the vCPU started at CPL3
- * in the runtime's environment, whose tables and code are libvm's own
- * and untouched -- is the snapshot code's (lib/snapshot/snapshot.c).
- */
-static bool run_user_only(const libvm_vcpu *v, uint32_t reason)
-{
-	const libvm_vm *vm = v->vm;
-
-	if (!v->rt_long || !vm->rt.active ||
-	    (vm->rt.flags & LIBVM_LONG_SUPERVISOR) ||
-	    (vm->flags & LIBVM_VM_IRQCHIP))
-		return false;
-	switch (reason) {
-	case LIBVM_EXIT_NONE:
-	case LIBVM_EXIT_RETURN:
-	case LIBVM_EXIT_GUEST_EXIT:
-	case LIBVM_EXIT_STOPPED:
-	case LIBVM_EXIT_IO:
-	case LIBVM_EXIT_MMIO:
-	case LIBVM_EXIT_TIMEOUT:
-	case LIBVM_EXIT_CANCELLED:
-		return true;
-	default:
-		return false;
-	}
-}
-
 LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 			     uint64_t timeout_ns)
 {
 	pthread_t self = pthread_self();
 	uint64_t deadline = 0;
-	int r = 0, stop = 0;
+	int r = 0;
 
 	if (!ex || !v)
 		return lvm_err(LIBVM_EINVAL, "libvm_vcpu_run: NULL argument");
@@ -385,7 +362,7 @@ LIBVM_API int libvm_vcpu_run(libvm_exit *ex, libvm_vcpu *v,
 			if (r < 0)
 				break;
 		} else if (v->run->exit_reason != KVM_EXIT_INTR) {
-			if (!handle_exit(v, ex, &stop))
+			if (!handle_exit(v, ex))
 				break;
 		}
 		if (deadline && lvm_now_ns() >= deadline) {
@@ -405,8 +382,8 @@ out:
 			v->run->exit_reason == KVM_EXIT_MMIO;
 	if (r < 0 || poisons(ex->reason))
 		atomic_store(&v->vm->needs_restore, 1);
-	if (unlikely(r < 0 || !run_user_only(v, ex->reason)))
-		v->state_dirty = true;
+	if (v->vm->hooks && v->vm->hooks->run_ended)
+		v->vm->hooks->run_ended(v, ex->reason, r);
 	set_running(v, false);
 	return r;
 }

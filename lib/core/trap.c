@@ -22,9 +22,10 @@ int lvm_trap_init(libvm_vm *vm)
 
 void lvm_trap_fini(libvm_vm *vm)
 {
-	free(vm->traps[0].v);
-	free(vm->traps[1].v);
-	free(vm->traps[2].v);
+	uint32_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vm->traps); i++)
+		free(vm->traps[i].v);
 	pthread_rwlock_destroy(&vm->trap_lock);
 }
 
@@ -72,10 +73,12 @@ int lvm_trap_insert(libvm_vm *vm, uint32_t space, uint64_t base,
 	i = lower_bound(t, base);
 	if (i < t->n && t->v[i].base < base + len) {
 		r = lvm_err(LIBVM_EOVERLAP, "%s range %#llx+%#llx overlaps "
-			    "%#llx+%#llx", space_names[space],
+			    "%#llx+%#llx%s%s", space_names[space],
 			    (unsigned long long)base, (unsigned long long)len,
 			    (unsigned long long)t->v[i].base,
-			    (unsigned long long)(t->v[i].end - t->v[i].base));
+			    (unsigned long long)(t->v[i].end - t->v[i].base),
+			    t->v[i].owner ? ", which belongs to " : "",
+			    t->v[i].owner ? t->v[i].owner : "");
 		goto out;
 	}
 	if (t->n == t->cap) {
@@ -99,7 +102,8 @@ out:
 	return r;
 }
 
-int lvm_trap_remove(libvm_vm *vm, uint32_t space, uint64_t base)
+int lvm_trap_remove(libvm_vm *vm, uint32_t space, uint64_t base,
+		    const char *owner)
 {
 	struct lvm_trap_table *t;
 	uint32_t i;
@@ -111,7 +115,11 @@ int lvm_trap_remove(libvm_vm *vm, uint32_t space, uint64_t base)
 	pthread_rwlock_wrlock(&vm->trap_lock);
 	t = &vm->traps[space];
 	i = lower_bound(t, base);
-	if (i < t->n && t->v[i].base == base) {
+	if (i < t->n && t->v[i].base == base && t->v[i].owner != owner) {
+		r = lvm_err(LIBVM_EBUSY, "%s range at %#llx belongs to %s",
+			    space_names[space], (unsigned long long)base,
+			    t->v[i].owner ? t->v[i].owner : "the program");
+	} else if (i < t->n && t->v[i].base == base) {
 		memmove(&t->v[i], &t->v[i + 1],
 			(t->n - i - 1) * sizeof(t->v[0]));
 		__atomic_store_n(&t->n, t->n - 1, __ATOMIC_RELEASE);
@@ -123,12 +131,17 @@ int lvm_trap_remove(libvm_vm *vm, uint32_t space, uint64_t base)
 	return r;
 }
 
-static bool rt_port(const libvm_vm *vm, uint32_t space, uint64_t base,
-		    uint64_t len)
+bool lvm_trap_owned(libvm_vm *vm, uint32_t space, uint64_t addr,
+		    const char *owner)
 {
-	return vm->rt.active && space == LIBVM_TRAP_PIO &&
-	       base <= LIBVM_PORT_EXCEPTION &&
-	       base + len > LIBVM_PORT_HYPERCALL;
+	const struct lvm_trap *t;
+	bool mine;
+
+	pthread_rwlock_rdlock(&vm->trap_lock);
+	t = lookup(&vm->traps[space], addr);
+	mine = t && t->owner == owner;
+	pthread_rwlock_unlock(&vm->trap_lock);
+	return mine;
 }
 
 LIBVM_API int libvm_trap_register(libvm_vm *vm, uint32_t space, uint64_t base,
@@ -151,10 +164,6 @@ LIBVM_API int libvm_trap_register(libvm_vm *vm, uint32_t space, uint64_t base,
 			       (unsigned long long)base,
 			       (unsigned long long)len,
 			       fn ? "" : " with a NULL handler");
-	if (rt_port(vm, space, base, len))
-		return lvm_err(LIBVM_EOVERLAP, "libvm_trap_register: ports "
-			       "%#x-%#x belong to the long-mode runtime",
-			       LIBVM_PORT_HYPERCALL, LIBVM_PORT_EXCEPTION);
 	return lvm_trap_insert(vm, space, base, len, &tmpl);
 }
 
@@ -166,64 +175,89 @@ LIBVM_API int libvm_trap_unregister(libvm_vm *vm, uint32_t space,
 	if (space != LIBVM_TRAP_PIO && space != LIBVM_TRAP_MMIO)
 		return lvm_err(LIBVM_EINVAL, "libvm_trap_unregister: space %u",
 			       space);
-	return lvm_trap_remove(vm, space, base);
+	return lvm_trap_remove(vm, space, base, NULL);
 }
 
-int lvm_hypercall_dispatch(libvm_vcpu *vcpu, uint64_t nr,
-			   const uint64_t args[6], uint64_t *ret,
-			   int *stop_code)
+void lvm_exit_stop(libvm_exit *ex, uint32_t space, uint64_t addr, int code,
+		   uint64_t value)
+{
+	ex->reason = LIBVM_EXIT_STOPPED;
+	ex->u.stop.space = space;
+	ex->u.stop.code = code;
+	ex->u.stop.addr = addr;
+	ex->u.stop.value = value;
+}
+
+enum lvm_dispatch lvm_hypercall_dispatch(libvm_vcpu *vcpu, uint64_t nr,
+					 const uint64_t args[6], uint64_t *ret,
+					 libvm_exit *ex)
 {
 	libvm_vm *vm = vcpu->vm;
 	const struct lvm_trap *t;
-	int rc = 0;
+	int rc = LIBVM_TRAP_CONTINUE;
 
 	*ret = (uint64_t)(int64_t)LIBVM_ENOENT;
-	if (!__atomic_load_n(&vm->traps[2].n, __ATOMIC_ACQUIRE))
-		return 1;
+	if (!__atomic_load_n(&vm->traps[LIBVM_TRAP_HYPERCALL].n,
+			     __ATOMIC_ACQUIRE))
+		return LVM_DISPATCH_CONTINUE;
 	pthread_rwlock_rdlock(&vm->trap_lock);
-	t = lookup(&vm->traps[2], nr);
+	t = lookup(&vm->traps[LIBVM_TRAP_HYPERCALL], nr);
 	if (t) {
 		handler_depth++;
 		*ret = 0;
-		rc = t->hfn(ret, vcpu, nr, args, t->opaque);
+		rc = t->hfn(vcpu, nr, args, ret, t->opaque);
 		handler_depth--;
 	}
 	pthread_rwlock_unlock(&vm->trap_lock);
 	if (rc == LIBVM_TRAP_CONTINUE)
-		return 1;
-	*stop_code = rc;
-	return 2;
+		return LVM_DISPATCH_CONTINUE;
+	lvm_exit_stop(ex, LIBVM_TRAP_HYPERCALL, nr, rc, args[0]);
+	return LVM_DISPATCH_EXIT;
 }
 
-int lvm_trap_dispatch(libvm_vcpu *vcpu, uint32_t space, uint64_t addr,
-		      uint8_t *data, uint32_t size, uint32_t count,
-		      uint32_t direction, int *stop_code)
+/*
+ * The handler of the range a covers, if any.  A program's handler runs
+ * under the read lock (see libvm_trap_unregister); one of libvm's own
+ * layers (owner set, never removed while vCPUs run) runs after it is
+ * dropped, so it may dispatch further (the runtime's hypercalls).
+ */
+enum lvm_dispatch lvm_trap_dispatch(libvm_vcpu *vcpu,
+				    const struct lvm_access *a,
+				    libvm_exit *ex)
 {
 	libvm_vm *vm = vcpu->vm;
 	const struct lvm_trap *t;
+	lvm_access_fn afn;
+	void *opaque;
 	uint32_t i;
 	int rc = 0;
 
-	if (!__atomic_load_n(&vm->traps[space].n, __ATOMIC_ACQUIRE))
-		return 0;
+	if (!__atomic_load_n(&vm->traps[a->space].n, __ATOMIC_ACQUIRE))
+		return LVM_DISPATCH_NONE;
 	pthread_rwlock_rdlock(&vm->trap_lock);
-	t = lookup(&vm->traps[space], addr);
+	t = lookup(&vm->traps[a->space], a->addr);
 	if (!t) {
 		pthread_rwlock_unlock(&vm->trap_lock);
-		return 0;
+		return LVM_DISPATCH_NONE;
+	}
+	if (t->afn) {
+		afn = t->afn;
+		opaque = t->opaque;
+		pthread_rwlock_unlock(&vm->trap_lock);
+		return afn(vcpu, a, ex, opaque);
 	}
 	handler_depth++;
-	for (i = 0; i < count && rc == 0; i++) {
-		uint8_t *d = data + (size_t)i * size;
+	for (i = 0; i < a->count && rc == 0; i++) {
+		uint8_t *d = a->data + (size_t)i * a->size;
 
-		if (direction == LIBVM_READ)
-			memset(d, 0, size);
-		rc = t->fn(vcpu, addr, d, size, direction, t->opaque);
+		if (a->direction == LIBVM_READ)
+			memset(d, 0, a->size);
+		rc = t->fn(vcpu, a->addr, d, a->size, a->direction, t->opaque);
 	}
 	handler_depth--;
 	pthread_rwlock_unlock(&vm->trap_lock);
 	if (rc == LIBVM_TRAP_CONTINUE)
-		return 1;
-	*stop_code = rc;
-	return 2;
+		return LVM_DISPATCH_CONTINUE;
+	lvm_exit_stop(ex, a->space, a->addr, rc, 0);
+	return LVM_DISPATCH_EXIT;
 }

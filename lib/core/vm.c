@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * VM lifetime.  A VM's subsystems come up in the order of the table below
- * and go down in reverse; vm->subsys_up says how far creation got.
+ * and go down in reverse; vm->subsys_up says how far creation got.  The
+ * architecture's part (irqchip, PIT, real-mode helpers) comes after, from
+ * libvm_vm_create in lib/x86/cpu.c.
  */
 #include "../internal.h"
 
@@ -27,11 +29,11 @@ static int vmfd_up(libvm_vm *vm, const libvm_vm_config *cfg)
 {
 	int r;
 
-	vm->vm_fd = KVM_IOCTL(vm->kvm_fd, KVM_CREATE_VM, 0);
+	vm->vm_fd = KVM_IOCTL_VAL(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return vm->vm_fd;
 	vm->caps = lvm_probe_caps(vm->vm_fd);
-	vm->run_size = KVM_IOCTL(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->run_size = KVM_IOCTL_VAL(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < 0) {
 		close(vm->vm_fd);
 		return vm->run_size;
@@ -52,12 +54,6 @@ static int vmfd_up(libvm_vm *vm, const libvm_vm_config *cfg)
 static void vmfd_down(libvm_vm *vm)
 {
 	close(vm->vm_fd);
-}
-
-static int arch_up(libvm_vm *vm, const libvm_vm_config *cfg)
-{
-	(void)cfg;
-	return lvm_x86_vm_setup(vm);
 }
 
 static int mem_up(libvm_vm *vm, const libvm_vm_config *cfg)
@@ -109,7 +105,6 @@ static const struct {
 } subsystems[] = {
 	{ "kvm", kvm_up, kvm_down },
 	{ "vm", vmfd_up, vmfd_down },
-	{ "arch", arch_up, NULL },
 	{ "memory", mem_up, lvm_mem_fini },
 	{ "traps", trap_up, lvm_trap_fini },
 	{ "kick", kick_up, NULL },
@@ -130,9 +125,17 @@ static void take_down(libvm_vm *vm)
 	free(vm->devs);
 }
 
-LIBVM_API int libvm_vm_create(libvm_vm **out, const libvm_vm_config *cfg)
+LVM_VERSIONED(config_type, libvm_vm_config, LIBVM_VM_CONFIG_VERSION,
+	      LIBVM_VM_CONFIG_INIT);
+
+LIBVM_API int libvm_vm_config_init(libvm_vm_config *cfg, uint32_t version)
 {
-	static const libvm_vm_config defaults = LIBVM_VM_CONFIG_INIT;
+	return lvm_versioned_init(&config_type, cfg, version);
+}
+
+int lvm_vm_new(libvm_vm **out, const libvm_vm_config *in)
+{
+	libvm_vm_config c, *cfg = &c;
 	libvm_vm *vm;
 	size_t i;
 	int r;
@@ -140,12 +143,9 @@ LIBVM_API int libvm_vm_create(libvm_vm **out, const libvm_vm_config *cfg)
 	if (!out)
 		return lvm_err(LIBVM_EINVAL, "libvm_vm_create: out is NULL");
 	*out = NULL;
-	if (!cfg)
-		cfg = &defaults;
-	if (cfg->version != LIBVM_VM_CONFIG_VERSION)
-		return lvm_err(LIBVM_EVERSION,
-			       "libvm_vm_config.version %u: this libvm knows "
-			       "version 1", cfg->version);
+	r = lvm_versioned_in(&config_type, &c, in);
+	if (r < 0)
+		return r;
 	if (cfg->flags & ~(LIBVM_VM_IRQCHIP | LIBVM_VM_PIT))
 		return lvm_err(LIBVM_EINVAL, "libvm_vm_config.flags %#x: "
 			       "unknown bits", cfg->flags);
@@ -191,4 +191,22 @@ LIBVM_API int libvm_vm_irq_line(libvm_vm *vm, uint32_t gsi, int level)
 		return lvm_err(LIBVM_EINVAL, "libvm_vm_irq_line: GSI %u "
 			       "(0-23)", gsi);
 	return KVM_IOCTL(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? LIBVM_EKVM : 0;
+}
+
+LIBVM_API libvm_vcpu *libvm_vm_vcpu(libvm_vm *vm, uint32_t id)
+{
+	libvm_vcpu *v = NULL;
+
+	if (!vm)
+		return NULL;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (id < vm->nvcpus_alloc)
+		v = vm->vcpus[id];
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return v;
+}
+
+LIBVM_API int libvm_vm_needs_restore(libvm_vm *vm)
+{
+	return vm ? atomic_load(&vm->needs_restore) : 0;
 }

@@ -1,21 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Guest-virtual to guest-physical translation: x86-64 4-level paging. */
-#include "../internal.h"
+#include "x86.h"
 
 #include <string.h>
 
-#define PTE_P	(1ull << 0)
-#define PTE_RW	(1ull << 1)
-#define PTE_US	(1ull << 2)
-#define PTE_PS	(1ull << 7)
-#define PTE_NX	(1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
 
 LIBVM_API int libvm_mem_translate(uint64_t *gpa, uint32_t *flags,
 				  uint64_t *page_size, libvm_vm *vm,
 				  uint64_t cr3, uint64_t gva)
 {
-	uint64_t table = cr3 & PTE_ADDR, e = 0;
+	uint64_t table = cr3 & PTE_ADDR_MASK, e = 0;
 	bool w = true, u = true, nx = false;
 	int level, r = 0;
 
@@ -40,7 +34,7 @@ LIBVM_API int libvm_mem_translate(uint64_t *gpa, uint32_t *flags,
 			break;
 		}
 		memcpy(&e, p, 8);
-		if (!(e & PTE_P)) {
+		if (!(e & PTE_PRESENT)) {
 			r = lvm_err(LIBVM_EFAULT, "page walk of %#llx: level-%d "
 				    "entry %#llx at gpa %#llx not present",
 				    (unsigned long long)gva, level + 1,
@@ -48,13 +42,13 @@ LIBVM_API int libvm_mem_translate(uint64_t *gpa, uint32_t *flags,
 				    (unsigned long long)slot);
 			break;
 		}
-		w = w && (e & PTE_RW);
-		u = u && (e & PTE_US);
+		w = w && (e & PTE_WRITABLE);
+		u = u && (e & PTE_USER);
 		nx = nx || (e & PTE_NX);
-		if (level == 0 || ((level == 1 || level == 2) && (e & PTE_PS))) {
+		if (level == 0 || ((level == 1 || level == 2) && (e & PTE_LARGE))) {
 			uint64_t size = 1ull << shift;
 
-			*gpa = (e & PTE_ADDR & ~(size - 1)) | (gva & (size - 1));
+			*gpa = (e & PTE_ADDR_MASK & ~(size - 1)) | (gva & (size - 1));
 			if (page_size)
 				*page_size = size;
 			if (flags)
@@ -63,7 +57,7 @@ LIBVM_API int libvm_mem_translate(uint64_t *gpa, uint32_t *flags,
 					 (nx ? LIBVM_PTE_NX : 0);
 			break;
 		}
-		table = e & PTE_ADDR;
+		table = e & PTE_ADDR_MASK;
 	}
 	pthread_rwlock_unlock(&vm->mem_lock);
 	return r;

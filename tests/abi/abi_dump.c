@@ -12,16 +12,6 @@
  * through SS/FS, under their tag name.
  */
 #include <libvm/libvm.h>
-#if defined(__has_include)
-#if __has_include(<libvm/snapshot.h>)
-#include <libvm/snapshot.h>
-#define HAVE_SNAPSHOT_H 1
-#endif
-#if __has_include(<libvm/cmplog.h>)
-#include <libvm/cmplog.h>
-#define HAVE_CMPLOG_H 1
-#endif
-#endif
 
 #include <stdalign.h>
 #include <stdio.h>
@@ -166,14 +156,29 @@ int main(void)
 	F(libvm_long_mode, sys_gpa); F(libvm_long_mode, map_size);
 	END();
 
-#ifdef HAVE_SNAPSHOT_H
+	S(libvm_elf_options);
+	F(libvm_elf_options, version); F(libvm_elf_options, long_mode_flags);
+	F(libvm_elf_options, ram_size); F(libvm_elf_options, sys_gpa);
+	F(libvm_elf_options, stack_top); F(libvm_elf_options, scratch_gpa);
+	F(libvm_elf_options, scratch_size); F(libvm_elf_options, load_flags);
+	F(libvm_elf_options, reserved); F(libvm_elf_options, vm_config);
+	END();
+
+	S(libvm_linux_config);
+	F(libvm_linux_config, version); F(libvm_linux_config, flags);
+	F(libvm_linux_config, mem_size); F(libvm_linux_config, stack_size);
+	F(libvm_linux_config, root); F(libvm_linux_config, stdin_fd);
+	F(libvm_linux_config, stdout_fd); F(libvm_linux_config, stderr_fd);
+	F(libvm_linux_config, envp); F(libvm_linux_config, hook);
+	F(libvm_linux_config, hook_opaque); F(libvm_linux_config, log);
+	F(libvm_linux_config, log_opaque);
+	END();
+
 	S(libvm_fuzz_result);
 	F(libvm_fuzz_result, outcome); F(libvm_fuzz_result, flags);
 	F(libvm_fuzz_result, ret); F(libvm_fuzz_result, exit);
 	END();
-#endif
 
-#ifdef HAVE_CMPLOG_H
 	SS(libvm_cmp_entry);
 	FS(libvm_cmp_entry, a); FS(libvm_cmp_entry, b);
 	FS(libvm_cmp_entry, pc); FS(libvm_cmp_entry, size);
@@ -184,13 +189,13 @@ int main(void)
 	FS(libvm_cmp_log, count); FS(libvm_cmp_log, cap);
 	FS(libvm_cmp_log, reserved); FA(libvm_cmp_log, entries);
 	END();
-#endif
 
 	printf("\n  },\n  \"constants\": {");
 	first = 1;
 	/* common.h */
 	C(LIBVM_VERSION_MAJOR); C(LIBVM_VERSION_MINOR);
 	C(LIBVM_VERSION_PATCH); C(LIBVM_VERSION_NUM);
+	/* errors.h */
 	C(LIBVM_OK); C(LIBVM_EINVAL); C(LIBVM_ENOKVM); C(LIBVM_ENOMEM);
 	C(LIBVM_EKVM); C(LIBVM_EVERSION); C(LIBVM_EOVERLAP); C(LIBVM_ERANGE);
 	C(LIBVM_ENOENT); C(LIBVM_EBUSY); C(LIBVM_ENOTSUP); C(LIBVM_EIO);
@@ -198,6 +203,7 @@ int main(void)
 	C(LIBVM_EGUEST); C(LIBVM_ETIMEOUT);
 	/* vm.h */
 	C(LIBVM_VM_IRQCHIP); C(LIBVM_VM_PIT); C(LIBVM_VM_CONFIG_VERSION);
+	/* host.h */
 	C(LIBVM_HOST_SYNC_REGS); C(LIBVM_HOST_IRQCHIP); C(LIBVM_HOST_PIT);
 	C(LIBVM_HOST_READONLY_MEM); C(LIBVM_HOST_IMMEDIATE_EXIT);
 	C(LIBVM_HOST_XSAVE); C(LIBVM_HOST_XCRS);
@@ -208,9 +214,12 @@ int main(void)
 	C(LIBVM_SUPERVISOR_UNKNOWN); C(LIBVM_SUPERVISOR_NATIVE);
 	C(LIBVM_SUPERVISOR_EMULATED); C(LIBVM_HOST_INFO_VERSION);
 	/* memory.h */
-	C(LIBVM_MEM_READONLY); C(LIBVM_MEM_HUGEPAGES);
+	C(LIBVM_MEM_READONLY); C(LIBVM_MEM_HUGEPAGES); C(LIBVM_MEM_VOLATILE);
 	C(LIBVM_PTE_WRITABLE); C(LIBVM_PTE_USER); C(LIBVM_PTE_NX);
-	/* vcpu.h */
+	/* x86.h */
+	C(LIBVM_CPUID_FLAG_SIGNIFICANT_INDEX); C(LIBVM_CPUID_FLAG_STATEFUL_FUNC);
+	C(LIBVM_CPUID_FLAG_STATE_READ_NEXT);
+	/* exit.h */
 	C(LIBVM_EXIT_NONE); C(LIBVM_EXIT_HLT); C(LIBVM_EXIT_IO);
 	C(LIBVM_EXIT_MMIO); C(LIBVM_EXIT_SHUTDOWN); C(LIBVM_EXIT_FAIL_ENTRY);
 	C(LIBVM_EXIT_INTERNAL_ERROR); C(LIBVM_EXIT_DEBUG);
@@ -219,30 +228,47 @@ int main(void)
 	C(LIBVM_EXIT_OTHER); C(LIBVM_EXIT_EXCEPTION);
 	C(LIBVM_EXIT_GUEST_EXIT); C(LIBVM_EXIT_RETURN);
 	C(LIBVM_READ); C(LIBVM_WRITE);
+	C(LIBVM_KVM_EXIT_UNKNOWN); C(LIBVM_KVM_EXIT_EXCEPTION);
+	C(LIBVM_KVM_EXIT_IO); C(LIBVM_KVM_EXIT_HYPERCALL);
+	C(LIBVM_KVM_EXIT_DEBUG); C(LIBVM_KVM_EXIT_HLT); C(LIBVM_KVM_EXIT_MMIO);
+	C(LIBVM_KVM_EXIT_IRQ_WINDOW_OPEN); C(LIBVM_KVM_EXIT_SHUTDOWN);
+	C(LIBVM_KVM_EXIT_FAIL_ENTRY); C(LIBVM_KVM_EXIT_INTR);
+	C(LIBVM_KVM_EXIT_SET_TPR); C(LIBVM_KVM_EXIT_TPR_ACCESS);
+	C(LIBVM_KVM_EXIT_NMI); C(LIBVM_KVM_EXIT_INTERNAL_ERROR);
+	C(LIBVM_KVM_EXIT_SYSTEM_EVENT); C(LIBVM_KVM_EXIT_IOAPIC_EOI);
+	C(LIBVM_KVM_EXIT_HYPERV); C(LIBVM_KVM_EXIT_X86_RDMSR);
+	C(LIBVM_KVM_EXIT_X86_WRMSR); C(LIBVM_KVM_EXIT_DIRTY_RING_FULL);
+	C(LIBVM_KVM_EXIT_AP_RESET_HOLD); C(LIBVM_KVM_EXIT_X86_BUS_LOCK);
+	C(LIBVM_KVM_EXIT_XEN); C(LIBVM_KVM_EXIT_NOTIFY);
+	C(LIBVM_SYSTEM_EVENT_SHUTDOWN); C(LIBVM_SYSTEM_EVENT_RESET);
+	C(LIBVM_SYSTEM_EVENT_CRASH); C(LIBVM_SYSTEM_EVENT_WAKEUP);
+	C(LIBVM_SYSTEM_EVENT_SUSPEND); C(LIBVM_SYSTEM_EVENT_SEV_TERM);
 	/* device.h */
-	C(LIBVM_TRAP_PIO); C(LIBVM_TRAP_MMIO); C(LIBVM_TRAP_CONTINUE);
-	C(LIBVM_TRAP_STOP);
+	C(LIBVM_TRAP_PIO); C(LIBVM_TRAP_MMIO); C(LIBVM_TRAP_HYPERCALL);
+	C(LIBVM_TRAP_CONTINUE); C(LIBVM_TRAP_STOP);
 	/* loader.h */
 	C(LIBVM_LOAD_VADDR);
 	/* mode.h */
 	C(LIBVM_SYS_SIZE); C(LIBVM_LONG_MAX_VCPUS); C(LIBVM_LONG_SUPERVISOR);
 	C(LIBVM_LONG_1G_PAGES); C(LIBVM_LONG_MODE_VERSION);
-	/* call.h */
+	/* ports.h */
 	C(LIBVM_PORT_HYPERCALL); C(LIBVM_PORT_RETURN);
 	C(LIBVM_PORT_EXCEPTION); C(LIBVM_HC_EXIT); C(LIBVM_HC_CONSOLE);
-	C(LIBVM_HC_BUG);
-	C(LIBVM_HC_USER); C(LIBVM_TRAP_HYPERCALL);
-#ifdef HAVE_SNAPSHOT_H
-	/* snapshot.h */
-	C(LIBVM_MEM_VOLATILE);
+	C(LIBVM_HC_BUG); C(LIBVM_HC_USER);
+	/* call.h */
+	C(LIBVM_ELF_OPTIONS_VERSION);
+	C(LIBVM_LONG_SYSCALL); C(LIBVM_PORT_SYSCALL); C(LIBVM_TRAP_SYSCALL);
+	/* linuxprog.h */
+	C(LIBVM_LINUX_USER_BASE); C(LIBVM_LINUX_PIE_BASE);
+	C(LIBVM_LINUX_SERVE); C(LIBVM_LINUX_RETURN); C(LIBVM_LINUX_STOP);
+	C(LIBVM_LINUX_ROOT_WRITABLE); C(LIBVM_LINUX_NO_OPENAT2);
+	C(LIBVM_LINUX_CONFIG_VERSION);
+	/* fuzz.h */
 	C(LIBVM_FUZZ_OK); C(LIBVM_FUZZ_CRASH); C(LIBVM_FUZZ_TRIPLE_FAULT);
 	C(LIBVM_FUZZ_TIMEOUT); C(LIBVM_FUZZ_BUG); C(LIBVM_FUZZ_STOPPED);
 	C(LIBVM_FUZZ_TRUNCATED);
-#endif
-#ifdef HAVE_CMPLOG_H
 	/* cmplog.h */
 	C(LIBVM_CMP_CONST);
-#endif
 	printf("\n  },\n  \"strings\": {\n    \"LIBVM_VERSION_STRING\": \"%s\"\n  }\n}\n",
 	       LIBVM_VERSION_STRING);
 	return 0;

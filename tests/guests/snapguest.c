@@ -252,9 +252,24 @@ LIBVM_EXPORT uint64_t climb_wrmsr(uint64_t idt, uint64_t val)
 	return 1;
 }
 
-/* SYSCALL from user mode (libvm's runtime raises #UD for it). */
-LIBVM_EXPORT uint64_t do_syscall(void)
-{
-	__asm__ volatile("syscall" ::: "rcx", "r11", "memory");
-	return 1;
-}
+/*
+ * do_syscall(rdx): SYSCALL at do_syscall_at with RDX = rdx (libvm's
+ * runtime reports #UD for it); ud_rdx(rdx): ud2 at ud_rdx_at, the same.
+ */
+__asm__(".text\n"
+	".globl do_syscall, do_syscall_at\n"
+	".type do_syscall, @function\n"
+	"do_syscall:\n"
+	"	mov %rdi, %rdx\n"
+	"do_syscall_at:\n"
+	"	syscall\n"
+	"	mov $1, %eax\n"
+	"	ret\n"
+	".globl ud_rdx, ud_rdx_at\n"
+	".type ud_rdx, @function\n"
+	"ud_rdx:\n"
+	"	mov %rdi, %rdx\n"
+	"ud_rdx_at:\n"
+	"	ud2\n"
+	"	mov $1, %eax\n"
+	"	ret\n");

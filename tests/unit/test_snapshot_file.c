@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,6 +609,31 @@ Test(snapshot_file, save_failures)
 	free(y);
 	libvm_snapshot_destroy(s);
 	cr_assert_eq(count_fds(), fds);
+}
+
+/*
+ * The writer's sticky error: the first failure is the one reported (a
+ * full disk, at the offset of the first buffer that did not fit), and
+ * nothing after it is written or overwrites the detail.
+ */
+Test(snapshot_file, write_error_is_sticky)
+{
+	libvm_snapshot *s = build();
+	int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		cr_skip_test("no /dev/full");
+	cr_assert_eq(lvm_snapshot_write(s, fd, "full"), LIBVM_EIO);
+	cr_assert(strstr(libvm_last_error(), "full: write at offset 0"),
+		  "%s", libvm_last_error());
+	cr_assert(strstr(libvm_last_error(), "No space"), "%s",
+		  libvm_last_error());
+	close(fd);
+	/* A closed fd: the same, from the first write. */
+	cr_assert_eq(lvm_snapshot_write(s, fd, "closed"), LIBVM_EIO);
+	cr_assert(strstr(libvm_last_error(), "closed: write at offset 0"),
+		  "%s", libvm_last_error());
+	libvm_snapshot_destroy(s);
 }
 
 Test(snapshot_file, load_failures)

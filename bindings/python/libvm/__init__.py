@@ -19,7 +19,7 @@ Quick tour::
         vm.call("fnv1a", b"data", 4)      # bytes go through scratch memory
 
 The shared library is found through $LIBVM_LIBRARY, then the build tree
-(build/lib/libvm.so.0 next to this package's source), then the system.
+(build/lib/libvm.so.1 next to this package's source), then the system.
 Every ``LIBVM_*`` constant is available without its prefix
 (``libvm.TRAP_PIO``, ``libvm.MEM_READONLY``, ``libvm.EXIT_HLT``) and with it
 in :mod:`libvm._ffi`.

@@ -306,7 +306,9 @@ def host_query(kvm_path: Optional[str] = None) -> HostInfo:
     still holds the backend and supervisor the host reports.
     """
     info = _ffi.libvm_host_info()
-    info.version = _ffi.LIBVM_HOST_INFO_VERSION
+    check(_lib().libvm_host_info_init(byref(info),
+                                      _ffi.LIBVM_HOST_INFO_VERSION),
+          "libvm_host_info_init")
     r = _lib().libvm_host_query(
         byref(info), kvm_path.encode() if kvm_path else None)
     out = HostInfo(info.kvm_api_version, info.caps, info.supervisor,
@@ -650,7 +652,7 @@ class VCpu:
         """The XSAVE area in the processor's layout."""
         n = int(_lib().libvm_vcpu_xsave_size(self._p))
         buf = ctypes.create_string_buffer(n)
-        check(_lib().libvm_vcpu_get_xsave(buf, n, self._p),
+        check(_lib().libvm_vcpu_get_xsave(self._p, buf, n),
               "libvm_vcpu_get_xsave")
         return buf.raw
 
@@ -686,11 +688,11 @@ class VCpu:
     def get_cpuid(self) -> List[_ffi.libvm_cpuid_entry]:
         """The CPUID table."""
         n = c_uint32(0)
-        r = _lib().libvm_vcpu_get_cpuid(None, byref(n), self._p)
+        r = _lib().libvm_vcpu_get_cpuid(self._p, None, byref(n))
         while True:
             arr = (_ffi.libvm_cpuid_entry * max(n.value, 1))()
             cap = n.value = max(n.value, 1)
-            r = _lib().libvm_vcpu_get_cpuid(arr, byref(n), self._p)
+            r = _lib().libvm_vcpu_get_cpuid(self._p, arr, byref(n))
             if r == _ffi.LIBVM_ELIMIT and n.value > cap:
                 continue
             check(r, "libvm_vcpu_get_cpuid")
@@ -812,10 +814,14 @@ class VM:
                             max_vcpus=max_vcpus, kvm_path=kvm_path)
         self.image: Optional[Image] = None
         if _ptr is None:
-            cfg = _ffi.libvm_vm_config(
-                _ffi.LIBVM_VM_CONFIG_VERSION, _u32(flags, "flags"),
-                kick_signal, _u32(max_vcpus, "max_vcpus"),
-                kvm_path.encode() if kvm_path else None)
+            cfg = _ffi.libvm_vm_config()
+            check(_lib().libvm_vm_config_init(
+                byref(cfg), _ffi.LIBVM_VM_CONFIG_VERSION),
+                "libvm_vm_config_init")
+            cfg.flags = _u32(flags, "flags")
+            cfg.kick_signal = kick_signal
+            cfg.max_vcpus = _u32(max_vcpus, "max_vcpus")
+            cfg.kvm_path = kvm_path.encode() if kvm_path else None
             p = c_void_p()
             check(_lib().libvm_vm_create(byref(p), byref(cfg)),
                   "libvm_vm_create")
@@ -981,7 +987,7 @@ class VM:
     def read(self, gpa: int, length: int) -> bytes:
         """Copy ``length`` bytes of guest RAM at ``gpa``."""
         buf = ctypes.create_string_buffer(length)
-        check(_lib().libvm_mem_read(buf, self._p, _u64(gpa, "gpa"),
+        check(_lib().libvm_mem_read(self._p, _u64(gpa, "gpa"), buf,
                                     _u64(length, "length")),
               "libvm_mem_read")
         return buf.raw
@@ -1081,10 +1087,13 @@ class VM:
                         flags: int = 0) -> None:
         """Write the long-mode environment (LIBVM_SYS_SIZE bytes) at
         ``sys_gpa`` and turn on the runtime ports."""
-        lm = _ffi.libvm_long_mode(_ffi.LIBVM_LONG_MODE_VERSION,
-                                  _u32(flags, "flags"),
-                                  _u64(sys_gpa, "sys_gpa"),
-                                  _u64(map_size, "map_size"))
+        lm = _ffi.libvm_long_mode()
+        check(_lib().libvm_long_mode_init(byref(lm),
+                                          _ffi.LIBVM_LONG_MODE_VERSION),
+              "libvm_long_mode_init")
+        lm.flags = _u32(flags, "flags")
+        lm.sys_gpa = _u64(sys_gpa, "sys_gpa")
+        lm.map_size = _u64(map_size, "map_size")
         check(_lib().libvm_long_mode_setup(self._p, byref(lm)),
               "libvm_long_mode_setup")
 
@@ -1125,7 +1134,7 @@ class VM:
         if not callable(handler):
             raise TypeError("handler must be callable")
 
-        def thunk(ret: Any, vcpu: int, nr_: int, args: Any,
+        def thunk(vcpu: int, nr_: int, args: Any, ret: Any,
                   opaque: Any) -> int:
             try:
                 r = handler(_vcpu_for(vcpu), nr_, tuple(args[:6]))

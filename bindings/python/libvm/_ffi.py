@@ -20,12 +20,14 @@ from typing import Dict, List, Optional, Tuple
 
 # ---- constants (common.h) -------------------------------------------------
 
-LIBVM_VERSION_MAJOR = 0
-LIBVM_VERSION_MINOR = 1
+LIBVM_VERSION_MAJOR = 1
+LIBVM_VERSION_MINOR = 0
 LIBVM_VERSION_PATCH = 0
-LIBVM_VERSION_STRING = "0.1.0"
+LIBVM_VERSION_STRING = "1.0.0"
 LIBVM_VERSION_NUM = ((LIBVM_VERSION_MAJOR << 16) | (LIBVM_VERSION_MINOR << 8)
                      | LIBVM_VERSION_PATCH)
+
+# ---- errors.h ---------------------------------------------------------------
 
 LIBVM_OK = 0
 LIBVM_EINVAL = -1
@@ -52,6 +54,8 @@ LIBVM_VM_IRQCHIP = 1 << 0
 LIBVM_VM_PIT = 1 << 1
 LIBVM_VM_CONFIG_VERSION = 1
 
+# ---- host.h ---------------------------------------------------------------
+
 LIBVM_HOST_SYNC_REGS = 1 << 0
 LIBVM_HOST_IRQCHIP = 1 << 1
 LIBVM_HOST_PIT = 1 << 2
@@ -76,11 +80,18 @@ LIBVM_HOST_INFO_VERSION = 1
 
 LIBVM_MEM_READONLY = 1 << 0
 LIBVM_MEM_HUGEPAGES = 1 << 1
+LIBVM_MEM_VOLATILE = 1 << 2
 LIBVM_PTE_WRITABLE = 1 << 0
 LIBVM_PTE_USER = 1 << 1
 LIBVM_PTE_NX = 1 << 2
 
-# ---- vcpu.h ---------------------------------------------------------------
+# ---- x86.h ----------------------------------------------------------------
+
+LIBVM_CPUID_FLAG_SIGNIFICANT_INDEX = 1 << 0
+LIBVM_CPUID_FLAG_STATEFUL_FUNC = 1 << 1
+LIBVM_CPUID_FLAG_STATE_READ_NEXT = 1 << 2
+
+# ---- exit.h ---------------------------------------------------------------
 
 LIBVM_EXIT_NONE = 0
 LIBVM_EXIT_HLT = 1
@@ -103,10 +114,46 @@ LIBVM_EXIT_RETURN = 16
 LIBVM_READ = 0
 LIBVM_WRITE = 1
 
+# libvm_exit.kvm_reason
+LIBVM_KVM_EXIT_UNKNOWN = 0
+LIBVM_KVM_EXIT_EXCEPTION = 1
+LIBVM_KVM_EXIT_IO = 2
+LIBVM_KVM_EXIT_HYPERCALL = 3
+LIBVM_KVM_EXIT_DEBUG = 4
+LIBVM_KVM_EXIT_HLT = 5
+LIBVM_KVM_EXIT_MMIO = 6
+LIBVM_KVM_EXIT_IRQ_WINDOW_OPEN = 7
+LIBVM_KVM_EXIT_SHUTDOWN = 8
+LIBVM_KVM_EXIT_FAIL_ENTRY = 9
+LIBVM_KVM_EXIT_INTR = 10
+LIBVM_KVM_EXIT_SET_TPR = 11
+LIBVM_KVM_EXIT_TPR_ACCESS = 12
+LIBVM_KVM_EXIT_NMI = 16
+LIBVM_KVM_EXIT_INTERNAL_ERROR = 17
+LIBVM_KVM_EXIT_SYSTEM_EVENT = 24
+LIBVM_KVM_EXIT_IOAPIC_EOI = 26
+LIBVM_KVM_EXIT_HYPERV = 27
+LIBVM_KVM_EXIT_X86_RDMSR = 29
+LIBVM_KVM_EXIT_X86_WRMSR = 30
+LIBVM_KVM_EXIT_DIRTY_RING_FULL = 31
+LIBVM_KVM_EXIT_AP_RESET_HOLD = 32
+LIBVM_KVM_EXIT_X86_BUS_LOCK = 33
+LIBVM_KVM_EXIT_XEN = 34
+LIBVM_KVM_EXIT_NOTIFY = 37
+
+# libvm_exit.u.system.type
+LIBVM_SYSTEM_EVENT_SHUTDOWN = 1
+LIBVM_SYSTEM_EVENT_RESET = 2
+LIBVM_SYSTEM_EVENT_CRASH = 3
+LIBVM_SYSTEM_EVENT_WAKEUP = 4
+LIBVM_SYSTEM_EVENT_SUSPEND = 5
+LIBVM_SYSTEM_EVENT_SEV_TERM = 6
+
 # ---- device.h -------------------------------------------------------------
 
 LIBVM_TRAP_PIO = 0
 LIBVM_TRAP_MMIO = 1
+LIBVM_TRAP_HYPERCALL = 2
 LIBVM_TRAP_CONTINUE = 0
 LIBVM_TRAP_STOP = 1
 
@@ -120,22 +167,38 @@ LIBVM_SYS_SIZE = 0x80000
 LIBVM_LONG_MAX_VCPUS = 16
 LIBVM_LONG_SUPERVISOR = 1 << 0
 LIBVM_LONG_1G_PAGES = 1 << 1
+LIBVM_LONG_SYSCALL = 1 << 2
 LIBVM_LONG_MODE_VERSION = 1
 
-# ---- call.h ---------------------------------------------------------------
+# ---- ports.h --------------------------------------------------------------
 
 LIBVM_PORT_HYPERCALL = 0x0F10
 LIBVM_PORT_RETURN = 0x0F11
 LIBVM_PORT_EXCEPTION = 0x0F12
+LIBVM_PORT_SYSCALL = 0x00F5
 LIBVM_HC_EXIT = 0
 LIBVM_HC_CONSOLE = 1
 LIBVM_HC_BUG = 2
 LIBVM_HC_USER = 16
-LIBVM_TRAP_HYPERCALL = 2
+LIBVM_TRAP_SYSCALL = 3
 
-# ---- snapshot.h -----------------------------------------------------------
+# ---- linuxprog.h ----------------------------------------------------------
 
-LIBVM_MEM_VOLATILE = 1 << 2
+LIBVM_LINUX_USER_BASE = 0x200000
+LIBVM_LINUX_PIE_BASE = 0x400000
+LIBVM_LINUX_SERVE = 0
+LIBVM_LINUX_RETURN = 1
+LIBVM_LINUX_STOP = 2
+LIBVM_LINUX_ROOT_WRITABLE = 1 << 0
+LIBVM_LINUX_NO_OPENAT2 = 1 << 1
+LIBVM_LINUX_CONFIG_VERSION = 1
+
+# ---- call.h ---------------------------------------------------------------
+
+LIBVM_ELF_OPTIONS_VERSION = 1
+
+# ---- fuzz.h ---------------------------------------------------------------
+
 LIBVM_FUZZ_OK = 0
 LIBVM_FUZZ_CRASH = 1
 LIBVM_FUZZ_TRIPLE_FAULT = 2
@@ -279,6 +342,33 @@ class libvm_long_mode(Structure):
                 ("sys_gpa", c_uint64), ("map_size", c_uint64)]
 
 
+class libvm_elf_options(Structure):
+    _fields_ = [("version", c_uint32), ("long_mode_flags", c_uint32),
+                ("ram_size", c_uint64), ("sys_gpa", c_uint64),
+                ("stack_top", c_uint64), ("scratch_gpa", c_uint64),
+                ("scratch_size", c_uint64), ("load_flags", c_uint32),
+                ("reserved", c_uint32),
+                ("vm_config", POINTER(libvm_vm_config))]
+
+
+# int (*)(libvm_linux *, uint64_t nr, const uint64_t args[6], int64_t *ret,
+#         void *opaque)
+libvm_linux_hook_fn = CFUNCTYPE(c_int, c_void_p, c_uint64, POINTER(c_uint64),
+                                POINTER(c_int64), c_void_p)
+# void (*)(libvm_linux *, uint64_t nr, void *opaque)
+libvm_linux_log_fn = CFUNCTYPE(None, c_void_p, c_uint64, c_void_p)
+
+
+class libvm_linux_config(Structure):
+    _fields_ = [("version", c_uint32), ("flags", c_uint32),
+                ("mem_size", c_uint64), ("stack_size", c_uint64),
+                ("root", c_char_p), ("stdin_fd", c_int),
+                ("stdout_fd", c_int), ("stderr_fd", c_int),
+                ("envp", POINTER(c_char_p)),
+                ("hook", libvm_linux_hook_fn), ("hook_opaque", c_void_p),
+                ("log", libvm_linux_log_fn), ("log_opaque", c_void_p)]
+
+
 class libvm_fuzz_result(Structure):
     _fields_ = [("outcome", c_uint32), ("flags", c_uint32), ("ret", c_uint64),
                 ("exit", libvm_exit)]
@@ -305,7 +395,8 @@ STRUCTS: Dict[str, type] = {
     t.__name__: t for t in (
         libvm_vm_config, libvm_host_info, libvm_regs, libvm_segment,
         libvm_dtable, libvm_sregs, libvm_fpu, libvm_cpuid_entry, libvm_exit,
-        libvm_long_mode, libvm_fuzz_result, libvm_cmp_entry, libvm_cmp_log)}
+        libvm_long_mode, libvm_elf_options, libvm_fuzz_result,
+        libvm_cmp_entry, libvm_cmp_log, libvm_linux_config)}
 
 # ---- callbacks ----------------------------------------------------------------
 
@@ -313,9 +404,9 @@ STRUCTS: Dict[str, type] = {
 #         uint32_t direction, void *opaque)
 libvm_trap_fn = CFUNCTYPE(c_int, c_void_p, c_uint64, c_void_p, c_uint32,
                           c_uint32, c_void_p)
-# int (*)(uint64_t *ret, libvm_vcpu *, uint64_t nr, const uint64_t args[6],
+# int (*)(libvm_vcpu *, uint64_t nr, const uint64_t args[6], uint64_t *ret,
 #         void *opaque)
-libvm_hypercall_fn = CFUNCTYPE(c_int, POINTER(c_uint64), c_void_p, c_uint64,
+libvm_hypercall_fn = CFUNCTYPE(c_int, c_void_p, c_uint64, POINTER(c_uint64),
                                POINTER(c_uint64), c_void_p)
 # void (*)(const char *buf, size_t len, void *opaque)
 libvm_console_fn = CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
@@ -335,11 +426,16 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "libvm_version_num": (c_uint32, []),
     "libvm_strerror": (c_char_p, [c_int]),
     "libvm_last_error": (c_char_p, []),
+    # host.h
+    "libvm_host_info_init": (c_int, [_p(libvm_host_info), c_uint32]),
+    "libvm_host_query": (c_int, [_p(libvm_host_info), c_char_p]),
     # vm.h
+    "libvm_vm_config_init": (c_int, [_p(libvm_vm_config), c_uint32]),
     "libvm_vm_create": (c_int, [_p(_vp), _p(libvm_vm_config)]),
     "libvm_vm_destroy": (None, [_vp]),
     "libvm_vm_irq_line": (c_int, [_vp, c_uint32, c_int]),
-    "libvm_host_query": (c_int, [_p(libvm_host_info), c_char_p]),
+    "libvm_vm_vcpu": (_vp, [_vp, c_uint32]),
+    "libvm_vm_needs_restore": (c_int, [_vp]),
     # memory.h
     "libvm_mem_map_anon": (c_int, [_vp, c_uint64, c_uint64, c_uint32]),
     "libvm_mem_map_host": (c_int, [_vp, c_uint64, _vp, c_uint64, c_uint32]),
@@ -347,12 +443,13 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
                                  c_uint32]),
     "libvm_mem_unmap": (c_int, [_vp, c_uint64]),
     "libvm_mem_ptr": (c_int, [_p(_vp), _vp, c_uint64, c_uint64]),
-    "libvm_mem_read": (c_int, [_vp, _vp, c_uint64, c_uint64]),
+    "libvm_mem_read": (c_int, [_vp, c_uint64, _vp, c_uint64]),
     "libvm_mem_write": (c_int, [_vp, c_uint64, _vp, c_uint64]),
     "libvm_mem_translate": (c_int, [_u64p, _p(c_uint32), _u64p, _vp,
                                     c_uint64, c_uint64]),
-    # vcpu.h
+    # exit.h
     "libvm_exit_reason_name": (c_char_p, [c_uint32]),
+    # vcpu.h
     "libvm_vcpu_create": (c_int, [_p(_vp), _vp, c_uint32]),
     "libvm_vcpu_destroy": (None, [_vp]),
     "libvm_vcpu_vm": (_vp, [_vp]),
@@ -364,14 +461,14 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "libvm_vcpu_get_fpu": (c_int, [_p(libvm_fpu), _vp]),
     "libvm_vcpu_set_fpu": (c_int, [_vp, _p(libvm_fpu)]),
     "libvm_vcpu_xsave_size": (c_uint32, [_vp]),
-    "libvm_vcpu_get_xsave": (c_int, [_vp, c_uint32, _vp]),
+    "libvm_vcpu_get_xsave": (c_int, [_vp, _vp, c_uint32]),
     "libvm_vcpu_set_xsave": (c_int, [_vp, _vp, c_uint32]),
     "libvm_vcpu_get_xcr": (c_int, [_u64p, _vp, c_uint32]),
     "libvm_vcpu_set_xcr": (c_int, [_vp, c_uint32, c_uint64]),
     "libvm_vcpu_get_msr": (c_int, [_u64p, _vp, c_uint32]),
     "libvm_vcpu_set_msr": (c_int, [_vp, c_uint32, c_uint64]),
-    "libvm_vcpu_get_cpuid": (c_int, [_p(libvm_cpuid_entry), _p(c_uint32),
-                                     _vp]),
+    "libvm_vcpu_get_cpuid": (c_int, [_vp, _p(libvm_cpuid_entry),
+                                     _p(c_uint32)]),
     "libvm_vcpu_set_cpuid": (c_int, [_vp, _p(libvm_cpuid_entry), c_uint32]),
     "libvm_vcpu_interrupt": (c_int, [_vp, c_uint32]),
     "libvm_vcpu_run": (c_int, [_p(libvm_exit), _vp, c_uint64]),
@@ -380,6 +477,9 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "libvm_trap_register": (c_int, [_vp, c_uint32, c_uint64, c_uint64,
                                     libvm_trap_fn, _vp]),
     "libvm_trap_unregister": (c_int, [_vp, c_uint32, c_uint64]),
+    "libvm_device_state_register": (c_int, [_vp, c_char_p, _vp, c_uint32,
+                                            libvm_restored_fn, _vp]),
+    "libvm_device_state_unregister": (c_int, [_vp, c_char_p]),
     # loader.h
     "libvm_image_load_file": (c_int, [_p(_vp), _vp, c_char_p, c_uint32]),
     "libvm_image_load_mem": (c_int, [_p(_vp), _vp, _vp, c_size_t, c_uint32]),
@@ -391,6 +491,7 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     # mode.h
     "libvm_vcpu_set_real_mode": (c_int, [_vp, c_uint16, c_uint16, c_uint16]),
     "libvm_vcpu_set_protected_mode": (c_int, [_vp, c_uint32, c_uint32]),
+    "libvm_long_mode_init": (c_int, [_p(libvm_long_mode), c_uint32]),
     "libvm_long_mode_setup": (c_int, [_vp, _p(libvm_long_mode)]),
     "libvm_vcpu_set_long_mode": (c_int, [_vp, c_uint64, c_uint64]),
     # call.h
@@ -403,18 +504,27 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "libvm_scratch_set": (c_int, [_vp, c_uint64, c_uint64]),
     "libvm_scratch_push": (c_int, [_u64p, _vp, _vp, c_uint64]),
     "libvm_scratch_reset": (None, [_vp]),
+    "libvm_elf_options_init": (c_int, [_p(libvm_elf_options), c_uint32]),
+    "libvm_vm_open_elf": (c_int, [_p(_vp), _p(_vp), _p(_vp), c_char_p,
+                                  _p(libvm_elf_options)]),
+    "libvm_syscall_handler_set": (c_int, [_vp, libvm_hypercall_fn, _vp]),
+    # linuxprog.h
+    "libvm_linux_config_init": (c_int, [_p(libvm_linux_config), c_uint32]),
+    "libvm_linux_create": (c_int, [_p(_vp), c_char_p, c_int, _p(c_char_p),
+                                   _p(libvm_linux_config)]),
+    "libvm_linux_destroy": (None, [_vp]),
+    "libvm_linux_run": (c_int, [_p(libvm_exit), _vp, c_uint64]),
+    "libvm_linux_vm": (_vp, [_vp]),
+    "libvm_linux_vcpu": (_vp, [_vp]),
+    "libvm_linux_fork": (c_int, [_p(_vp), _vp, _vp]),
     # snapshot.h
-    "libvm_device_state_register": (c_int, [_vp, c_char_p, _vp, c_uint32,
-                                            libvm_restored_fn, _vp]),
-    "libvm_device_state_unregister": (c_int, [_vp, c_char_p]),
     "libvm_snapshot_take": (c_int, [_p(_vp), _vp]),
     "libvm_snapshot_destroy": (None, [_vp]),
     "libvm_snapshot_restore": (c_int, [_vp, _vp]),
     "libvm_vm_fork": (c_int, [_p(_vp), _vp]),
-    "libvm_vm_vcpu": (_vp, [_vp, c_uint32]),
-    "libvm_vm_needs_restore": (c_int, [_vp]),
     "libvm_snapshot_save": (c_int, [_vp, c_char_p]),
     "libvm_snapshot_load": (c_int, [_p(_vp), c_char_p]),
+    # fuzz.h
     "libvm_fuzz_exec": (c_int, [_p(libvm_fuzz_result), _vp, _vp, c_uint64,
                                 c_uint64, c_uint64, _vp, c_uint64,
                                 c_uint64]),
@@ -434,7 +544,7 @@ class LibraryNotFoundError(OSError):
         lines = "\n".join(f"  {path}: {why}" for path, why in tried)
         super().__init__(
             "cannot load the libvm shared library; tried:\n" + lines +
-            "\nset LIBVM_LIBRARY to the path of libvm.so.0 or build it "
+            "\nset LIBVM_LIBRARY to the path of libvm.so.1 or build it "
             "with `make`")
 
 
@@ -449,11 +559,11 @@ def candidates() -> List[str]:
     env = os.environ.get("LIBVM_LIBRARY")
     if env:
         out.append(env)
-    out.append(str(repo_root() / "build" / "lib" / "libvm.so.0"))
+    out.append(str(repo_root() / "build" / "lib" / "libvm.so.1"))
     found = ctypes.util.find_library("vm")
     if found:
         out.append(found)
-    out.append("libvm.so.0")  # the dynamic loader's own search path
+    out.append("libvm.so.1")  # the dynamic loader's own search path
     return out
 
 

@@ -42,11 +42,11 @@ class LoadingTest(unittest.TestCase):
             c = _ffi.candidates()
         self.assertEqual(c[0], "/x/libvm.so")
         self.assertEqual(c[1], str(_ffi.repo_root() / "build" / "lib" /
-                                   "libvm.so.0"))
-        self.assertEqual(c[-1], "libvm.so.0")
+                                   "libvm.so.1"))
+        self.assertEqual(c[-1], "libvm.so.1")
 
     def test_not_found_lists_paths(self) -> None:
-        bad = ["/nonexistent/libvm.so.0", "/nonexistent/other.so"]
+        bad = ["/nonexistent/libvm.so.1", "/nonexistent/other.so"]
         with mock.patch.object(_ffi, "_lib", None), \
                 mock.patch.object(_ffi, "candidates", lambda: bad):
             with self.assertRaises(libvm.LibraryNotFoundError) as cm:

@@ -2,7 +2,7 @@
 //! (`../../build/lib` from the workspace, i.e. `build/lib` at the top of the
 //! libvm checkout), else the system's library path.
 //!
-//! Linking is dynamic (`libvm.so.0`) unless `LIBVM_STATIC=1`, which links
+//! Linking is dynamic (`libvm.so.1`) unless `LIBVM_STATIC=1`, which links
 //! `libvm.a` into the program (and libelf, zlib and pthread dynamically),
 //! so it runs wherever it is copied.  The rpath below reaches this crate's
 //! own tests only: cargo passes no link argument on to the programs of

@@ -15,12 +15,14 @@ use core::ffi::{c_char, c_int, c_void};
 
 // ---- common.h -------------------------------------------------------------
 
-pub const LIBVM_VERSION_MAJOR: u32 = 0;
-pub const LIBVM_VERSION_MINOR: u32 = 1;
+pub const LIBVM_VERSION_MAJOR: u32 = 1;
+pub const LIBVM_VERSION_MINOR: u32 = 0;
 pub const LIBVM_VERSION_PATCH: u32 = 0;
 pub const LIBVM_VERSION_NUM: u32 =
     (LIBVM_VERSION_MAJOR << 16) | (LIBVM_VERSION_MINOR << 8) | LIBVM_VERSION_PATCH;
-pub const LIBVM_VERSION_STRING: &str = "0.1.0";
+pub const LIBVM_VERSION_STRING: &str = "1.0.0";
+
+// ---- errors.h -------------------------------------------------------------
 
 pub const LIBVM_OK: c_int = 0;
 pub const LIBVM_EINVAL: c_int = -1;
@@ -142,6 +144,7 @@ impl Default for libvm_host_info {
 
 pub const LIBVM_MEM_READONLY: u32 = 1 << 0;
 pub const LIBVM_MEM_HUGEPAGES: u32 = 1 << 1;
+pub const LIBVM_MEM_VOLATILE: u32 = 1 << 2;
 pub const LIBVM_PTE_WRITABLE: u32 = 1 << 0;
 pub const LIBVM_PTE_USER: u32 = 1 << 1;
 pub const LIBVM_PTE_NX: u32 = 1 << 2;
@@ -249,6 +252,12 @@ pub struct libvm_cpuid_entry {
     pub padding: [u32; 3],
 }
 
+pub const LIBVM_CPUID_FLAG_SIGNIFICANT_INDEX: u32 = 1 << 0;
+pub const LIBVM_CPUID_FLAG_STATEFUL_FUNC: u32 = 1 << 1;
+pub const LIBVM_CPUID_FLAG_STATE_READ_NEXT: u32 = 1 << 2;
+
+// ---- exit.h ---------------------------------------------------------------
+
 pub const LIBVM_EXIT_NONE: u32 = 0;
 pub const LIBVM_EXIT_HLT: u32 = 1;
 pub const LIBVM_EXIT_IO: u32 = 2;
@@ -269,6 +278,39 @@ pub const LIBVM_EXIT_RETURN: u32 = 16;
 
 pub const LIBVM_READ: u32 = 0;
 pub const LIBVM_WRITE: u32 = 1;
+
+pub const LIBVM_KVM_EXIT_UNKNOWN: u32 = 0;
+pub const LIBVM_KVM_EXIT_EXCEPTION: u32 = 1;
+pub const LIBVM_KVM_EXIT_IO: u32 = 2;
+pub const LIBVM_KVM_EXIT_HYPERCALL: u32 = 3;
+pub const LIBVM_KVM_EXIT_DEBUG: u32 = 4;
+pub const LIBVM_KVM_EXIT_HLT: u32 = 5;
+pub const LIBVM_KVM_EXIT_MMIO: u32 = 6;
+pub const LIBVM_KVM_EXIT_IRQ_WINDOW_OPEN: u32 = 7;
+pub const LIBVM_KVM_EXIT_SHUTDOWN: u32 = 8;
+pub const LIBVM_KVM_EXIT_FAIL_ENTRY: u32 = 9;
+pub const LIBVM_KVM_EXIT_INTR: u32 = 10;
+pub const LIBVM_KVM_EXIT_SET_TPR: u32 = 11;
+pub const LIBVM_KVM_EXIT_TPR_ACCESS: u32 = 12;
+pub const LIBVM_KVM_EXIT_NMI: u32 = 16;
+pub const LIBVM_KVM_EXIT_INTERNAL_ERROR: u32 = 17;
+pub const LIBVM_KVM_EXIT_SYSTEM_EVENT: u32 = 24;
+pub const LIBVM_KVM_EXIT_IOAPIC_EOI: u32 = 26;
+pub const LIBVM_KVM_EXIT_HYPERV: u32 = 27;
+pub const LIBVM_KVM_EXIT_X86_RDMSR: u32 = 29;
+pub const LIBVM_KVM_EXIT_X86_WRMSR: u32 = 30;
+pub const LIBVM_KVM_EXIT_DIRTY_RING_FULL: u32 = 31;
+pub const LIBVM_KVM_EXIT_AP_RESET_HOLD: u32 = 32;
+pub const LIBVM_KVM_EXIT_X86_BUS_LOCK: u32 = 33;
+pub const LIBVM_KVM_EXIT_XEN: u32 = 34;
+pub const LIBVM_KVM_EXIT_NOTIFY: u32 = 37;
+
+pub const LIBVM_SYSTEM_EVENT_SHUTDOWN: u32 = 1;
+pub const LIBVM_SYSTEM_EVENT_RESET: u32 = 2;
+pub const LIBVM_SYSTEM_EVENT_CRASH: u32 = 3;
+pub const LIBVM_SYSTEM_EVENT_WAKEUP: u32 = 4;
+pub const LIBVM_SYSTEM_EVENT_SUSPEND: u32 = 5;
+pub const LIBVM_SYSTEM_EVENT_SEV_TERM: u32 = 6;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -396,6 +438,7 @@ impl Default for libvm_exit {
 
 pub const LIBVM_TRAP_PIO: u32 = 0;
 pub const LIBVM_TRAP_MMIO: u32 = 1;
+pub const LIBVM_TRAP_HYPERCALL: u32 = 2;
 pub const LIBVM_TRAP_CONTINUE: c_int = 0;
 pub const LIBVM_TRAP_STOP: c_int = 1;
 
@@ -427,6 +470,7 @@ pub const LIBVM_SYS_SIZE: u64 = 0x80000;
 pub const LIBVM_LONG_MAX_VCPUS: u32 = 16;
 pub const LIBVM_LONG_SUPERVISOR: u32 = 1 << 0;
 pub const LIBVM_LONG_1G_PAGES: u32 = 1 << 1;
+pub const LIBVM_LONG_SYSCALL: u32 = 1 << 2;
 pub const LIBVM_LONG_MODE_VERSION: u32 = 1;
 
 #[repr(C)]
@@ -445,29 +489,116 @@ impl Default for libvm_long_mode {
     }
 }
 
-// ---- call.h ---------------------------------------------------------------
+// ---- ports.h --------------------------------------------------------------
 
 pub const LIBVM_PORT_HYPERCALL: u32 = 0x0f10;
 pub const LIBVM_PORT_RETURN: u32 = 0x0f11;
 pub const LIBVM_PORT_EXCEPTION: u32 = 0x0f12;
+pub const LIBVM_PORT_SYSCALL: u32 = 0x00f5;
 pub const LIBVM_HC_EXIT: u32 = 0;
 pub const LIBVM_HC_CONSOLE: u32 = 1;
 pub const LIBVM_HC_BUG: u32 = 2;
 pub const LIBVM_HC_USER: u32 = 16;
-pub const LIBVM_TRAP_HYPERCALL: u32 = 2;
+pub const LIBVM_TRAP_SYSCALL: u32 = 3;
+
+// ---- call.h ---------------------------------------------------------------
 
 pub type libvm_hypercall_fn = Option<
     unsafe extern "C" fn(
-        ret: *mut u64,
         vcpu: *mut libvm_vcpu,
         nr: u64,
         args: *const u64,
+        ret: *mut u64,
         opaque: *mut c_void,
     ) -> c_int,
 >;
 
+pub const LIBVM_ELF_OPTIONS_VERSION: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct libvm_elf_options {
+    pub version: u32,
+    pub long_mode_flags: u32,
+    pub ram_size: u64,
+    pub sys_gpa: u64,
+    pub stack_top: u64,
+    pub scratch_gpa: u64,
+    pub scratch_size: u64,
+    pub load_flags: u32,
+    pub reserved: u32,
+    pub vm_config: *const libvm_vm_config,
+}
+
+impl Default for libvm_elf_options {
+    /// `LIBVM_ELF_OPTIONS_INIT`.
+    fn default() -> Self {
+        libvm_elf_options {
+            version: LIBVM_ELF_OPTIONS_VERSION,
+            long_mode_flags: 0,
+            ram_size: 0,
+            sys_gpa: 0,
+            stack_top: 0,
+            scratch_gpa: 0,
+            scratch_size: 0,
+            load_flags: 0,
+            reserved: 0,
+            vm_config: core::ptr::null(),
+        }
+    }
+}
+
 pub type libvm_console_fn =
     Option<unsafe extern "C" fn(buf: *const c_char, len: usize, opaque: *mut c_void)>;
+
+// ---- linuxprog.h ----------------------------------------------------------
+
+/// Opaque Linux-program handle.
+#[repr(C)]
+pub struct libvm_linux {
+    _private: [u8; 0],
+    _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+
+pub const LIBVM_LINUX_USER_BASE: u64 = 0x200000;
+pub const LIBVM_LINUX_PIE_BASE: u64 = 0x400000;
+pub const LIBVM_LINUX_SERVE: c_int = 0;
+pub const LIBVM_LINUX_RETURN: c_int = 1;
+pub const LIBVM_LINUX_STOP: c_int = 2;
+pub const LIBVM_LINUX_ROOT_WRITABLE: u32 = 1 << 0;
+pub const LIBVM_LINUX_NO_OPENAT2: u32 = 1 << 1;
+pub const LIBVM_LINUX_CONFIG_VERSION: u32 = 1;
+
+pub type libvm_linux_hook_fn = Option<
+    unsafe extern "C" fn(
+        lp: *mut libvm_linux,
+        nr: u64,
+        args: *const u64,
+        ret: *mut i64,
+        opaque: *mut c_void,
+    ) -> c_int,
+>;
+
+pub type libvm_linux_log_fn =
+    Option<unsafe extern "C" fn(lp: *mut libvm_linux, nr: u64, opaque: *mut c_void)>;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct libvm_linux_config {
+    pub version: u32,
+    pub flags: u32,
+    pub mem_size: u64,
+    pub stack_size: u64,
+    pub root: *const c_char,
+    pub stdin_fd: c_int,
+    pub stdout_fd: c_int,
+    pub stderr_fd: c_int,
+    pub envp: *const *const c_char,
+    pub hook: libvm_linux_hook_fn,
+    pub hook_opaque: *mut c_void,
+    pub log: libvm_linux_log_fn,
+    pub log_opaque: *mut c_void,
+}
 
 // ---- snapshot.h -----------------------------------------------------------
 
@@ -478,9 +609,9 @@ pub struct libvm_snapshot {
     _marker: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
 
-pub const LIBVM_MEM_VOLATILE: u32 = 1 << 2;
-
 pub type libvm_restored_fn = Option<unsafe extern "C" fn(opaque: *mut c_void)>;
+
+// ---- fuzz.h ---------------------------------------------------------------
 
 pub const LIBVM_FUZZ_OK: u32 = 0;
 pub const LIBVM_FUZZ_CRASH: u32 = 1;
@@ -556,11 +687,17 @@ libvm_functions! {
     fn libvm_strerror(code: c_int) -> *const c_char;
     fn libvm_last_error() -> *const c_char;
 
+    // host.h
+    fn libvm_host_info_init(out: *mut libvm_host_info, version: u32) -> c_int;
+    fn libvm_host_query(out: *mut libvm_host_info, kvm_path: *const c_char) -> c_int;
+
     // vm.h
+    fn libvm_vm_config_init(cfg: *mut libvm_vm_config, version: u32) -> c_int;
     fn libvm_vm_create(out: *mut *mut libvm_vm, cfg: *const libvm_vm_config) -> c_int;
     fn libvm_vm_destroy(vm: *mut libvm_vm);
     fn libvm_vm_irq_line(vm: *mut libvm_vm, gsi: u32, level: c_int) -> c_int;
-    fn libvm_host_query(out: *mut libvm_host_info, kvm_path: *const c_char) -> c_int;
+    fn libvm_vm_vcpu(vm: *mut libvm_vm, id: u32) -> *mut libvm_vcpu;
+    fn libvm_vm_needs_restore(vm: *mut libvm_vm) -> c_int;
 
     // memory.h
     fn libvm_mem_map_anon(vm: *mut libvm_vm, gpa: u64, size: u64, flags: u32) -> c_int;
@@ -570,13 +707,15 @@ libvm_functions! {
                         flags: u32) -> c_int;
     fn libvm_mem_unmap(vm: *mut libvm_vm, gpa: u64) -> c_int;
     fn libvm_mem_ptr(out: *mut *mut c_void, vm: *mut libvm_vm, gpa: u64, len: u64) -> c_int;
-    fn libvm_mem_read(dst: *mut c_void, vm: *mut libvm_vm, gpa: u64, len: u64) -> c_int;
+    fn libvm_mem_read(vm: *mut libvm_vm, gpa: u64, dst: *mut c_void, len: u64) -> c_int;
     fn libvm_mem_write(vm: *mut libvm_vm, gpa: u64, src: *const c_void, len: u64) -> c_int;
     fn libvm_mem_translate(gpa: *mut u64, flags: *mut u32, page_size: *mut u64,
                            vm: *mut libvm_vm, cr3: u64, gva: u64) -> c_int;
 
-    // vcpu.h
+    // exit.h
     fn libvm_exit_reason_name(reason: u32) -> *const c_char;
+
+    // vcpu.h
     fn libvm_vcpu_create(out: *mut *mut libvm_vcpu, vm: *mut libvm_vm, id: u32) -> c_int;
     fn libvm_vcpu_destroy(vcpu: *mut libvm_vcpu);
     fn libvm_vcpu_vm(vcpu: *mut libvm_vcpu) -> *mut libvm_vm;
@@ -588,14 +727,14 @@ libvm_functions! {
     fn libvm_vcpu_get_fpu(out: *mut libvm_fpu, vcpu: *mut libvm_vcpu) -> c_int;
     fn libvm_vcpu_set_fpu(vcpu: *mut libvm_vcpu, fpu: *const libvm_fpu) -> c_int;
     fn libvm_vcpu_xsave_size(vcpu: *mut libvm_vcpu) -> u32;
-    fn libvm_vcpu_get_xsave(out: *mut c_void, size: u32, vcpu: *mut libvm_vcpu) -> c_int;
+    fn libvm_vcpu_get_xsave(vcpu: *mut libvm_vcpu, buf: *mut c_void, size: u32) -> c_int;
     fn libvm_vcpu_set_xsave(vcpu: *mut libvm_vcpu, buf: *const c_void, size: u32) -> c_int;
     fn libvm_vcpu_get_xcr(out: *mut u64, vcpu: *mut libvm_vcpu, index: u32) -> c_int;
     fn libvm_vcpu_set_xcr(vcpu: *mut libvm_vcpu, index: u32, value: u64) -> c_int;
     fn libvm_vcpu_get_msr(out: *mut u64, vcpu: *mut libvm_vcpu, index: u32) -> c_int;
     fn libvm_vcpu_set_msr(vcpu: *mut libvm_vcpu, index: u32, value: u64) -> c_int;
-    fn libvm_vcpu_get_cpuid(out: *mut libvm_cpuid_entry, count: *mut u32,
-                            vcpu: *mut libvm_vcpu) -> c_int;
+    fn libvm_vcpu_get_cpuid(vcpu: *mut libvm_vcpu, entries: *mut libvm_cpuid_entry,
+                            count: *mut u32) -> c_int;
     fn libvm_vcpu_set_cpuid(vcpu: *mut libvm_vcpu, entries: *const libvm_cpuid_entry,
                             count: u32) -> c_int;
     fn libvm_vcpu_interrupt(vcpu: *mut libvm_vcpu, vector: u32) -> c_int;
@@ -606,6 +745,10 @@ libvm_functions! {
     fn libvm_trap_register(vm: *mut libvm_vm, space: u32, base: u64, len: u64,
                            fn_: libvm_trap_fn, opaque: *mut c_void) -> c_int;
     fn libvm_trap_unregister(vm: *mut libvm_vm, space: u32, base: u64) -> c_int;
+    fn libvm_device_state_register(vm: *mut libvm_vm, name: *const c_char, state: *mut c_void,
+                                   len: u32, restored: libvm_restored_fn,
+                                   opaque: *mut c_void) -> c_int;
+    fn libvm_device_state_unregister(vm: *mut libvm_vm, name: *const c_char) -> c_int;
 
     // loader.h
     fn libvm_image_load_file(out: *mut *mut libvm_image, vm: *mut libvm_vm,
@@ -622,6 +765,7 @@ libvm_functions! {
     // mode.h
     fn libvm_vcpu_set_real_mode(vcpu: *mut libvm_vcpu, cs: u16, ip: u16, sp: u16) -> c_int;
     fn libvm_vcpu_set_protected_mode(vcpu: *mut libvm_vcpu, eip: u32, esp: u32) -> c_int;
+    fn libvm_long_mode_init(cfg: *mut libvm_long_mode, version: u32) -> c_int;
     fn libvm_long_mode_setup(vm: *mut libvm_vm, cfg: *const libvm_long_mode) -> c_int;
     fn libvm_vcpu_set_long_mode(vcpu: *mut libvm_vcpu, rip: u64, rsp: u64) -> c_int;
 
@@ -637,20 +781,33 @@ libvm_functions! {
     fn libvm_scratch_push(gva: *mut u64, vm: *mut libvm_vm, src: *const c_void,
                           len: u64) -> c_int;
     fn libvm_scratch_reset(vm: *mut libvm_vm);
+    fn libvm_elf_options_init(opts: *mut libvm_elf_options, version: u32) -> c_int;
+    fn libvm_vm_open_elf(vm: *mut *mut libvm_vm, vcpu: *mut *mut libvm_vcpu,
+                         image: *mut *mut libvm_image, path: *const c_char,
+                         opts: *const libvm_elf_options) -> c_int;
+    fn libvm_syscall_handler_set(vm: *mut libvm_vm, fn_: libvm_hypercall_fn,
+                                 opaque: *mut c_void) -> c_int;
+
+    // linuxprog.h
+    fn libvm_linux_config_init(cfg: *mut libvm_linux_config, version: u32) -> c_int;
+    fn libvm_linux_create(out: *mut *mut libvm_linux, path: *const c_char, argc: c_int,
+                          argv: *const *const c_char, cfg: *const libvm_linux_config) -> c_int;
+    fn libvm_linux_destroy(lp: *mut libvm_linux);
+    fn libvm_linux_run(exit: *mut libvm_exit, lp: *mut libvm_linux, timeout_ns: u64) -> c_int;
+    fn libvm_linux_vm(lp: *mut libvm_linux) -> *mut libvm_vm;
+    fn libvm_linux_vcpu(lp: *mut libvm_linux) -> *mut libvm_vcpu;
+    fn libvm_linux_fork(out: *mut *mut libvm_linux, snap: *mut libvm_snapshot,
+                        parent: *const libvm_linux) -> c_int;
 
     // snapshot.h
-    fn libvm_device_state_register(vm: *mut libvm_vm, name: *const c_char, state: *mut c_void,
-                                   len: u32, restored: libvm_restored_fn,
-                                   opaque: *mut c_void) -> c_int;
-    fn libvm_device_state_unregister(vm: *mut libvm_vm, name: *const c_char) -> c_int;
     fn libvm_snapshot_take(out: *mut *mut libvm_snapshot, vm: *mut libvm_vm) -> c_int;
     fn libvm_snapshot_destroy(snap: *mut libvm_snapshot);
     fn libvm_snapshot_restore(vm: *mut libvm_vm, snap: *mut libvm_snapshot) -> c_int;
     fn libvm_vm_fork(out: *mut *mut libvm_vm, snap: *mut libvm_snapshot) -> c_int;
-    fn libvm_vm_vcpu(vm: *mut libvm_vm, id: u32) -> *mut libvm_vcpu;
-    fn libvm_vm_needs_restore(vm: *mut libvm_vm) -> c_int;
     fn libvm_snapshot_save(snap: *mut libvm_snapshot, path: *const c_char) -> c_int;
     fn libvm_snapshot_load(out: *mut *mut libvm_snapshot, path: *const c_char) -> c_int;
+
+    // fuzz.h
     fn libvm_fuzz_exec(res: *mut libvm_fuzz_result, vm: *mut libvm_vm, snap: *mut libvm_snapshot,
                        fn_: u64, input_gpa: u64, input_cap: u64, data: *const c_void,
                        len: u64, timeout_ns: u64) -> c_int;
@@ -737,6 +894,18 @@ layouts! {
     "libvm_long_mode" => libvm_long_mode {
         "version": version, "flags": flags, "sys_gpa": sys_gpa, "map_size": map_size,
     }
+    "libvm_elf_options" => libvm_elf_options {
+        "version": version, "long_mode_flags": long_mode_flags, "ram_size": ram_size,
+        "sys_gpa": sys_gpa, "stack_top": stack_top, "scratch_gpa": scratch_gpa,
+        "scratch_size": scratch_size, "load_flags": load_flags, "reserved": reserved,
+        "vm_config": vm_config,
+    }
+    "libvm_linux_config" => libvm_linux_config {
+        "version": version, "flags": flags, "mem_size": mem_size, "stack_size": stack_size,
+        "root": root, "stdin_fd": stdin_fd, "stdout_fd": stdout_fd, "stderr_fd": stderr_fd,
+        "envp": envp, "hook": hook, "hook_opaque": hook_opaque, "log": log,
+        "log_opaque": log_opaque,
+    }
     "libvm_fuzz_result" => libvm_fuzz_result {
         "outcome": outcome, "flags": flags, "ret": ret, "exit": exit,
     }
@@ -769,21 +938,38 @@ constants_table! {
     LIBVM_HOST_HUGEPAGES,
     LIBVM_SUPERVISOR_UNKNOWN, LIBVM_SUPERVISOR_NATIVE, LIBVM_SUPERVISOR_EMULATED,
     LIBVM_HOST_INFO_VERSION,
-    LIBVM_MEM_READONLY, LIBVM_MEM_HUGEPAGES, LIBVM_PTE_WRITABLE, LIBVM_PTE_USER,
-    LIBVM_PTE_NX,
+    LIBVM_MEM_READONLY, LIBVM_MEM_HUGEPAGES, LIBVM_MEM_VOLATILE, LIBVM_PTE_WRITABLE,
+    LIBVM_PTE_USER, LIBVM_PTE_NX,
+    LIBVM_CPUID_FLAG_SIGNIFICANT_INDEX, LIBVM_CPUID_FLAG_STATEFUL_FUNC,
+    LIBVM_CPUID_FLAG_STATE_READ_NEXT,
     LIBVM_EXIT_NONE, LIBVM_EXIT_HLT, LIBVM_EXIT_IO, LIBVM_EXIT_MMIO, LIBVM_EXIT_SHUTDOWN,
     LIBVM_EXIT_FAIL_ENTRY, LIBVM_EXIT_INTERNAL_ERROR, LIBVM_EXIT_DEBUG,
     LIBVM_EXIT_CANCELLED, LIBVM_EXIT_TIMEOUT, LIBVM_EXIT_STOPPED,
     LIBVM_EXIT_SYSTEM_EVENT, LIBVM_EXIT_IRQ_WINDOW, LIBVM_EXIT_OTHER,
     LIBVM_EXIT_EXCEPTION, LIBVM_EXIT_GUEST_EXIT, LIBVM_EXIT_RETURN,
     LIBVM_READ, LIBVM_WRITE,
-    LIBVM_TRAP_PIO, LIBVM_TRAP_MMIO, LIBVM_TRAP_CONTINUE, LIBVM_TRAP_STOP,
+    LIBVM_KVM_EXIT_UNKNOWN, LIBVM_KVM_EXIT_EXCEPTION, LIBVM_KVM_EXIT_IO,
+    LIBVM_KVM_EXIT_HYPERCALL, LIBVM_KVM_EXIT_DEBUG, LIBVM_KVM_EXIT_HLT, LIBVM_KVM_EXIT_MMIO,
+    LIBVM_KVM_EXIT_IRQ_WINDOW_OPEN, LIBVM_KVM_EXIT_SHUTDOWN, LIBVM_KVM_EXIT_FAIL_ENTRY,
+    LIBVM_KVM_EXIT_INTR, LIBVM_KVM_EXIT_SET_TPR, LIBVM_KVM_EXIT_TPR_ACCESS,
+    LIBVM_KVM_EXIT_NMI, LIBVM_KVM_EXIT_INTERNAL_ERROR, LIBVM_KVM_EXIT_SYSTEM_EVENT,
+    LIBVM_KVM_EXIT_IOAPIC_EOI, LIBVM_KVM_EXIT_HYPERV, LIBVM_KVM_EXIT_X86_RDMSR,
+    LIBVM_KVM_EXIT_X86_WRMSR, LIBVM_KVM_EXIT_DIRTY_RING_FULL, LIBVM_KVM_EXIT_AP_RESET_HOLD,
+    LIBVM_KVM_EXIT_X86_BUS_LOCK, LIBVM_KVM_EXIT_XEN, LIBVM_KVM_EXIT_NOTIFY,
+    LIBVM_SYSTEM_EVENT_SHUTDOWN, LIBVM_SYSTEM_EVENT_RESET, LIBVM_SYSTEM_EVENT_CRASH,
+    LIBVM_SYSTEM_EVENT_WAKEUP, LIBVM_SYSTEM_EVENT_SUSPEND, LIBVM_SYSTEM_EVENT_SEV_TERM,
+    LIBVM_TRAP_PIO, LIBVM_TRAP_MMIO, LIBVM_TRAP_HYPERCALL, LIBVM_TRAP_CONTINUE,
+    LIBVM_TRAP_STOP,
     LIBVM_LOAD_VADDR,
     LIBVM_SYS_SIZE, LIBVM_LONG_MAX_VCPUS, LIBVM_LONG_SUPERVISOR, LIBVM_LONG_1G_PAGES,
-    LIBVM_LONG_MODE_VERSION,
+    LIBVM_LONG_MODE_VERSION, LIBVM_LONG_SYSCALL,
     LIBVM_PORT_HYPERCALL, LIBVM_PORT_RETURN, LIBVM_PORT_EXCEPTION,
-    LIBVM_HC_EXIT, LIBVM_HC_CONSOLE, LIBVM_HC_BUG, LIBVM_HC_USER, LIBVM_TRAP_HYPERCALL,
-    LIBVM_MEM_VOLATILE, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
+    LIBVM_HC_EXIT, LIBVM_HC_CONSOLE, LIBVM_HC_BUG, LIBVM_HC_USER,
+    LIBVM_PORT_SYSCALL, LIBVM_TRAP_SYSCALL,
+    LIBVM_LINUX_USER_BASE, LIBVM_LINUX_PIE_BASE, LIBVM_LINUX_SERVE, LIBVM_LINUX_RETURN,
+    LIBVM_LINUX_STOP, LIBVM_LINUX_ROOT_WRITABLE, LIBVM_LINUX_NO_OPENAT2,
+    LIBVM_LINUX_CONFIG_VERSION,
+    LIBVM_ELF_OPTIONS_VERSION, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
     LIBVM_FUZZ_TIMEOUT, LIBVM_FUZZ_BUG, LIBVM_FUZZ_STOPPED,
     LIBVM_FUZZ_TRUNCATED, LIBVM_CMP_CONST,
 }

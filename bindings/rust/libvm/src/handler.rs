@@ -67,9 +67,9 @@ impl HandlerMem {
         // SAFETY: vm is alive; buf is valid for buf.len() bytes.
         check(unsafe {
             sys::libvm_mem_read(
-                buf.as_mut_ptr().cast(),
                 sys::libvm_vcpu_vm(self.vcpu),
                 gpa,
+                buf.as_mut_ptr().cast(),
                 buf.len() as u64,
             )
         })
@@ -223,10 +223,10 @@ pub(crate) unsafe extern "C" fn trap_trampoline(
 }
 
 pub(crate) unsafe extern "C" fn hypercall_trampoline(
-    ret: *mut u64,
     vcpu: *mut sys::libvm_vcpu,
     nr: u64,
     args: *const u64,
+    ret: *mut u64,
     opaque: *mut c_void,
 ) -> c_int {
     // SAFETY: as trap_trampoline; args holds 6 words, ret is writable.

@@ -191,6 +191,8 @@ pub fn host_query(kvm_path: Option<&std::path::Path>) -> (HostInfo, Result<()>) 
     use std::os::unix::ffi::OsStrExt;
     let path = kvm_path.map(|p| std::ffi::CString::new(p.as_os_str().as_bytes()));
     let mut raw = sys::libvm_host_info::default();
+    // SAFETY: raw is a writable libvm_host_info.
+    unsafe { sys::libvm_host_info_init(&mut raw, sys::LIBVM_HOST_INFO_VERSION) };
     let r = match &path {
         Some(Err(_)) => Err(Error::new(ErrorKind::InvalidArgument, "KVM path contains NUL")),
         // SAFETY: out-pointer and optional path valid for the call.

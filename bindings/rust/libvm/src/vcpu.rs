@@ -339,7 +339,7 @@ impl<'vm> Vcpu<'vm> {
         let n = unsafe { sys::libvm_vcpu_xsave_size(self.as_raw()) };
         let mut v = vec![0u8; n as usize];
         // SAFETY: v holds n bytes.
-        check(unsafe { sys::libvm_vcpu_get_xsave(v.as_mut_ptr().cast(), n, self.as_raw()) })?;
+        check(unsafe { sys::libvm_vcpu_get_xsave(self.as_raw(), v.as_mut_ptr().cast(), n) })?;
         Ok(v)
     }
 
@@ -391,7 +391,7 @@ impl<'vm> Vcpu<'vm> {
         loop {
             let mut n = v.len() as u32;
             // SAFETY: v holds n entries.
-            let r = unsafe { sys::libvm_vcpu_get_cpuid(v.as_mut_ptr(), &mut n, self.as_raw()) };
+            let r = unsafe { sys::libvm_vcpu_get_cpuid(self.as_raw(), v.as_mut_ptr(), &mut n) };
             if r == sys::LIBVM_ELIMIT && n as usize > v.len() {
                 v.resize(n as usize, CpuidEntry::default());
                 continue;

@@ -152,6 +152,8 @@ impl Vm {
     pub fn with_config(cfg: &VmConfig) -> Result<Vm> {
         let path = cfg.kvm_path.as_deref().map(c_path).transpose()?;
         let mut c = sys::libvm_vm_config::default();
+        // SAFETY: c is a writable libvm_vm_config.
+        check(unsafe { sys::libvm_vm_config_init(&mut c, sys::LIBVM_VM_CONFIG_VERSION) })?;
         if cfg.irqchip {
             c.flags |= sys::LIBVM_VM_IRQCHIP;
         }
@@ -244,7 +246,7 @@ impl Vm {
     /// Copy guest RAM at `gpa` into `buf` (the whole range must be RAM).
     pub fn read(&self, gpa: u64, buf: &mut [u8]) -> Result<()> {
         // SAFETY: buf is valid for its length; libvm checks the range.
-        check(unsafe { sys::libvm_mem_read(buf.as_mut_ptr().cast(), self.as_raw(), gpa, buf.len() as u64) })
+        check(unsafe { sys::libvm_mem_read(self.as_raw(), gpa, buf.as_mut_ptr().cast(), buf.len() as u64) })
     }
 
     /// `len` bytes of guest RAM at `gpa`.
@@ -546,6 +548,8 @@ impl Vm {
     /// calls run in.
     pub fn long_mode_setup(&mut self, lm: &LongMode) -> Result<()> {
         let mut c = sys::libvm_long_mode::default();
+        // SAFETY: c is a writable libvm_long_mode.
+        check(unsafe { sys::libvm_long_mode_init(&mut c, sys::LIBVM_LONG_MODE_VERSION) })?;
         c.sys_gpa = lm.sys_gpa;
         c.map_size = lm.map_size;
         if lm.supervisor {

@@ -7,7 +7,9 @@
  * gets one at creation; entries only appear for regions being tracked
  * (from the first snapshot on).
  */
-#include "snapshot.h"
+#include "../internal.h"
+
+#include <linux/kvm.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -133,7 +135,7 @@ int lvm_ring_reset(libvm_vm *vm)
 {
 	uint32_t i;
 
-	if (KVM_IOCTL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
+	if (KVM_IOCTL_VAL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
 		return LIBVM_EKVM;
 	pthread_mutex_lock(&vm->vcpu_lock);
 	for (i = 0; i < vm->nvcpus_alloc; i++)
@@ -170,7 +172,7 @@ int lvm_ring_full(libvm_vcpu *v)
 	 * Always: entries a restore harvested (the hot set) fill the ring
 	 * too, and only a reset frees them.  kdirty keeps their pages.
 	 */
-	if (KVM_IOCTL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
+	if (KVM_IOCTL_VAL(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
 		return LIBVM_EKVM;
 	v->ring_reset_at = v->ring_next;
 	return 0;
