@@ -562,6 +562,8 @@ install: lib $(GUEST_RT) $(PC_FILES)
 	install -m 644 $(AR_LIB) $(GUEST_RT) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(PC_FILES) $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 644 bindings/python/README.md $(DESTDIR)$(DOCDIR)/python.md
+	install -m 644 bindings/rust/README.md $(DESTDIR)$(DOCDIR)/rust.md
 	for f in $(EX_FILES); do \
 		install -m 644 $$f $(DESTDIR)$(EXAMPLESDIR)/$${f#examples/} \
 			|| exit 1; done
@@ -573,7 +575,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libvm.so \
 		$(DESTDIR)$(LIBDIR)/libvm.a $(DESTDIR)$(LIBDIR)/libvm-guest.a \
 		$(addprefix $(DESTDIR)$(PKGCONFIGDIR)/,$(notdir $(PC_FILES)))
-	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES)) \
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES) python.md rust.md) \
 		$(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(EX_FILES:examples/%=%))
 	-rmdir $(addprefix $(DESTDIR)$(EXAMPLESDIR)/,fuzz/seeds fuzz guests \
 		python) $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null

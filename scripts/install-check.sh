@@ -64,8 +64,9 @@ readelf -h "$t/funcs.elf" | grep -q 'Type:.*EXEC' ||
 nm "$t/funcs.elf" | grep -q ' T _start$' && nm "$t/funcs.elf" | grep -q ' T main$' ||
 	fail "the guest lacks _start or main"
 cp -r "$p/share/doc/libvm/examples" "$t/examples"
-[ -f "$p/share/doc/libvm/README.md" ] && [ -f "$p/share/doc/libvm/ABI.md" ] ||
-	fail "README.md and ABI.md are not installed"
+for f in README.md ABI.md python.md rust.md; do
+	[ -f "$p/share/doc/libvm/$f" ] || fail "share/doc/libvm/$f is not installed"
+done
 make --no-print-directory -s -C "$t/examples" >/dev/null ||
 	fail "the installed examples do not build with their Makefile"
 for f in hello call hypercall snapshot hostinfo funcs.elf hcall.elf; do
