@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -168,18 +169,50 @@ int h_count_maps(void)
 	return n;
 }
 
+/* The number after "name" in a /proc file of "name value" lines; -1. */
+static long long proc_field(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "re");
+	size_t n = strlen(name);
+	char line[256];
+	long long v = -1;
+
+	cr_assert_not_null(f, "fopen %s", path);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n)) {
+			v = strtoll(line + n, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 long h_rss_kb(void)
 {
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	long kb = -1;
+	return (long)proc_field("/proc/self/status", "VmRSS:");
+}
 
-	cr_assert_not_null(f, "fopen /proc/self/status");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-			break;
+uint64_t h_io_rchar(void)
+{
+	return (uint64_t)proc_field("/proc/self/io", "rchar:");
+}
+
+uint8_t *h_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long size;
+
+	cr_assert_not_null(f, "%s: not built?", path);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)size + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
 	fclose(f);
-	return kb;
+	*len = (size_t)size;
+	return buf;
 }
 
 uint64_t h_now_ns(void)

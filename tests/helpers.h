@@ -100,6 +100,9 @@ void h_put_le(uint8_t *p, uint64_t v, unsigned n);
 int h_count_fds(void);		/* entries of /proc/self/fd */
 int h_count_maps(void);		/* lines of /proc/self/maps */
 long h_rss_kb(void);		/* VmRSS from /proc/self/status */
+uint64_t h_io_rchar(void);	/* bytes read(2) so far: /proc/self/io */
+/* The whole file, malloc'd (free it); asserts it exists. */
+uint8_t *h_read_file(const char *path, size_t *len);
 uint64_t h_now_ns(void);	/* CLOCK_MONOTONIC */
 int h_kvm_openable(void);	/* 1 if /dev/kvm opens and is KVM */
 

@@ -74,24 +74,6 @@ static void built_path(char *path, size_t size, const char *name)
 	snprintf(path, size, "%s/elf/%s", exe, name);
 }
 
-static uint8_t *read_all(size_t *len, const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long size;
-
-	cr_assert_not_null(f, "%s: not built?", path);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)size);
-	cr_assert_not_null(buf);
-	cr_assert_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	*len = (size_t)size;
-	return buf;
-}
-
 /* Program header i of a (valid) image, as 64-bit fields. */
 static void phdr(Elf64_Phdr *ph, const uint8_t *img, unsigned i)
 {
@@ -109,21 +91,6 @@ static void phdr(Elf64_Phdr *ph, const uint8_t *img, unsigned i)
 			.p_paddr = p.p_paddr, .p_filesz = p.p_filesz,
 			.p_memsz = p.p_memsz };
 	}
-}
-
-/* Bytes this process read with read(2) and the like (/proc/self/io). */
-static uint64_t io_rchar(void)
-{
-	FILE *f = fopen("/proc/self/io", "re");
-	unsigned long long v = 0;
-	char line[128];
-
-	cr_assert_not_null(f, "/proc/self/io");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "rchar: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
 }
 
 /*
@@ -159,15 +126,15 @@ static void check_loaded(const char *name, unsigned class, int from)
 	char ro[17];
 
 	built_path(path, sizeof(path), name);
-	file = read_all(&len, path);
+	file = h_read_file(path, &len);
 	fill_ram(0xff);
 	if (from == FROM_FILE) {
 		OK(libvm_image_load_file(&img, vm, path, 0));
 	} else if (from == FROM_SPARSE_FILE) {
 		sparse_copy(sparse, sizeof(sparse), file, len);
-		rchar = io_rchar();
+		rchar = h_io_rchar();
 		OK(libvm_image_load_file(&img, vm, sparse, 0));
-		rchar = io_rchar() - rchar;
+		rchar = h_io_rchar() - rchar;
 		/* The headers and the segments, not the 1 GiB. */
 		cr_assert_leq(rchar, 2 * len, "%llu bytes read to load a "
 			      "%zu-byte image from a 1 GiB file",

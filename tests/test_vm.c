@@ -437,24 +437,6 @@ static void many_vm(struct many *m, const uint8_t *elf, size_t len,
 	cr_assert_eq(pthread_mutex_init(&m->lock, NULL), 0);
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *b;
-	long n;
-
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	b = malloc((size_t)n);
-	cr_assert_not_null(b);
-	cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
-
 /*
  * 1,000 VMs alive at once in one process, each with a vCPU in long mode
  * and each called from four threads in turn: one /dev/kvm descriptor for
@@ -472,7 +454,7 @@ Test(vm, thousand_vms_many_threads, .timeout = 1800)
 	long rss0, rss1;
 	int fds0, i;
 	size_t len;
-	uint8_t *elf = slurp(LIBVM_GUEST_DIR "/calls.elf", &len);
+	uint8_t *elf = h_read_file(LIBVM_GUEST_DIR "/calls.elf", &len);
 
 	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	if (rl.rlim_cur < need) {
