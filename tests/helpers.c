@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,33 @@ libvm_vm *h_vm_create(const libvm_vm_config *cfg)
 	return vm;
 }
 
+/*
+ * The .fini of a test's or suite's extra data.  In a worker, Criterion's
+ * copy of that data may sit at any address: read the pointer bytewise.
+ */
+static void (*fini_of(const struct criterion_test_extra_data *d))(void)
+{
+	void (*fn)(void) = NULL;
+
+	if (d)
+		memcpy(&fn, (const char *)d +
+		       offsetof(struct criterion_test_extra_data, fini),
+		       sizeof(fn));
+	return fn;
+}
+
 void h_skip_cleanup(void)
 {
-	if (criterion_current_test && criterion_current_test->data->fini)
-		criterion_current_test->data->fini();
-	if (criterion_current_suite && criterion_current_suite->data->fini)
-		criterion_current_suite->data->fini();
+	void (*fn)(void);
+
+	fn = criterion_current_test ? fini_of(criterion_current_test->data)
+				    : NULL;
+	if (fn)
+		fn();
+	fn = criterion_current_suite ? fini_of(criterion_current_suite->data)
+				     : NULL;
+	if (fn)
+		fn();
 }
 
 int h_on_pvm(void)
