@@ -15,6 +15,27 @@
 libvm_vm *g_vm;
 libvm_vcpu *g_vcpu;
 
+/*
+ * LeakSanitizer (make asan) checks each process as it exits.  The tests
+ * run in Criterion's workers, which it starts as "boxfort-worker"; the
+ * runner that starts them runs no test code, and libcriterion 2.4 leaks
+ * some bookkeeping of its own there (192 bytes, no symbols to suppress it
+ * by).  So only the workers are checked.
+ */
+int __lsan_is_turned_off(void);
+int __lsan_is_turned_off(void)
+{
+	char name[32] = "";
+	FILE *f = fopen("/proc/self/cmdline", "re");
+
+	if (f) {
+		if (!fgets(name, sizeof(name), f))
+			name[0] = 0;
+		fclose(f);
+	}
+	return strcmp(name, "boxfort-worker") != 0;
+}
+
 libvm_vm *h_vm_create(const libvm_vm_config *cfg)
 {
 	libvm_vm *vm = NULL;
