@@ -9,6 +9,8 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DOCDIR ?= $(PREFIX)/share/doc/libvm
+EXAMPLESDIR ?= $(DOCDIR)/examples
 DESTDIR ?=
 
 B ?= build
@@ -57,13 +59,15 @@ FUZZERS := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Ilib
 # The lib/ sources and libraries each target links (no KVM in them).
-FUZZ_LIB_elf := lib/loader/elf.c lib/core/error.c
+FUZZ_LIB_elf := lib/loader/elf.c lib/loader/fetch.c lib/core/error.c
 FUZZ_LIB_linuxelf := lib/linuxprog/elf.c lib/core/error.c
 FUZZ_LIBS_elf := -lelf
 # fuzz_snapshot: the snapshot file code alone (reader, and the writer for
 # its round trips), with the snapshot object it fills; no KVM.
 FUZZ_LIB_snapshot := $(wildcard lib/snapshot/file_*.c) \
-	lib/snapshot/object.c lib/core/error.c
+	lib/snapshot/object.c lib/core/error.c lib/core/file.c \
+	lib/core/kick.c lib/core/host.c lib/core/kvm.c lib/core/versioned.c \
+	lib/x86/xcr0.c
 FUZZ_LIBS_snapshot := -lz
 # The boot protocol planners: each with the layout, plan and table code
 # and the ELF parser its plans may hold (lib/boot/plan.h).
@@ -109,6 +113,8 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -Iinclude $(WARN) -Wno-missing-prototypes
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none
 GUEST_RT := $(B)/lib/libvm-guest.a
+# pkg-config files of the library and of the guest runtime (rules below).
+PC_FILES := $(B)/lib/libvm.pc $(B)/lib/libvm-guest.pc
 GUEST_SRC := $(wildcard tests/guests/*.c examples/guests/*.c bench/guests/*.c)
 GUESTS := $(patsubst %.c,$(B)/guests/%.elf,$(notdir $(GUEST_SRC)))
 vpath %.c tests/guests examples/guests bench/guests
@@ -130,8 +136,7 @@ GUEST_X86_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -no-pie \
 
 all: lib $(GUEST_RT) $(GUESTS) $(COV_GUESTS) $(TEST_BIN) $(EXAMPLES) $(BENCHES) \
 	$(TOOLS) $(LINUXPROGS) \
-	$(UNIT_BIN) $(ELF_IMGS) \
-	$(B)/lib/libvm.pc
+	$(UNIT_BIN) $(ELF_IMGS) $(PC_FILES)
 
 lib: $(SO) $(B)/lib/libvm.so $(B)/lib/$(SONAME) $(AR_LIB)
 
@@ -261,8 +266,18 @@ $(B)/kernels/multiboot-aout.bin: tests/kernels/multiboot.S \
 		tests/kernels/multiboot.c
 	objcopy -O binary $(@:.bin=.elf) $@
 
-$(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
+# pkg-config files for the host library and the guest runtime.  They say
+# where `make install` puts things, so they are made again whenever
+# PREFIX, LIBDIR, INCLUDEDIR or the version differ from the last make
+# ($(B)/lib/pc-vars records them): `make` then `make install PREFIX=/usr`
+# installs .pc files for /usr.
+PC_VARS := $(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(VERSION)
+
+$(B)/lib/pc-vars: FORCE
 	@mkdir -p $(@D)
+	@echo '$(PC_VARS)' | cmp -s - $@ 2>/dev/null || echo '$(PC_VARS)' >$@
+
+$(B)/lib/%.pc: pkgconfig/%.pc.in $(B)/lib/pc-vars
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    $< > $@
@@ -270,6 +285,10 @@ $(B)/lib/libvm.pc: pkgconfig/libvm.pc.in Makefile
 # Debian's stock kernel (scripts/debian-kernel's cache) for the tests that
 # boot it; make check fetches it (debian-kernel below).
 KERNEL_CACHE ?= $(abspath build)/kernel
+
+.PHONY: FORCE
+FORCE:
+
 PROG_DEFS := -DLIBVM_GUEST_DIR='"$(abspath $(B))/guests"' \
 	-DLIBVM_LINUXPROG_DIR='"$(abspath $(B))/linuxprog"' \
 	-DLIBVM_TEST_KERNEL_DIR='"$(abspath $(B))/kernels"' \
@@ -589,11 +608,26 @@ debian-kernel:
 	  scripts/vmlinux-from-bzimage $$d/vmlinuz $$d/vmlinux; } || \
 		echo "make: no Debian kernel in $(KERNEL_CACHE): the stock kernel tests will fail"
 
+# Under the sanitizers (make asan) the Criterion binaries run with
+# LeakSanitizer logging to LSAN_DIR.  LeakSanitizer checks a process when
+# it exits, and a Criterion worker exits after it has reported its test's
+# result, so a leak never fails the test that made it; asan-leaks fails
+# instead when any report is there (scripts/lsan-check).  The suppressions
+# are narrow: an allocation made by a test has Criterion's frames below
+# it, so a pattern naming libcriterion would hide every leak in a test.
+ifneq ($(SAN),)
+LSAN_DIR := $(abspath $(B))/lsan
+SAN_RUN := mkdir -p $(LSAN_DIR) && \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:log_path=$(LSAN_DIR)/report
+# The reports go to files: show them when the run fails.
+SAN_SHOW := || { scripts/lsan-check --show $(LSAN_DIR); exit 1; }
+endif
+
 # What needs no KVM: the layers of lib/, the white-box unit tests and the
 # fuzz targets (once: they are built with ASan and UBSan anyway, so not
 # again under SAN), and the 1.0 ABI (not of a sanitizer build).
 host-test: all layer-check $(if $(SAN),,fuzz-smoke abi-check)
-	$(UNIT_BIN) --jobs 2
+	$(SAN_RUN) $(UNIT_BIN) --jobs 2 $(SAN_SHOW)
 
 # lib/'s layers go one way, with no loop between files (DESIGN.md).
 .PHONY: layer-check abi-check abi-baseline
@@ -618,7 +652,7 @@ kvm-test: all $(KVM_PROBE) debian-kernel $(if $(SAN),,$(FUZZ_EX_LF) \
 
 # Criterion runs the suites; --jobs keeps KVM tests from starving.
 kvm-suites:
-	$(TEST_BIN) --jobs 2
+	$(SAN_RUN) $(TEST_BIN) --jobs 2 $(SAN_SHOW)
 ifeq ($(SAN),)
 	@$(MAKE) --no-print-directory fuzz-examples-smoke-run
 	@$(MAKE) --no-print-directory python-test-run
@@ -630,13 +664,28 @@ test: host-test kvm-test
 check: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/install-check.sh $(B)
+	@scripts/rust-dependent-check $(B) $(CARGO)
+	@scripts/tmp-check $(B)
 	@$(MAKE) --no-print-directory test
 
+ASAN_FLAGS := B=build/asan OPT="-O1 -g" \
+	SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+
 asan: deps
-	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	$(MAKE) --no-print-directory B=build/asan \
-		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-		OPT="-O1 -g" test
+	@rm -rf build/asan/lsan
+	@$(MAKE) --no-print-directory $(ASAN_FLAGS) test asan-leaks
+
+# The leak check itself is tested: a Criterion test that leaks on purpose
+# (tests/lsan/leak_probe.c) must leave a report that names it.
+LEAK_PROBE := $(B)/tests/leak-probe
+.PHONY: asan-leaks
+
+$(LEAK_PROBE): tests/lsan/leak_probe.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lcriterion
+
+asan-leaks: $(LEAK_PROBE)
+	@scripts/lsan-check --probe $(LEAK_PROBE) $(LSAN_DIR)
 
 # Unicorn is bench/call's second baseline (loaded at run time if present).
 BENCH_DEPS ?= libunicorn-dev qemu-system-x86 busybox-static
@@ -687,16 +736,32 @@ bench-run:
 		c_call_roundtrip_same_run rust_call_roundtrip; do \
 		echo "BENCH name=$$n skipped reason=no cargo ($(CARGO))"; done; fi
 
-install: lib $(GUEST_RT) $(B)/lib/libvm.pc $(TOOLS)
+# What `make install` puts under share/doc/libvm: the docs and the
+# examples' sources with a Makefile that builds them against the installed
+# library (examples/Makefile).
+DOC_FILES := README.md ABI.md
+EX_DIRS := . guests fuzz fuzz/seeds python
+EX_FILES := examples/Makefile $(wildcard examples/*.c examples/guests/*.c \
+	examples/fuzz/*.c examples/fuzz/*.h examples/fuzz/seeds/* \
+	examples/python/*.py)
+
+install: lib $(GUEST_RT) $(PC_FILES) $(TOOLS)
 	install -d $(DESTDIR)$(INCLUDEDIR)/libvm $(DESTDIR)$(LIBDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
-	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
+		$(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(EX_DIRS))
 	install -m 644 include/libvm/*.h $(DESTDIR)$(INCLUDEDIR)/libvm/
 	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	ln -sf libvm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvm.so
 	install -m 644 $(AR_LIB) $(GUEST_RT) $(DESTDIR)$(LIBDIR)/
-	install -m 644 $(B)/lib/libvm.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 $(PC_FILES) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 644 bindings/python/README.md $(DESTDIR)$(DOCDIR)/python.md
+	install -m 644 bindings/rust/README.md $(DESTDIR)$(DOCDIR)/rust.md
+	for f in $(EX_FILES); do \
+		install -m 644 $$f $(DESTDIR)$(EXAMPLESDIR)/$${f#examples/} \
+			|| exit 1; done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/libvm/,$(notdir $(wildcard include/libvm/*.h)))
@@ -704,8 +769,12 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libvm.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libvm.so \
 		$(DESTDIR)$(LIBDIR)/libvm.a $(DESTDIR)$(LIBDIR)/libvm-guest.a \
-		$(DESTDIR)$(PKGCONFIGDIR)/libvm.pc \
+		$(addprefix $(DESTDIR)$(PKGCONFIGDIR)/,$(notdir $(PC_FILES))) \
 		$(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES) python.md rust.md) \
+		$(addprefix $(DESTDIR)$(EXAMPLESDIR)/,$(EX_FILES:examples/%=%))
+	-rmdir $(addprefix $(DESTDIR)$(EXAMPLESDIR)/,fuzz/seeds fuzz guests \
+		python) $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B)

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the ELF loader's parser (lib/loader/elf.c).  No VM:
- * the image is checked against a fixed set of RAM ranges, as
- * libvm_image_load_* would against a VM's regions.  Beyond the sanitizers,
- * it traps when an image that passed breaks a promise of the parser.
+ * libFuzzer target for the ELF loader's parser (lib/loader/elf.c) and its
+ * file reader (lib/loader/fetch.c).  No VM: the image is checked against
+ * a fixed set of RAM ranges, as libvm_image_load_* would against a VM's
+ * regions.  Beyond the sanitizers, it traps when an image that passed
+ * breaks a promise of the parser, or when parsing only the parts
+ * libvm_image_load_file reads of a file gives another answer than parsing
+ * the whole file.
  */
 #include "loader/elfimg.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Two adjacent ranges, a hole, and one range far up. */
@@ -72,6 +76,47 @@ static void check(const libvm_image *img, size_t len)
 		__builtin_trap();
 }
 
+static int mem_pread(void *ctx, void *dst, uint64_t off, uint64_t n)
+{
+	memcpy(dst, (const uint8_t *)ctx + off, n);
+	return 0;
+}
+
+/* Parsing what libvm_image_load_file reads gives the same answer. */
+static void check_fetched(const uint8_t *data, size_t size, uint32_t flags,
+			  int r, const libvm_image *img)
+{
+	uint8_t *sp = calloc(size + 1, 1);
+	libvm_image *b = NULL;
+	uint32_t i;
+
+	if (!sp)
+		return;
+	if (lvm_elf_fetch_headers(sp, size, mem_pread, (void *)data) ||
+	    lvm_elf_parse(&b, sp, size, flags, ram,
+			  sizeof(ram) / sizeof(ram[0])) != r)
+		__builtin_trap();
+	if (r == 0) {
+		if (lvm_elf_fetch_segments(sp, size, b, mem_pread,
+					   (void *)data) ||
+		    b->nsegs != img->nsegs || b->nsyms != img->nsyms ||
+		    b->entry != img->entry)
+			__builtin_trap();
+		for (i = 0; i < b->nsegs; i++)
+			if (b->segs[i].offset != img->segs[i].offset ||
+			    b->segs[i].filesz != img->segs[i].filesz ||
+			    memcmp(sp + b->segs[i].offset,
+				   data + b->segs[i].offset, b->segs[i].filesz))
+				__builtin_trap();
+		for (i = 0; i < b->nsyms; i++)
+			if (strcmp(b->syms[i].name, img->syms[i].name) ||
+			    b->syms[i].value != img->syms[i].value)
+				__builtin_trap();
+	}
+	libvm_image_destroy(b);
+	free(sp);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -84,12 +129,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int r = lvm_elf_parse(&img, data, size, flags[f], ram,
 				      sizeof(ram) / sizeof(ram[0]));
 
-		if (r == 0) {
+		if (r == 0)
 			check(img, size);
-			libvm_image_destroy(img);
-		} else if (img || r >= 0) {
+		else if (img || r >= 0)
 			__builtin_trap();
-		}
+		check_fetched(data, size, flags[f], r, img);
+		libvm_image_destroy(img);
 	}
 	return 0;
 }

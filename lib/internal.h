@@ -63,6 +63,22 @@ int lvm_ioctl_checked(int fd, unsigned long req, unsigned long arg,
 	})
 
 int lvm_open_kvm(const char *path);
+/*
+ * The process's /dev/kvm descriptor for path (NULL: "/dev/kvm"), opened by
+ * the first user and closed by the last lvm_kvm_put; or LIBVM_ENOKVM (and
+ * the reason) / LIBVM_ENOMEM.  Never close it yourself.
+ */
+int lvm_kvm_get(const char *path);
+void lvm_kvm_put(int fd);
+
+/*
+ * Open a file libvm reads (lib/core/file.c): a regular file, or
+ * LIBVM_EIO with "<what>: <path> is not a regular file" for anything else
+ * (FIFOs, devices, directories), found out without blocking.  *st is its
+ * fstat.  Returns the fd (O_CLOEXEC, blocking) or LIBVM_EIO.
+ */
+struct stat;
+int lvm_open_regular(const char *path, const char *what, struct stat *st);
 
 /* ---- memory ---- */
 struct lvm_region {
@@ -353,7 +369,12 @@ enum lvm_dispatch lvm_hypercall_dispatch(libvm_vcpu *vcpu, uint64_t nr,
 					 const uint64_t args[6], uint64_t *ret,
 					 libvm_exit *ex);
 /* Fill ex for a run a handler stopped. */
-void lvm_exit_stop(libvm_exit *ex, uint32_t space, uint64_t addr, int code);
+/*
+ * A LIBVM_EXIT_STOPPED record; value is the first argument of a hypercall
+ * or system call (0 for ports and MMIO).
+ */
+void lvm_exit_stop(libvm_exit *ex, uint32_t space, uint64_t addr, int code,
+		   uint64_t value);
 int lvm_trap_insert(libvm_vm *vm, uint32_t space, uint64_t base,
 		    uint64_t len, const struct lvm_trap *tmpl);
 /* Only the owner (NULL: the program) removes a range. */
@@ -413,5 +434,7 @@ uint32_t lvm_host_phys_bits(void);
 
 /* lib/core/kick.c */
 int lvm_kick_setup(int signo);
+/* SIGUSR1, SIGUSR2 or SIGRTMIN..SIGRTMAX: the kick signals libvm takes. */
+bool lvm_kick_signal_ok(int signo);
 
 #endif

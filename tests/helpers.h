@@ -44,6 +44,19 @@
 	} while (0)
 
 /*
+ * Skip the test from its body.  Criterion runs no .fini for a skipped test
+ * (it does for a failed one), so h_skip runs the test's and the suite's
+ * .fini first: a skip leaves no VM, file or leak behind.  A skip in an
+ * .init (h_vm_create) runs nothing: skip there before acquiring anything.
+ */
+void h_skip_cleanup(void);
+#define h_skip(...)                                                         \
+	do {                                                                \
+		h_skip_cleanup();                                           \
+		cr_skip_test(__VA_ARGS__);                                  \
+	} while (0)
+
+/*
  * Create a VM.  Skips the test when libvm_vm_create says LIBVM_ENOKVM (no
  * usable /dev/kvm), with libvm_last_error() as the reason; any other
  * failure fails the test.
@@ -62,8 +75,9 @@ void h_load_at(libvm_vm *vm, uint64_t gpa, const unsigned char *start,
 /*
  * Whether the host emulates supervisor-mode code (PVM,
  * libvm_host_info.supervisor).  h_skip_on_pvm skips the test there with
- * reason, one line that names what PVM cannot do; hosts with VT-x or
- * AMD-V run the test.
+ * reason, one line that names what PVM cannot do (from a test's body: it
+ * runs the .fini first, as h_skip does); hosts with VT-x or AMD-V run the
+ * test.
  */
 int h_on_pvm(void);
 void h_skip_on_pvm(const char *reason);
@@ -91,8 +105,11 @@ void h_put_le(uint8_t *p, uint64_t v, unsigned n);
 int h_count_fds(void);		/* entries of /proc/self/fd */
 int h_count_maps(void);		/* lines of /proc/self/maps */
 long h_rss_kb(void);		/* VmRSS from /proc/self/status */
+uint64_t h_io_rchar(void);	/* bytes read(2) so far: /proc/self/io */
+/* The whole file, malloc'd (free it); asserts it exists. */
+uint8_t *h_read_file(const char *path, size_t *len);
 uint64_t h_now_ns(void);	/* CLOCK_MONOTONIC */
-int h_kvm_openable(void);	/* 1 if /dev/kvm opens read-write */
+int h_kvm_openable(void);	/* 1 if /dev/kvm opens and is KVM */
 
 /*
  * The default fixture: a VM with FIXTURE_RAM bytes of RAM at gpa 0 and

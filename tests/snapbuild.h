@@ -61,7 +61,8 @@ static inline libvm_snapshot *sb_new(void)
 	sb_fill(&v->regs, sizeof(v->regs), 1);
 	sb_fill(&v->sregs, sizeof(v->sregs), 2);
 	sb_fill(&v->fpu, sizeof(v->fpu), 3);
-	sb_fill(&v->xcrs, sizeof(v->xcrs), 4);
+	v->xcrs.nr_xcrs = 1;		/* XCR0: x87, SSE, AVX */
+	v->xcrs.xcrs[0].value = 7;
 	sb_fill(&v->lapic, sizeof(v->lapic), 5);
 	sb_fill(&v->events, sizeof(v->events), 6);
 	sb_fill(&v->mp, sizeof(v->mp), 7);

@@ -312,6 +312,13 @@ Test(call, hypercall_registry)
 
 	FAILS(libvm_hypercall_register(g_vm, LIBVM_HC_EXIT, hc_record, &a),
 	      LIBVM_EINVAL);
+	/* Below LIBVM_HC_USER only the console is anybody's to register. */
+	for (uint32_t nr = 0; nr < LIBVM_HC_USER; nr++)
+		if (nr != LIBVM_HC_CONSOLE)
+			FAILS(libvm_hypercall_register(g_vm, nr, hc_record, &a),
+			      LIBVM_EINVAL);
+	OK(libvm_hypercall_register(g_vm, LIBVM_HC_CONSOLE, hc_record, &a));
+	OK(libvm_hypercall_unregister(g_vm, LIBVM_HC_CONSOLE));
 	FAILS(libvm_hypercall_register(g_vm, 50, NULL, &a), LIBVM_EINVAL);
 	FAILS(libvm_hypercall_register(NULL, 50, hc_record, &a),
 	      LIBVM_EINVAL);

@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include "elf_corpus.h"
+#include "fifo.h"
 #include "helpers.h"
+#include "tmpdir.h"
 
 #define LD_RAM (4u << 20)	/* the tests/elf images sit at 1 MiB */
 
 static libvm_vm *vm;
+static char dir[4096];	/* a test's temporary directory, if it made one */
 
 static void ld_setup(void)
 {
@@ -32,6 +35,7 @@ static void ld_teardown(void)
 {
 	libvm_vm_destroy(vm);
 	vm = NULL;
+	h_rmtree(dir);
 }
 
 TestSuite(loader, .init = ld_setup, .fini = ld_teardown, .timeout = 60);
@@ -70,24 +74,6 @@ static void built_path(char *path, size_t size, const char *name)
 	snprintf(path, size, "%s/elf/%s", exe, name);
 }
 
-static uint8_t *read_all(size_t *len, const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long size;
-
-	cr_assert_not_null(f, "%s: not built?", path);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)size);
-	cr_assert_not_null(buf);
-	cr_assert_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	*len = (size_t)size;
-	return buf;
-}
-
 /* Program header i of a (valid) image, as 64-bit fields. */
 static void phdr(Elf64_Phdr *ph, const uint8_t *img, unsigned i)
 {
@@ -107,9 +93,30 @@ static void phdr(Elf64_Phdr *ph, const uint8_t *img, unsigned i)
 	}
 }
 
-static void check_loaded(const char *name, unsigned class, bool from_file)
+/*
+ * A copy of the image at the start of a sparse 1 GiB file (the loader's
+ * limit), in the test's temporary directory.
+ */
+static void sparse_copy(char *out, size_t size, const uint8_t *img,
+			size_t len)
 {
-	char path[PATH_MAX + 64];
+	int fd;
+
+	h_tmpdir(dir, sizeof(dir), "loader");
+	snprintf(out, size, "%s/sparse.elf", dir);
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0, "%s", out);
+	cr_assert_eq(write(fd, img, len), (ssize_t)len);
+	cr_assert_eq(ftruncate(fd, 1ll << 30), 0);
+	close(fd);
+}
+
+enum { FROM_MEM, FROM_FILE, FROM_SPARSE_FILE };
+
+static void check_loaded(const char *name, unsigned class, int from)
+{
+	char path[PATH_MAX + 64], sparse[4200];
+	uint64_t rchar = 0;
 	libvm_image *img = NULL;
 	uint64_t lo, hi, a, want_lo = ~0ull, want_hi = 0;
 	unsigned i, phnum, nload = 0;
@@ -119,12 +126,22 @@ static void check_loaded(const char *name, unsigned class, bool from_file)
 	char ro[17];
 
 	built_path(path, sizeof(path), name);
-	file = read_all(&len, path);
+	file = h_read_file(path, &len);
 	fill_ram(0xff);
-	if (from_file)
+	if (from == FROM_FILE) {
 		OK(libvm_image_load_file(&img, vm, path, 0));
-	else
+	} else if (from == FROM_SPARSE_FILE) {
+		sparse_copy(sparse, sizeof(sparse), file, len);
+		rchar = h_io_rchar();
+		OK(libvm_image_load_file(&img, vm, sparse, 0));
+		rchar = h_io_rchar() - rchar;
+		/* The headers and the segments, not the 1 GiB. */
+		cr_assert_leq(rchar, 2 * len, "%llu bytes read to load a "
+			      "%zu-byte image from a 1 GiB file",
+			      (unsigned long long)rchar, len);
+	} else {
 		OK(libvm_image_load_mem(&img, vm, file, len, 0));
+	}
 	cr_assert_not_null(img);
 	cr_assert_eq(libvm_image_class(img), class);
 	phnum = class == 64 ? ((Elf64_Ehdr *)(void *)file)->e_phnum
@@ -180,10 +197,19 @@ static void check_loaded(const char *name, unsigned class, bool from_file)
 	free(file);
 }
 
-Test(loader, elf64_file) { check_loaded("hello-64.elf", 64, true); }
-Test(loader, elf32_file) { check_loaded("hello-32.elf", 32, true); }
-Test(loader, elf64_mem) { check_loaded("hello-64.elf", 64, false); }
-Test(loader, elf32_mem) { check_loaded("hello-32.elf", 32, false); }
+Test(loader, elf64_file) { check_loaded("hello-64.elf", 64, FROM_FILE); }
+Test(loader, elf32_file) { check_loaded("hello-32.elf", 32, FROM_FILE); }
+Test(loader, elf64_mem) { check_loaded("hello-64.elf", 64, FROM_MEM); }
+Test(loader, elf32_mem) { check_loaded("hello-32.elf", 32, FROM_MEM); }
+/* The file's size costs nothing: only headers and segments are read. */
+Test(loader, elf64_sparse_1g_file)
+{
+	check_loaded("hello-64.elf", 64, FROM_SPARSE_FILE);
+}
+Test(loader, elf32_sparse_1g_file)
+{
+	check_loaded("hello-32.elf", 32, FROM_SPARSE_FILE);
+}
 
 Test(loader, synthetic_both_classes)
 {
@@ -281,4 +307,30 @@ Test(loader, bad_arguments_and_files)
 	cr_assert_null(img);
 	cr_assert_eq(h_count_fds(), fds);
 	libvm_image_destroy(NULL);
+}
+
+static int load_path(const char *path, void *v)
+{
+	libvm_image *img = (libvm_image *)&img;
+	int r = libvm_image_load_file(&img, v, path, 0);
+
+	cr_assert_null(img);
+	return r;
+}
+
+/* A FIFO is refused at once, like /dev/null, not waited on in open(). */
+Test(loader, fifo_refused_without_blocking)
+{
+	char path[4200], devnull[512], msg[512];
+	int fds = h_count_fds();
+
+	FAILS(load_path("/dev/null", vm), LIBVM_EIO);
+	snprintf(devnull, sizeof(devnull), "%s", libvm_last_error());
+	cr_assert(strstr(devnull, "not a regular file"), "%s", devnull);
+	h_tmpdir(dir, sizeof(dir), "loader");
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	FAILS(h_fifo_refused(path, load_path, vm, msg), LIBVM_EIO);
+	cr_assert(strstr(msg, path), "%s", msg);
+	cr_assert(strstr(msg, "not a regular file (it is a FIFO)"), "%s", msg);
+	cr_assert_eq(h_count_fds(), fds);
 }

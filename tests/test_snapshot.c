@@ -8,6 +8,7 @@
  * resets without growth.  The guest is tests/guests/snapguest.c.
  */
 #include "callenv.h"
+#include "tmpdir.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -41,12 +42,20 @@
 
 static libvm_image *s_img;
 
-/* The suite's VM with ram bytes of RAM, identity-mapped. */
+static void sn_teardown(void);
+
+/*
+ * The suite's VM with ram bytes of RAM, identity-mapped.  Criterion runs a
+ * test's own .init after the suite's: the fixture it makes replaces the
+ * suite's.
+ */
 static void sn_setup_ram(uint32_t vm_flags, uint32_t lm_flags, uint64_t ram)
 {
 	libvm_vm_config cfg = LIBVM_VM_CONFIG_INIT;
 	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
 
+	if (g_vm)
+		sn_teardown();
 	s_img = NULL;
 	g_vcpu = NULL;
 	cfg.flags = vm_flags;
@@ -671,11 +680,11 @@ Test(snapshot, xcr0_restored)
 	libvm_snapshot *s;
 
 	if (libvm_vcpu_get_xcr(&x0, g_vcpu, 0) == LIBVM_ENOTSUP)
-		cr_skip_test("no XCRs on this host: %s", libvm_last_error());
+		h_skip("no XCRs on this host: %s", libvm_last_error());
 	OK(libvm_vcpu_get_xcr(&x0, g_vcpu, 0));
 	cr_assert_eq(CALL0("get_xcr0"), x0);
 	if (x0 == 1)
-		cr_skip_test("XCR0 is already x87 only");
+		h_skip("XCR0 is already x87 only");
 	s = snap(g_vm);
 	OK(libvm_vcpu_set_xcr(g_vcpu, 0, (x0 & 2) && x0 != 3 ? 3 : 1));
 	OK(libvm_vcpu_get_xcr(&x1, g_vcpu, 0));
@@ -1201,6 +1210,42 @@ Test(snapshot, fork_copies_registrations)
 	libvm_snapshot_destroy(s);
 }
 
+static int stop_hc(libvm_vcpu *v, uint64_t nr, const uint64_t args[6],
+		   uint64_t *ret, void *opaque)
+{
+	(void)v;
+	(void)nr;
+	(void)args;
+	(void)opaque;
+	*ret = 0;
+	return LIBVM_TRAP_STOP;
+}
+
+/* libvm_guest_report_bug's code arrives whole, all 64 bits. */
+Test(snapshot, report_bug_code_is_64_bit)
+{
+	const uint64_t code = 0x8123456789abcdefull;
+	libvm_exit ex;
+	uint64_t ret;
+
+	FAILS(vcall_r(&ret, &ex, g_vcpu, "report_bug", CE_ARGS(code),
+		      CALL_TIMEOUT_NS), LIBVM_EGUEST);
+	cr_assert_eq(ex.reason, LIBVM_EXIT_STOPPED);
+	cr_assert_eq(ex.u.stop.space, LIBVM_TRAP_HYPERCALL);
+	cr_assert_eq(ex.u.stop.addr, LIBVM_HC_BUG);
+	cr_assert_eq(ex.u.stop.value, code, "value %#llx",
+		     (unsigned long long)ex.u.stop.value);
+	cr_assert_eq(ex.u.stop.code, (int32_t)0x89abcdef);
+	/* A registered handler's stop carries the first argument too. */
+	OK(libvm_hypercall_register(g_vm, LIBVM_HC_USER, stop_hc, NULL));
+	FAILS(vcall_r(&ret, &ex, g_vcpu, "hc1", CE_ARGS(LIBVM_HC_USER, code),
+		      CALL_TIMEOUT_NS), LIBVM_EGUEST);
+	cr_assert_eq(ex.reason, LIBVM_EXIT_STOPPED);
+	cr_assert_eq(ex.u.stop.addr, LIBVM_HC_USER);
+	cr_assert_eq(ex.u.stop.code, LIBVM_TRAP_STOP);
+	cr_assert_eq(ex.u.stop.value, code);
+}
+
 /* ---- needs_restore ------------------------------------------------------- */
 
 struct canceller {
@@ -1317,6 +1362,30 @@ Test(snapshot, restore_refuses_other_vms)
 	OK(libvm_snapshot_restore(g_vm, s));
 	cr_assert_eq(CALL0("bump"), 1);
 	libvm_snapshot_destroy(s);
+}
+
+/* "Must have the snapshot's memory layout": read-only flags included. */
+Test(snapshot, restore_refuses_readonly_mismatch)
+{
+	libvm_vm *ro = other_vm(0, SN_RAM, 1), *rw = other_vm(0, SN_RAM, 1);
+	libvm_snapshot *s_ro, *s_rw;
+
+	OK(libvm_mem_map_anon(ro, SN_VOL, PG, LIBVM_MEM_READONLY));
+	OK(libvm_mem_map_anon(rw, SN_VOL, PG, 0));
+	s_ro = snap(ro);
+	s_rw = snap(rw);
+	FAILS(libvm_snapshot_restore(rw, s_ro), LIBVM_ESTATE);
+	cr_assert(strstr(libvm_last_error(), "writable in the VM, read-only "
+			 "in the snapshot"), "%s", libvm_last_error());
+	FAILS(libvm_snapshot_restore(ro, s_rw), LIBVM_ESTATE);
+	cr_assert(strstr(libvm_last_error(), "read-only in the VM, writable "
+			 "in the snapshot"), "%s", libvm_last_error());
+	OK(libvm_snapshot_restore(ro, s_ro));
+	OK(libvm_snapshot_restore(rw, s_rw));
+	libvm_snapshot_destroy(s_ro);
+	libvm_snapshot_destroy(s_rw);
+	libvm_vm_destroy(ro);
+	libvm_vm_destroy(rw);
 }
 
 Test(snapshot, null_arguments)
@@ -1451,6 +1520,7 @@ Test(snapshot, fuzz_exec_outcomes)
 	cr_assert_eq(res.exit.u.stop.space, LIBVM_TRAP_HYPERCALL);
 	cr_assert_eq(res.exit.u.stop.addr, LIBVM_HC_BUG);
 	cr_assert_eq(res.exit.u.stop.code, 0xb0b);
+	cr_assert_eq(res.exit.u.stop.value, 0xb0b);
 
 	fexec(&res, s, "LOOP", 4, 100000000ull);
 	cr_assert_eq(res.outcome, LIBVM_FUZZ_TIMEOUT, "outcome %u exit %s",
@@ -1483,13 +1553,17 @@ Test(snapshot, fuzz_exec_input)
 
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 13 + 5) | 1;
-	/* Cut to input_cap. */
+	/* Cut to input_cap, and said so. */
 	fexec(&res, s, big, sizeof(big), CALL_TIMEOUT_NS);
 	cr_assert_eq(res.outcome, LIBVM_FUZZ_OK);
 	cr_assert_eq(res.ret, fuzz_expect(1, big, SN_INPUT_CAP), "%#llx",
 		     (unsigned long long)res.ret);
+	cr_assert_eq(res.flags, LIBVM_FUZZ_TRUNCATED);
+	fexec(&res, s, big, SN_INPUT_CAP, CALL_TIMEOUT_NS);
+	cr_assert_eq(res.flags, 0, "an input of exactly input_cap bytes");
 	/* A short input after a long one sees no leftovers. */
 	fexec(&res, s, "hi", 2, CALL_TIMEOUT_NS);
+	cr_assert_eq(res.flags, 0);
 	cr_assert_neq(res.ret, ~0ull, "bytes of the previous input remain");
 	cr_assert_eq(res.ret, fuzz_expect(1, "hi", 2));
 	cr_assert_eq(rd64(g_vm, SN_INPUT + 8), 0);
@@ -1498,6 +1572,7 @@ Test(snapshot, fuzz_exec_input)
 	OK(libvm_fuzz_exec(&res, g_vm, s, sym("fuzz"), SN_INPUT, 0, big, 100,
 			   CALL_TIMEOUT_NS));
 	cr_assert_eq(res.ret, fuzz_expect(1, "", 0));
+	cr_assert_eq(res.flags, LIBVM_FUZZ_TRUNCATED);
 	/* An input area outside RAM is libvm's failure, not the guest's. */
 	FAILS(libvm_fuzz_exec(&res, g_vm, s, sym("fuzz"), SN_RAM - 2, 16, big,
 			      16, CALL_TIMEOUT_NS), LIBVM_ERANGE);
@@ -2016,7 +2091,7 @@ Test(snapshot, fork_reads_holes_for_free, .init = sn_big, .timeout = 1200)
 	uint64_t h0, h1, d0;
 	long long fd0;
 	long rss0;
-	char dir[64], path[128];
+	char dir[4096], path[4200];
 	int fds0 = h_count_fds();
 
 	cr_assert_eq(CALL0("bump"), 1);
@@ -2089,13 +2164,11 @@ Test(snapshot, fork_reads_holes_for_free, .init = sn_big, .timeout = 1200)
 		  snap_memfd_bytes());
 
 	/* A fork of s loaded from a file. */
-	strcpy(dir, "/tmp/libvm-forkholes-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir), "forkholes");
 	snprintf(path, sizeof(path), "%s/s.snap", dir);
 	OK(libvm_snapshot_save(s, path));
 	OK(libvm_snapshot_load(&sl, path));
-	unlink(path);
-	rmdir(dir);
+	h_rmtree(dir);
 	OK(libvm_vm_fork(&fl, sl));
 	fd0 = snap_memfd_bytes();
 	rss0 = h_rss_kb();

@@ -1,11 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* VM lifetime, configuration checks, the irqchip and host facts. */
+/*
+ * VM lifetime, configuration checks, the irqchip, host facts, the file
+ * descriptors each object holds and many VMs in one process.
+ */
 #include "guests.h"
 
+#include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#ifndef LIBVM_GUEST_DIR
+#define LIBVM_GUEST_DIR "build/guests"
+#endif
 
 TestSuite(vm);
 
@@ -88,6 +100,9 @@ Test(vm, bad_kvm_path)
 	cr_assert_null(vm);
 	cr_assert_not_null(strstr(libvm_last_error(), "/nonexistent/dev/kvm"),
 			   "detail: %s", libvm_last_error());
+	/* The host's KVM modules are no reason for a missing path. */
+	cr_assert_null(strstr(libvm_last_error(), "kvm_"), "detail: %s",
+		       libvm_last_error());
 	/* Not a KVM device at all. */
 	cfg.kvm_path = "/dev/null";
 	FAILS(libvm_vm_create(&vm, &cfg), LIBVM_ENOKVM);
@@ -316,6 +331,201 @@ Test(vm, parallel_vms, .timeout = VCPU_TIMEOUT)
 	}
 	for (i = 0; i < NVMS; i++)
 		libvm_vm_destroy(p[i].vm);
+}
+
+/* ---- file descriptors ---- */
+
+/*
+ * What ABI.md promises: the process's /dev/kvm descriptor is shared by all
+ * its VMs; a VM holds one more, a vCPU one, a snapshot one per region it
+ * stores (memfds), a fork one per region (the snapshot memfd it maps).
+ */
+Test(vm, descriptors_per_object, .timeout = VCPU_TIMEOUT)
+{
+	libvm_vm *a, *b, *f;
+	libvm_snapshot *s;
+	libvm_vcpu *v;
+	int fds0 = h_count_fds();
+
+	a = h_vm_create(NULL);
+	cr_assert_eq(h_count_fds(), fds0 + 2, "first VM: /dev/kvm + VM");
+	b = h_vm_create(NULL);
+	cr_assert_eq(h_count_fds(), fds0 + 3, "second VM: its VM fd only");
+	h_map_ram(a, 0, 0x10000);
+	h_map_ram(a, 0x100000, 0x10000);
+	OK(libvm_mem_map_anon(a, 0x200000, 0x1000, LIBVM_MEM_VOLATILE));
+	cr_assert_eq(h_count_fds(), fds0 + 3, "regions hold none");
+	OK(libvm_vcpu_create(&v, a, 0));
+	cr_assert_eq(h_count_fds(), fds0 + 4, "a vCPU: one");
+	OK(libvm_snapshot_take(&s, a));
+	cr_assert_eq(h_count_fds(), fds0 + 6, "a snapshot: one per region "
+		     "(not the volatile one)");
+	OK(libvm_vm_fork(&f, s));
+	cr_assert_eq(h_count_fds(), fds0 + 10, "a fork: VM, vCPU and one per "
+		     "region");
+	libvm_vm_destroy(f);
+	libvm_snapshot_destroy(s);
+	libvm_vm_destroy(a);
+	cr_assert_eq(h_count_fds(), fds0 + 2);
+	libvm_vm_destroy(b);
+	cr_assert_eq(h_count_fds(), fds0, "the last VM closes /dev/kvm");
+}
+
+/* ---- many VMs in one process ---- */
+
+#define MANY_VMS	1000
+#define MANY_THREADS	4
+#define MANY_RAM	(8ull << 20)	/* calls.elf sits at 4 MiB */
+#define MANY_SYS	0x100000ull
+#define MANY_CALL_NS	(30ull * 1000000000ull)
+
+struct many {
+	libvm_vm *vm;
+	libvm_vcpu *vcpu;
+	void *ram;
+	pthread_mutex_t lock;	/* a vCPU takes one thread at a time */
+	unsigned calls;
+};
+
+static struct many *many;
+static uint64_t many_fn;
+static atomic_uint many_bad;
+
+/* Each thread calls every VM once, in its own order. */
+static void *many_thread(void *arg)
+{
+	unsigned t = (unsigned)(uintptr_t)arg, k;
+
+	for (k = 0; k < MANY_VMS; k++) {
+		unsigned i = (7 * k + 251 * t) % MANY_VMS;
+		struct many *m = &many[i];
+		uint64_t ret = 0;
+		int r;
+
+		pthread_mutex_lock(&m->lock);
+		r = libvm_call(&ret, NULL, m->vcpu, many_fn,
+			       (uint64_t[]){ i, 1000000ull * t }, 2,
+			       MANY_CALL_NS);
+		if (r || ret != i + 1000000ull * t)
+			atomic_fetch_add(&many_bad, 1);
+		m->calls++;
+		pthread_mutex_unlock(&m->lock);
+	}
+	return NULL;
+}
+
+static void many_vm(struct many *m, const uint8_t *elf, size_t len,
+		    bool lookup)
+{
+	libvm_long_mode lm = LIBVM_LONG_MODE_INIT;
+	libvm_image *img = NULL;
+
+	m->vm = h_vm_create(NULL);
+	/*
+	 * RAM of our own without transparent huge pages: each VM touches
+	 * a few pages in three places, which THP would make 2 MiB each.
+	 */
+	m->ram = mmap(NULL, MANY_RAM, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	cr_assert_neq(m->ram, MAP_FAILED);
+	madvise(m->ram, MANY_RAM, MADV_NOHUGEPAGE);
+	OK(libvm_mem_map_host(m->vm, 0, m->ram, MANY_RAM, 0));
+	OK(libvm_image_load_mem(&img, m->vm, elf, len, 0));
+	if (lookup)
+		OK(libvm_image_symbol(&many_fn, img, "add"));
+	lm.sys_gpa = MANY_SYS;
+	lm.map_size = MANY_RAM;
+	OK(libvm_long_mode_setup(m->vm, &lm));
+	OK(libvm_vcpu_create(&m->vcpu, m->vm, 0));
+	OK(libvm_vcpu_set_long_mode(m->vcpu, libvm_image_entry(img),
+				    MANY_RAM));
+	libvm_image_destroy(img);
+	cr_assert_eq(pthread_mutex_init(&m->lock, NULL), 0);
+}
+
+/*
+ * 1,000 VMs alive at once in one process, each with a vCPU in long mode
+ * and each called from four threads in turn: one /dev/kvm descriptor for
+ * all of them (2 descriptors a VM, not 3; under the default limit of 1,024
+ * descriptors that is the difference between 255 VMs and 511), and the
+ * descriptors and memory all come back when they are destroyed.
+ */
+Test(vm, thousand_vms_many_threads, .timeout = 1800)
+{
+	const rlim_t need = 2 * MANY_VMS + 256;
+	struct many warm;
+	struct rlimit rl;
+	pthread_t t[MANY_THREADS];
+	uint64_t t0, t1, t2;
+	long rss0, rss1;
+	int fds0, i;
+	size_t len;
+	uint8_t *elf = h_read_file(LIBVM_GUEST_DIR "/calls.elf", &len);
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < need) {
+		rl.rlim_cur = need;
+		if (rl.rlim_max < need)
+			rl.rlim_max = need;
+		cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "RLIMIT_NOFILE "
+			     "%llu needed", (unsigned long long)need);
+	}
+	/* Warm up: the CPUID cache, a watchdog thread's stack, malloc. */
+	memset(&warm, 0, sizeof(warm));
+	many_vm(&warm, elf, len, true);
+	OK(libvm_call(&t0, NULL, warm.vcpu, many_fn, (uint64_t[]){ 2, 3 }, 2,
+		      MANY_CALL_NS));
+	cr_assert_eq(t0, 5);
+	libvm_vm_destroy(warm.vm);
+	munmap(warm.ram, MANY_RAM);
+	pthread_mutex_destroy(&warm.lock);
+
+	malloc_trim(0);
+	fds0 = h_count_fds();
+	rss0 = h_rss_kb();
+	many = calloc(MANY_VMS, sizeof(*many));
+	cr_assert_not_null(many);
+	t0 = h_now_ns();
+	for (i = 0; i < MANY_VMS; i++)
+		many_vm(&many[i], elf, len, false);
+	t1 = h_now_ns();
+	cr_assert_eq(h_count_fds(), fds0 + 1 + 2 * MANY_VMS,
+		     "%d VMs with a vCPU each hold %d descriptors, want %d",
+		     MANY_VMS, h_count_fds() - fds0, 1 + 2 * MANY_VMS);
+	for (i = 0; i < MANY_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, many_thread,
+					    (void *)(uintptr_t)i), 0);
+	for (i = 0; i < MANY_THREADS; i++)
+		pthread_join(t[i], NULL);
+	t2 = h_now_ns();
+	cr_assert_eq(atomic_load(&many_bad), 0, "%u calls failed",
+		     atomic_load(&many_bad));
+	rss1 = h_rss_kb();
+	for (i = 0; i < MANY_VMS; i++) {
+		cr_assert_eq(many[i].calls, MANY_THREADS);
+		libvm_vm_destroy(many[i].vm);
+		munmap(many[i].ram, MANY_RAM);
+		pthread_mutex_destroy(&many[i].lock);
+	}
+	free(many);
+	free(elf);
+	malloc_trim(0);
+	cr_log_info("%d VMs: %.2f ms to create each, %.1f us a call "
+		    "(%d threads), RSS %ld -> %ld -> %ld KiB", MANY_VMS,
+		    (double)(t1 - t0) / 1e6 / MANY_VMS,
+		    (double)(t2 - t1) / 1e3 / (MANY_VMS * MANY_THREADS),
+		    MANY_THREADS, rss0, rss1, h_rss_kb());
+	cr_assert_eq(h_count_fds(), fds0, "fds %d -> %d", fds0,
+		     h_count_fds());
+#ifndef __SANITIZE_ADDRESS__
+	/*
+	 * Back within 16 MiB of where it started, of the ~500 MiB the VMs
+	 * took: glibc keeps the stacks of finished threads (the VMs'
+	 * watchdogs) for reuse, up to 40 MiB of address space.
+	 */
+	cr_assert_lt(h_rss_kb() - rss0, 16l << 10, "RSS %ld KiB -> %ld KiB "
+		     "after destroying them all", rss0, h_rss_kb());
+#endif
 }
 
 /* ---- host facts ---- */

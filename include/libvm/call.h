@@ -7,7 +7,9 @@
  * `out %eax, $LIBVM_PORT_HYPERCALL` (see <libvm/guest.h>); the handler
  * registered for that number runs inside libvm_vcpu_run() and its result
  * comes back in RAX.  An unregistered number returns LIBVM_ENOENT (as a
- * negative 64-bit value) to the guest, not to the host.
+ * negative 64-bit value) to the guest, not to the host.  Numbers 0-15
+ * are libvm's (LIBVM_HC_*, 3-15 reserved); programs use LIBVM_HC_USER
+ * and up.
  *
  * Host to guest: libvm_call() runs a guest function with the System V
  * x86-64 calling convention and returns its RAX.
@@ -37,7 +39,11 @@ typedef int (*libvm_hypercall_fn)(libvm_vcpu *vcpu, uint64_t nr,
 				  const uint64_t args[6], uint64_t *ret,
 				  void *opaque);
 
-/* Register nr (not LIBVM_HC_EXIT); LIBVM_EOVERLAP if taken. */
+/*
+ * Register nr: LIBVM_HC_USER (16) and up, or LIBVM_HC_CONSOLE to serve the
+ * console yourself.  LIBVM_EINVAL for the other numbers below
+ * LIBVM_HC_USER (libvm's), LIBVM_EOVERLAP if nr is registered already.
+ */
 LIBVM_API int libvm_hypercall_register(libvm_vm *vm, uint32_t nr,
 				       libvm_hypercall_fn fn, void *opaque);
 LIBVM_API int libvm_hypercall_unregister(libvm_vm *vm, uint32_t nr);
@@ -67,11 +73,24 @@ LIBVM_API int libvm_console_attach(libvm_vm *vm, libvm_console_fn fn,
 /*
  * Call the guest function at fn with nargs (0-6) integer or pointer
  * arguments and store its return value in *ret.  The vCPU must be in long
- * mode (libvm_vcpu_set_long_mode); the call uses that stack.  Hypercalls
- * made during the call are served.  A fault, stop, cancel or guest exit
- * returns LIBVM_EGUEST and a timeout LIBVM_ETIMEOUT, with the details in
- * *exit (may be NULL) and the detail message; the vCPU takes the next call
- * either way.
+ * mode (libvm_vcpu_set_long_mode); every call enters the guest through
+ * libvm's call entry with fresh registers and that stack (the rip given
+ * to set_long_mode is not used).  Hypercalls made during the call are
+ * served.  A fault, stop, cancel, triple fault or guest exit returns
+ * LIBVM_EGUEST and a timeout LIBVM_ETIMEOUT, with the details in the
+ * detail message.
+ *
+ * *exit (may be NULL) is filled whenever the guest ran: on success with
+ * LIBVM_EXIT_RETURN and the value in u.ret.value, on LIBVM_EGUEST and
+ * LIBVM_ETIMEOUT with how the call ended.  It is left alone when the call
+ * fails before the guest runs (a bad argument, no long mode) or libvm
+ * itself fails (a KVM ioctl).
+ *
+ * After any of these outcomes the vCPU takes the next call: libvm brings
+ * it back to its call entry.  What a fault, timeout, cancel or triple
+ * fault leaves undefined is the guest's memory, which the interrupted
+ * code may have left half written: libvm_vm_needs_restore() says so until
+ * the next libvm_snapshot_restore(), the way back to a known state.
  */
 LIBVM_API int libvm_call(uint64_t *ret, libvm_exit *exit, libvm_vcpu *vcpu,
 			 uint64_t fn, const uint64_t *args, uint32_t nargs,

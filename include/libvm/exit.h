@@ -74,10 +74,19 @@ typedef struct libvm_exit {
 			uint32_t pad;
 			uint64_t pc, dr6, dr7;
 		} debug;
+		/*
+		 * space LIBVM_TRAP_*; addr the port, address, hypercall or
+		 * system call number; code what the handler returned.  For
+		 * a hypercall or system call, value is the guest's first
+		 * argument (RDI), whole: for LIBVM_HC_BUG the 64-bit code
+		 * of libvm_guest_report_bug, whose low 32 bits are also in
+		 * code.  0 for ports and MMIO.
+		 */
 		struct {
-			uint32_t space;	/* LIBVM_TRAP_* */
-			int32_t code;	/* what the handler returned */
+			uint32_t space;
+			int32_t code;
 			uint64_t addr;
+			uint64_t value;
 		} stop;
 		struct {
 			uint32_t type;	/* LIBVM_SYSTEM_EVENT_* */

@@ -21,18 +21,24 @@ extern "C" {
 #define LIBVM_FUZZ_BUG		4 /* guest called libvm_guest_report_bug */
 #define LIBVM_FUZZ_STOPPED	5 /* a handler stopped the run, or other */
 
+/* libvm_fuzz_result.flags */
+#define LIBVM_FUZZ_TRUNCATED	(1u << 0) /* len > input_cap: cut to it */
+
 typedef struct libvm_fuzz_result {
 	uint32_t outcome;	/* LIBVM_FUZZ_* */
-	uint32_t pad;
+	uint32_t flags;		/* LIBVM_FUZZ_TRUNCATED */
 	uint64_t ret;		/* the function's return value (OK) */
 	libvm_exit exit;	/* how the run ended */
 } libvm_fuzz_result;
 
 /*
  * One fuzzing execution: restore snap into vm, copy the input to
- * input_gpa (at most input_cap bytes), call fn(input_gpa, len) on vCPU 0
- * with the time budget, and classify the outcome.  Returns 0 whenever the
- * guest ran, whatever it did; < 0 only when libvm failed.
+ * input_gpa, call fn(input_gpa, len) on vCPU 0 with the time budget, and
+ * classify the outcome.  An input longer than input_cap is cut to its
+ * first input_cap bytes (the guest gets len = input_cap) and res->flags
+ * has LIBVM_FUZZ_TRUNCATED.  Returns 0 whenever the guest ran, whatever
+ * it did; < 0 only when libvm failed.  The VM is marked "needs restore"
+ * after any outcome but LIBVM_FUZZ_OK; the next call restores it anyway.
  */
 LIBVM_API int libvm_fuzz_exec(libvm_fuzz_result *res, libvm_vm *vm,
 			      libvm_snapshot *snap, uint64_t fn,

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libvm guest side: include this in guest programs built with
- *   gcc -ffreestanding -nostdlib -static -fno-pie -no-pie \
- *       -fno-stack-protector -O2 prog.c -lvm-guest
- * (see README.md).  The runtime libvm-guest.a gives _start (main, then
- * exit with its return value) and memcpy, memmove, memset, memcmp, strlen,
- * which compilers emit calls to even in freestanding code.
+ *   gcc -O2 $(pkg-config --cflags libvm-guest) prog.c \
+ *       $(pkg-config --libs libvm-guest) -o prog.elf
+ * (see README.md, "Writing guest programs").  The runtime libvm-guest.a
+ * gives _start and memcpy, memmove, memset, memcmp, strlen, which
+ * compilers emit calls to even in freestanding code.  A guest program
+ * defines int main(void): _start aligns the stack, calls it and passes its
+ * return value to libvm_guest_exit (LIBVM_EXIT_GUEST_EXIT on the host).
  */
 #ifndef LIBVM_GUEST_H
 #define LIBVM_GUEST_H
@@ -57,8 +59,9 @@ int64_t libvm_guest_puts(const char *s);
 /*
  * Report a bug found by the guest's own checks (an assertion, a canary):
  * the host's run stops with LIBVM_EXIT_STOPPED, u.stop.space =
- * LIBVM_TRAP_HYPERCALL, u.stop.addr = LIBVM_HC_BUG, u.stop.code = code,
- * and libvm_fuzz_exec() classifies it as LIBVM_FUZZ_BUG.
+ * LIBVM_TRAP_HYPERCALL, u.stop.addr = LIBVM_HC_BUG, u.stop.value = code
+ * (all 64 bits; u.stop.code has the low 32 as an int32_t), and
+ * libvm_fuzz_exec() classifies it as LIBVM_FUZZ_BUG.
  */
 static inline void libvm_guest_report_bug(uint64_t code)
 {

@@ -27,6 +27,19 @@ typedef struct libvm_image libvm_image;
  * ones for identity-mapped guests.  Segments must not overlap each other
  * and must lie entirely inside guest RAM.  Nothing is written unless the
  * whole image checks out.
+ *
+ * What a load costs.  libvm_image_load_file takes regular files only
+ * (LIBVM_EIO for a FIFO, device or directory, found out without blocking)
+ * of at most 1 GiB (LIBVM_ELIMIT).  It reads the ELF header, the program
+ * and section header tables, the symbol table and its string table, and
+ * then the file bytes of the PT_LOAD segments it loads; nothing else of
+ * the file, so time and memory follow those parts, not the file's size.
+ * The bytes read are held in host memory until the segments are copied
+ * (an anonymous mapping of the file's size of which only those pages are
+ * touched) and freed before the call returns; the image keeps a copy of
+ * the symbol names until libvm_image_destroy.  libvm_image_load_mem reads
+ * the same parts of buf.  Limits (LIBVM_ELIMIT): 65535 program headers,
+ * 65536 sections, 2^20 symbols, 64 MiB of string table.
  */
 LIBVM_API int libvm_image_load_file(libvm_image **out, libvm_vm *vm,
 				    const char *path, uint32_t flags);

@@ -67,13 +67,20 @@ LIBVM_API int libvm_long_mode_init(libvm_long_mode *cfg, uint32_t version);
 /*
  * Write the long-mode environment into guest RAM at cfg->sys_gpa and turn
  * on the runtime ports (hypercalls, call returns, exception reports) of
- * this VM.  Call again to rebuild it (e.g. after RAM was added).
+ * this VM.  sys_gpa: 4 KiB aligned, LIBVM_SYS_SIZE bytes inside one
+ * writable RAM region that the guest program does not use (1 MiB, below
+ * gcc's default link address of 4 MiB, is the usual place).  Call it once
+ * the RAM is mapped, and again to rebuild it (e.g. after RAM was added).
+ * README.md, "Running a guest program", has the whole layout.
  */
 LIBVM_API int libvm_long_mode_setup(libvm_vm *vm, const libvm_long_mode *cfg);
 
 /*
  * Put vcpu into the VM's long-mode environment at rip with stack rsp (the
- * stack libvm_call() uses too).  Needs libvm_long_mode_setup() first.
+ * stack libvm_call() uses too; it grows down from rsp, which must lie in
+ * mapped RAM).  rip is where the next libvm_vcpu_run() starts: the
+ * image's entry point runs _start and main().  libvm_call() does not use
+ * it.  Needs libvm_long_mode_setup() first.
  */
 LIBVM_API int libvm_vcpu_set_long_mode(libvm_vcpu *vcpu, uint64_t rip,
 				       uint64_t rsp);

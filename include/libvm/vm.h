@@ -35,7 +35,11 @@ typedef struct libvm_vm_config {
 	 */
 	int32_t kick_signal;
 	uint32_t max_vcpus;	/* 0: whatever KVM allows */
-	const char *kvm_path;	/* NULL: "/dev/kvm" */
+	/*
+	 * NULL: "/dev/kvm".  The process opens each path once, for all
+	 * the VMs that use it (ABI.md, "File descriptors").
+	 */
+	const char *kvm_path;
 } libvm_vm_config;
 
 #define LIBVM_VM_CONFIG_INIT \
@@ -64,9 +68,12 @@ LIBVM_API int libvm_vm_irq_line(libvm_vm *vm, uint32_t gsi, int level);
 LIBVM_API libvm_vcpu *libvm_vm_vcpu(libvm_vm *vm, uint32_t id);
 
 /*
- * 1 when a run or call on vm ended in a way that leaves it unfit for more
- * work (guest exception, triple fault, failed entry, internal error,
- * timeout, cancel), until the next libvm_snapshot_restore.
+ * 1 when a run or call on vm ended in a way that leaves the guest's memory
+ * in a state nobody can vouch for (guest exception, triple fault, failed
+ * entry, internal error, timeout, cancel; for libvm_fuzz_exec, every
+ * outcome but LIBVM_FUZZ_OK), until the next libvm_snapshot_restore.  It
+ * is advice: libvm refuses nothing, and the vCPU takes the next
+ * libvm_call (call.h); a restore brings the VM back to a known state.
  */
 LIBVM_API int libvm_vm_needs_restore(libvm_vm *vm);
 

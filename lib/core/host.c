@@ -123,7 +123,7 @@ static int host_facts(libvm_host_info *out, const char *kvm_path)
 
 	host_backend(out);
 	out->phys_bits = lvm_host_phys_bits();
-	fd = lvm_open_kvm(kvm_path);
+	fd = lvm_kvm_get(kvm_path);
 	if (fd < 0)
 		return fd;
 	out->kvm_api_version = KVM_API_VERSION;
@@ -139,6 +139,6 @@ static int host_facts(libvm_host_info *out, const char *kvm_path)
 		out->xsave_size = (uint32_t)r;
 	else if (out->caps & LIBVM_HOST_XSAVE)
 		out->xsave_size = 4096;
-	close(fd);
+	lvm_kvm_put(fd);
 	return 0;
 }

@@ -20,17 +20,20 @@ static void kick_handler(int sig, siginfo_t *si, void *uc)
 
 static pthread_mutex_t kick_lock = PTHREAD_MUTEX_INITIALIZER;
 
+bool lvm_kick_signal_ok(int signo)
+{
+	return signo == SIGUSR1 || signo == SIGUSR2 ||
+	       (signo >= SIGRTMIN && signo <= SIGRTMAX);
+}
+
 int lvm_kick_setup(int signo)
 {
 	struct sigaction old, sa;
 	int r = 0;
 
-	if (signo < SIGRTMIN || signo > SIGRTMAX) {
-		if (signo != SIGUSR1 && signo != SIGUSR2)
-			return lvm_err(LIBVM_EINVAL,
-				       "kick_signal %d: use SIGUSR1, SIGUSR2 or "
-				       "a real-time signal", signo);
-	}
+	if (!lvm_kick_signal_ok(signo))
+		return lvm_err(LIBVM_EINVAL, "kick_signal %d: use SIGUSR1, "
+			       "SIGUSR2 or a real-time signal", signo);
 	pthread_mutex_lock(&kick_lock);
 	if (sigaction(signo, NULL, &old) < 0) {
 		r = lvm_err_errno(LIBVM_EINVAL, errno, "sigaction(%d)", signo);

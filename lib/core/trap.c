@@ -178,12 +178,14 @@ LIBVM_API int libvm_trap_unregister(libvm_vm *vm, uint32_t space,
 	return lvm_trap_remove(vm, space, base, NULL);
 }
 
-void lvm_exit_stop(libvm_exit *ex, uint32_t space, uint64_t addr, int code)
+void lvm_exit_stop(libvm_exit *ex, uint32_t space, uint64_t addr, int code,
+		   uint64_t value)
 {
 	ex->reason = LIBVM_EXIT_STOPPED;
 	ex->u.stop.space = space;
 	ex->u.stop.code = code;
 	ex->u.stop.addr = addr;
+	ex->u.stop.value = value;
 }
 
 enum lvm_dispatch lvm_hypercall_dispatch(libvm_vcpu *vcpu, uint64_t nr,
@@ -209,7 +211,7 @@ enum lvm_dispatch lvm_hypercall_dispatch(libvm_vcpu *vcpu, uint64_t nr,
 	pthread_rwlock_unlock(&vm->trap_lock);
 	if (rc == LIBVM_TRAP_CONTINUE)
 		return LVM_DISPATCH_CONTINUE;
-	lvm_exit_stop(ex, LIBVM_TRAP_HYPERCALL, nr, rc);
+	lvm_exit_stop(ex, LIBVM_TRAP_HYPERCALL, nr, rc, args[0]);
 	return LVM_DISPATCH_EXIT;
 }
 
@@ -256,6 +258,6 @@ enum lvm_dispatch lvm_trap_dispatch(libvm_vcpu *vcpu,
 	pthread_rwlock_unlock(&vm->trap_lock);
 	if (rc == LIBVM_TRAP_CONTINUE)
 		return LVM_DISPATCH_CONTINUE;
-	lvm_exit_stop(ex, a->space, a->addr, rc);
+	lvm_exit_stop(ex, a->space, a->addr, rc, 0);
 	return LVM_DISPATCH_EXIT;
 }

@@ -13,15 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The process's /dev/kvm descriptor, shared with every other VM. */
 static int kvm_up(libvm_vm *vm, const libvm_vm_config *cfg)
 {
-	vm->kvm_fd = lvm_open_kvm(cfg->kvm_path);
+	vm->kvm_fd = lvm_kvm_get(cfg->kvm_path);
 	return vm->kvm_fd < 0 ? vm->kvm_fd : 0;
 }
 
 static void kvm_down(libvm_vm *vm)
 {
-	close(vm->kvm_fd);
+	lvm_kvm_put(vm->kvm_fd);
 }
 
 static int vmfd_up(libvm_vm *vm, const libvm_vm_config *cfg)
@@ -181,6 +182,9 @@ static void take_down(libvm_vm *vm)
 		if (subsystems[vm->subsys_up].down)
 			subsystems[vm->subsys_up].down(vm);
 	}
+	/* What the snapshot layer keeps in the VM (lib/snapshot/). */
+	free(vm->msr_list);
+	free(vm->devs);
 }
 
 LVM_VERSIONED(config_type, libvm_vm_config, LIBVM_VM_CONFIG_VERSION,

@@ -27,8 +27,10 @@ LIBVM_API int libvm_fuzz_exec(libvm_fuzz_result *res, libvm_vm *vm,
 	r = libvm_snapshot_restore(vm, snap);
 	if (r < 0)
 		return r;
-	if (len > input_cap)
+	if (len > input_cap) {
 		len = input_cap;
+		res->flags |= LIBVM_FUZZ_TRUNCATED;
+	}
 	r = libvm_mem_write(vm, input_gpa, data, len);
 	if (r < 0)
 		return r;

@@ -352,6 +352,10 @@ static int read_symtab(libvm_image *img, Elf *elf, Elf_Scn *scn,
 	    str.sh_type != SHT_STRTAB)
 		return lvm_err(LIBVM_EIMAGE, "section %zu (SHT_SYMTAB): "
 			       "sh_link %u is not a string table", idx, link);
+	if (str.sh_size > LVM_ELF_MAX_STRTAB)
+		return lvm_err(LIBVM_ELIMIT, "section %u (SHT_STRTAB): %#llx "
+			       "bytes, more than libvm's limit of %#x", link,
+			       X(str.sh_size), LVM_ELF_MAX_STRTAB);
 	if (!in_file(str.sh_offset, str.sh_size, len))
 		return lvm_err(LIBVM_EIMAGE, "section %u (SHT_STRTAB): "
 			       "sh_offset %#llx + sh_size %#llx beyond the "
@@ -415,6 +419,10 @@ static int load_symbols(libvm_image *img, Elf *elf, const GElf_Ehdr *eh,
 	if (!shnum && elf_getshdrnum(elf, &shnum))
 		return lvm_err(LIBVM_EIMAGE, "ELF header: section count: "
 			       "libelf: %s", elf_errmsg(-1));
+	if (shnum > LVM_ELF_MAX_SECTIONS)
+		return lvm_err(LIBVM_ELIMIT, "ELF header: %zu sections, more "
+			       "than libvm's limit of %u", shnum,
+			       LVM_ELF_MAX_SECTIONS);
 	if (shnum && eh->e_shentsize != shent)
 		return lvm_err(LIBVM_EIMAGE, "ELF header: e_shentsize %u "
 			       "(want %zu for ELF%u)", eh->e_shentsize, shent,

@@ -17,6 +17,8 @@
 #define LVM_ELF_MAX_PHDRS	65535u
 #define LVM_ELF_MAX_SYMS	(1u << 20)
 #define LVM_ELF_MAX_NAMES	(64u << 20)	/* bytes of symbol names */
+#define LVM_ELF_MAX_STRTAB	(64u << 20)	/* the symbols' string table */
+#define LVM_ELF_MAX_SECTIONS	65536u
 
 /* Guest RAM the image may occupy: sorted by gpa, not overlapping. */
 struct lvm_ram_range {
@@ -59,5 +61,19 @@ struct libvm_image {
 int lvm_elf_parse(libvm_image **out, const void *buf, size_t len,
 		  uint32_t flags, const struct lvm_ram_range *ram,
 		  uint32_t nram);
+
+/*
+ * Reading an image from a file part by part (lib/loader/fetch.c): rd
+ * copies n bytes at file offset off into dst (0 or a LIBVM_E* code).
+ * buf is the image's buffer of len bytes (the file's size), zero but for
+ * what these fetch: the headers that lvm_elf_parse reads, then the file
+ * bytes of the segments of an image it accepted.
+ */
+typedef int (*lvm_elf_pread_fn)(void *ctx, void *dst, uint64_t off,
+				uint64_t n);
+int lvm_elf_fetch_headers(uint8_t *buf, size_t len, lvm_elf_pread_fn rd,
+			  void *ctx);
+int lvm_elf_fetch_segments(uint8_t *buf, size_t len, const libvm_image *img,
+			   lvm_elf_pread_fn rd, void *ctx);
 
 #endif

@@ -3,7 +3,8 @@
  * libvm_image_load_*: read the image, check all of it (elf.c) against the
  * VM's RAM, and only then write the segments.  mem_lock is held as reader
  * from the check to the last byte written, so no region can go away or
- * appear in between.
+ * appear in between.  From a file, only the headers and then the accepted
+ * segments' bytes are read (fetch.c).
  */
 #include "../internal.h"
 #include "elfimg.h"
@@ -12,10 +13,18 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define X(v) ((unsigned long long)(v))
+
+/* Where libvm_image_load_file's bytes come from (NULL: all in buf). */
+struct file_src {
+	int fd;
+	const char *path;
+	uint8_t *buf;		/* the image's buffer, filled part by part */
+};
 
 /*
  * Write len bytes of src (or zeros when src is NULL) at gpa, across
@@ -54,8 +63,33 @@ static int put(libvm_vm *vm, const struct lvm_ram_range *ram, uint32_t nram,
 	return 0;
 }
 
+static int file_pread(void *ctx, void *dst, uint64_t off, uint64_t n)
+{
+	const struct file_src *fs = ctx;
+	uint8_t *d = dst;
+
+	while (n) {
+		ssize_t k = pread(fs->fd, d, n, (off_t)off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return lvm_err_errno(LIBVM_EIO, errno, "ELF image %s: "
+					     "read at offset %#llx", fs->path,
+					     X(off));
+		if (k == 0)
+			return lvm_err(LIBVM_EIO, "ELF image %s: the file "
+				       "shrank below offset %#llx while being "
+				       "read", fs->path, X(off));
+		d += k;
+		off += (uint64_t)k;
+		n -= (uint64_t)k;
+	}
+	return 0;
+}
+
 static int load(libvm_image **out, libvm_vm *vm, const void *buf,
-		size_t len, uint32_t flags)
+		size_t len, uint32_t flags, struct file_src *fs)
 {
 	struct lvm_ram_range *ram;
 	libvm_image *img = NULL;
@@ -74,6 +108,8 @@ static int load(libvm_image **out, libvm_vm *vm, const void *buf,
 				.size = vm->regions[i].size,
 			};
 	r = lvm_elf_parse(&img, buf, len, flags, ram, n);
+	if (r == 0 && fs)
+		r = lvm_elf_fetch_segments(fs->buf, len, img, file_pread, fs);
 	for (i = 0; r == 0 && i < img->nsegs; i++) {
 		const struct lvm_elf_seg *s = &img->segs[i];
 
@@ -101,83 +137,48 @@ LIBVM_API int libvm_image_load_mem(libvm_image **out, libvm_vm *vm,
 		return lvm_err(LIBVM_EINVAL, "libvm_image_load_mem: NULL "
 			       "argument");
 	*out = NULL;
-	return load(out, vm, buf, len, flags);
-}
-
-/* The whole file into a malloc'd buffer, at most LVM_ELF_MAX_FILE bytes. */
-static int read_file(uint8_t **out, size_t *len, const char *path)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return lvm_err_errno(LIBVM_EIO, errno, "open %s", path);
-	if (fstat(fd, &st) < 0) {
-		r = lvm_err_errno(LIBVM_EIO, errno, "fstat %s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = lvm_err(LIBVM_EIO, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > LVM_ELF_MAX_FILE) {
-		r = lvm_err(LIBVM_ELIMIT, "%s: %lld bytes, more than the ELF "
-			    "loader's limit of %llu", path,
-			    (long long)st.st_size, X(LVM_ELF_MAX_FILE));
-		goto out;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		r = lvm_err(LIBVM_ENOMEM, "%s: %lld bytes", path,
-			    (long long)st.st_size);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = lvm_err_errno(LIBVM_EIO, errno, "read %s at "
-					  "offset %#zx", path, got);
-			goto out_free;
-		}
-		if (n == 0) {
-			r = lvm_err(LIBVM_EIO, "read %s: the file shrank to "
-				    "%#zx bytes while being read", path, got);
-			goto out_free;
-		}
-		got += (size_t)n;
-	}
-	*out = buf;
-	*len = got;
-	close(fd);
-	return 0;
-out_free:
-	free(buf);
-out:
-	close(fd);
-	return r;
+	return load(out, vm, buf, len, flags, NULL);
 }
 
 LIBVM_API int libvm_image_load_file(libvm_image **out, libvm_vm *vm,
 				    const char *path, uint32_t flags)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	struct file_src fs = { -1, path, NULL };
+	struct stat st;
+	size_t len;
 	int r;
 
 	if (!out || !vm || !path)
 		return lvm_err(LIBVM_EINVAL, "libvm_image_load_file: NULL "
 			       "argument");
 	*out = NULL;
-	r = read_file(&buf, &len, path);
-	if (r < 0)
-		return r;
-	r = load(out, vm, buf, len, flags);
-	free(buf);
+	fs.fd = lvm_open_regular(path, "ELF image", &st);
+	if (fs.fd < 0)
+		return fs.fd;
+	if ((uint64_t)st.st_size > LVM_ELF_MAX_FILE) {
+		r = lvm_err(LIBVM_ELIMIT, "ELF image %s: %lld bytes, more than "
+			    "the loader's limit of %llu", path,
+			    (long long)st.st_size, X(LVM_ELF_MAX_FILE));
+		goto out;
+	}
+	/*
+	 * A buffer of the file's size that costs only the pages fetched
+	 * into it (fetch.c): the rest of the file is never read.
+	 */
+	len = (size_t)st.st_size;
+	fs.buf = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (fs.buf == MAP_FAILED) {
+		fs.buf = NULL;
+		r = lvm_err_errno(LIBVM_ENOMEM, errno, "ELF image %s: %zu "
+				  "bytes of address space", path, len);
+		goto out;
+	}
+	r = lvm_elf_fetch_headers(fs.buf, len, file_pread, &fs);
+	if (r == 0)
+		r = load(out, vm, fs.buf, len, flags, &fs);
+	munmap(fs.buf, len ? len : 1);
+out:
+	close(fs.fd);
 	return r;
 }

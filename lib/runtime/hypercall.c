@@ -10,9 +10,12 @@ LIBVM_API int libvm_hypercall_register(libvm_vm *vm, uint32_t nr,
 	if (!vm || !fn)
 		return lvm_err(LIBVM_EINVAL, "libvm_hypercall_register: NULL "
 			       "argument");
-	if (nr == LIBVM_HC_EXIT || nr == LIBVM_HC_BUG)
+	if (nr < LIBVM_HC_USER && nr != LIBVM_HC_CONSOLE)
 		return lvm_err(LIBVM_EINVAL, "libvm_hypercall_register: %u is "
-			       "served by libvm", nr);
+			       "libvm's (0-%u but %u, the console, are "
+			       "reserved; programs use %u and up)", nr,
+			       LIBVM_HC_USER - 1, LIBVM_HC_CONSOLE,
+			       LIBVM_HC_USER);
 	return lvm_trap_insert(vm, LIBVM_TRAP_HYPERCALL, nr, 1, &tmpl);
 }
 

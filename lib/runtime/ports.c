@@ -80,7 +80,7 @@ static enum lvm_dispatch hypercall(libvm_vcpu *v, libvm_regs *regs,
 	}
 	if (nr == LIBVM_HC_BUG) {
 		lvm_exit_stop(ex, LIBVM_TRAP_HYPERCALL, LIBVM_HC_BUG,
-			      (int32_t)regs->rdi);
+			      (int32_t)regs->rdi, regs->rdi);
 		v->rt_at_dispatch = false;
 		return LVM_DISPATCH_EXIT;
 	}

@@ -60,7 +60,7 @@ enum lvm_dispatch lvm_rt_serve_syscall(libvm_vcpu *v, libvm_regs *regs,
 		return LVM_DISPATCH_NONE;
 	if (h == LIBVM_TRAP_CONTINUE)
 		return LVM_DISPATCH_CONTINUE;
-	lvm_exit_stop(ex, LIBVM_TRAP_SYSCALL, nr, h);
+	lvm_exit_stop(ex, LIBVM_TRAP_SYSCALL, nr, h, regs->rdi);
 	return LVM_DISPATCH_EXIT;
 }
 

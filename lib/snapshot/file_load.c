@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int load_header(struct rd *r)
 {
@@ -37,9 +38,12 @@ static int load_header(struct rd *r)
 		return lvm_err(LIBVM_EIMAGE, "snapshot file: architecture %u "
 			       "at offset 12, this libvm runs x86-64 (%u)", v,
 			       SF_ARCH_X86_64);
-	if (get32(h + 36) || get32(h + 40))
+	if (get32(h + 36))
 		return lvm_err(LIBVM_EIMAGE, "snapshot file: unknown header "
 			       "flags %#x at offset 36", get32(h + 36));
+	if (get32(h + 40))
+		return lvm_err(LIBVM_EIMAGE, "snapshot file: header reserved "
+			       "field %#x at offset 40 (want 0)", get32(h + 40));
 	return 0;
 }
 
@@ -116,24 +120,24 @@ LIBVM_API int libvm_snapshot_load(libvm_snapshot **out, const char *path)
 {
 	struct stat st;
 	FILE *f;
-	int ret;
+	int fd, ret;
 
 	if (!out || !path)
 		return lvm_err(LIBVM_EINVAL, "libvm_snapshot_load: NULL "
 			       "argument");
 	*out = NULL;
-	f = fopen(path, "rbe");
-	if (!f)
-		return lvm_err_errno(LIBVM_EIO, errno, "snapshot file: open %s",
-				     path);
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		ret = lvm_err(LIBVM_EIO, "snapshot file: %s is not a regular "
-			      "file", path);
-		goto out;
+	fd = lvm_open_regular(path, "snapshot file", &st);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "rb");
+	if (!f) {
+		ret = lvm_err_errno(LIBVM_ENOMEM, errno, "snapshot file: "
+				    "fdopen %s", path);
+		close(fd);
+		return ret;
 	}
 	setvbuf(f, NULL, _IONBF, 0);	/* the reader buffers */
 	ret = lvm_snapshot_parse(out, f);
-out:
 	fclose(f);
 	return ret;
 }

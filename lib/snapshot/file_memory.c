@@ -163,6 +163,14 @@ int lvm_sf_load_region(struct rd *r, libvm_snapshot *s)
 				 (unsigned long long)size);
 		goto out;
 	}
+	if (gpa + size > 1ull << lvm_host_phys_bits()) {
+		ret = lvm_sf_bad(&sec, "region %#llx+%#llx: beyond the "
+				 "guest-physical address width of this host "
+				 "(%u bits)", (unsigned long long)gpa,
+				 (unsigned long long)size,
+				 lvm_host_phys_bits());
+		goto out;
+	}
 	if (flags & ~(LIBVM_MEM_READONLY | LIBVM_MEM_HUGEPAGES)) {
 		ret = lvm_sf_bad(&sec, "region %#llx: unknown flags %#x",
 			  (unsigned long long)gpa, flags);

@@ -4,6 +4,7 @@
 #include "format.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,54 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * The VM section's fields against the format and each other, so that a
+ * file that loads also forks and restores: each check names its field.
+ */
+static int check_vm(const struct sec *sec, const libvm_snapshot *s,
+		    uint32_t has, uint32_t active)
+{
+	const uint32_t chip = LIBVM_VM_IRQCHIP, pit = LIBVM_VM_PIT;
+	const char *why;
+
+	if (s->vm_flags & ~(chip | pit))
+		return lvm_sf_bad(sec, "VM flags %#x: unknown bits %#x",
+				  s->vm_flags, s->vm_flags & ~(chip | pit));
+	if ((s->vm_flags & pit) && !(s->vm_flags & chip))
+		return lvm_sf_bad(sec, "VM flags %#x: LIBVM_VM_PIT without "
+				  "LIBVM_VM_IRQCHIP", s->vm_flags);
+	if (!(s->vm_flags & chip) != !(has & VM_HAS_IRQCHIP))
+		return lvm_sf_bad(sec, "VM flags %#x and state bits %#x "
+				  "disagree: LIBVM_VM_IRQCHIP needs an IRQCHIP "
+				  "section and the section needs the flag",
+				  s->vm_flags, has);
+	if (!(s->vm_flags & pit) != !(has & VM_HAS_PIT))
+		return lvm_sf_bad(sec, "VM flags %#x and state bits %#x "
+				  "disagree: LIBVM_VM_PIT needs a PIT section "
+				  "and the section needs the flag", s->vm_flags,
+				  has);
+	if (!lvm_kick_signal_ok(s->kick_signal))
+		return lvm_sf_bad(sec, "kick signal %d: want SIGUSR1 (%d), "
+				  "SIGUSR2 (%d) or SIGRTMIN..SIGRTMAX (%d..%d)",
+				  s->kick_signal, SIGUSR1, SIGUSR2, SIGRTMIN,
+				  SIGRTMAX);
+	if (active > 1)
+		return lvm_sf_bad(sec, "runtime active %u (want 0 or 1)",
+				  active);
+	if (s->rt.flags & ~LVM_SF_RT_FLAGS)
+		return lvm_sf_bad(sec, "runtime flags %#x: unknown bits",
+				  s->rt.flags);
+	why = s->rt.xcr0 ? lvm_x86_xcr0_check(s->rt.xcr0) : NULL;
+	if (why)
+		return lvm_sf_bad(sec, "runtime XCR0 %#llx: %s",
+				  (unsigned long long)s->rt.xcr0, why);
+	return 0;
+}
+
 int lvm_sf_load_vm(struct rd *r, libvm_snapshot *s, struct vm_info *vi)
 {
 	uint64_t left, need;
+	uint32_t active;
 	struct cur c;
 	struct sec sec;
 	uint8_t *b;
@@ -28,7 +74,8 @@ int lvm_sf_load_vm(struct rd *r, libvm_snapshot *s, struct vm_info *vi)
 	vi->nvcpus = lvm_sf_cur_u32(&c);
 	vi->ndevs = lvm_sf_cur_u32(&c);
 	vi->has = lvm_sf_cur_u32(&c);
-	s->rt.active = lvm_sf_cur_u32(&c) != 0;
+	active = lvm_sf_cur_u32(&c);
+	s->rt.active = active != 0;
 	s->rt.flags = lvm_sf_cur_u32(&c);
 	s->rt.sys_gpa = lvm_sf_cur_u64(&c);
 	s->rt.xcr0 = lvm_sf_cur_u64(&c);
@@ -46,6 +93,9 @@ int lvm_sf_load_vm(struct rd *r, libvm_snapshot *s, struct vm_info *vi)
 				  MAX_VCPUS, MAX_DEVS);
 	if (vi->has & ~(VM_HAS_IRQCHIP | VM_HAS_PIT))
 		return lvm_sf_bad(&sec, "unknown state bits %#x", vi->has);
+	ret = check_vm(&sec, s, vi->has, active);
+	if (ret < 0)
+		return ret;
 	/* The smallest file these counts need, before allocating for them. */
 	need = (uint64_t)vi->nvcpus * (SF_SEC_SIZE + VCPU_FIXED) +
 	       (uint64_t)vi->ndevs * (SF_SEC_SIZE + DEVICE_FIXED) +
@@ -58,6 +108,51 @@ int lvm_sf_load_vm(struct rd *r, libvm_snapshot *s, struct vm_info *vi)
 				  "%llu", vi->nvcpus, vi->ndevs, vi->nregions,
 				  (unsigned long long)need,
 				  (unsigned long long)left);
+	return 0;
+}
+
+/* A vCPU's flags, XCRs and XSAVE size against the format and the VM. */
+static int check_vcpu(const struct sec *sec, const libvm_snapshot *s,
+		      const struct lvm_vcpu_state *v, uint32_t flags,
+		      uint32_t xs)
+{
+	uint64_t xcr0 = s->rt.xcr0;
+	const char *why;
+	uint32_t i;
+
+	if ((flags & VF_RT_LONG) && v->id >= LIBVM_LONG_MAX_VCPUS)
+		return lvm_sf_bad(sec, "vCPU %u in the long-mode runtime, which "
+				  "takes ids 0..%u", v->id,
+				  LIBVM_LONG_MAX_VCPUS - 1);
+	if ((flags & VF_RT_DISPATCH) && !(flags & VF_RT_LONG))
+		return lvm_sf_bad(sec, "vCPU %u: parked at the dispatch point "
+				  "but not in the long-mode runtime", v->id);
+	if (flags & VF_XCRS) {
+		if (v->xcrs.nr_xcrs > ARRAY_SIZE(v->xcrs.xcrs) ||
+		    v->xcrs.flags)
+			return lvm_sf_bad(sec, "vCPU %u: %u XCRs, flags %#x (at "
+					  "most %zu, flags 0)", v->id,
+					  v->xcrs.nr_xcrs, v->xcrs.flags,
+					  ARRAY_SIZE(v->xcrs.xcrs));
+		for (i = 0; i < v->xcrs.nr_xcrs; i++) {
+			const struct kvm_xcr *x = &v->xcrs.xcrs[i];
+
+			why = x->xcr ? "only XCR0 exists"
+				     : lvm_x86_xcr0_check(x->value);
+			if (why)
+				return lvm_sf_bad(sec, "vCPU %u: XCR%u %#llx: %s",
+						  v->id, x->xcr,
+						  (unsigned long long)x->value,
+						  why);
+			xcr0 |= x->value;
+		}
+	}
+	/* Without an XSAVE area only x87 and SSE state is kept (kvm_fpu). */
+	if ((xcr0 & ~3ull) && (!xs || xs < lvm_x86_xsave_need(xcr0)))
+		return lvm_sf_bad(sec, "vCPU %u: an XSAVE area of %u bytes "
+				  "cannot hold the state of XCR0 %#llx (needs "
+				  "%u)", v->id, xs, (unsigned long long)xcr0,
+				  lvm_x86_xsave_need(xcr0));
 	return 0;
 }
 
@@ -101,11 +196,20 @@ int lvm_sf_load_vcpu(struct rd *r, libvm_snapshot *s)
 		ret = lvm_sf_bad(&sec, "unknown flags %#x", flags);
 		goto out;
 	}
-	if (v->id >= MAX_VCPU_ID || (xs && (xs < sizeof(struct kvm_xsave) ||
-					     xs > MAX_XSAVE)) ||
-	    n > MAX_MSRS) {
-		ret = lvm_sf_bad(&sec, "vCPU id %u, XSAVE size %u, %u MSRs: "
-				 "out of range", v->id, xs, n);
+	if (v->id >= MAX_VCPU_ID) {
+		ret = lvm_sf_bad(&sec, "vCPU id %u: KVM takes ids below %u",
+				 v->id, MAX_VCPU_ID);
+		goto out;
+	}
+	if (xs && (xs < sizeof(struct kvm_xsave) || xs > MAX_XSAVE)) {
+		ret = lvm_sf_bad(&sec, "vCPU %u: XSAVE size %u out of range "
+				 "(%zu to %u)", v->id, xs,
+				 sizeof(struct kvm_xsave), MAX_XSAVE);
+		goto out;
+	}
+	if (n > MAX_MSRS) {
+		ret = lvm_sf_bad(&sec, "vCPU %u: %u MSRs, out of range (at most "
+				 "%u)", v->id, n, MAX_MSRS);
 		goto out;
 	}
 	if (sec.disk_len != fixed + xs + 16ull * n) {
@@ -121,6 +225,9 @@ int lvm_sf_load_vcpu(struct rd *r, libvm_snapshot *s)
 		}
 	for (i = 0; i < ARRAY_SIZE(raw); i++)
 		lvm_sf_cur_get(&c, raw[i], vcpu_sizes[i]);
+	ret = check_vcpu(&sec, s, v, flags, xs);
+	if (ret < 0)
+		goto out;
 	v->has_xcrs = flags & VF_XCRS;
 	v->has_lapic = flags & VF_LAPIC;
 	v->rt_long = flags & VF_RT_LONG;

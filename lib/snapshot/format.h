@@ -59,8 +59,15 @@ enum {
 /* Limits a loaded file must respect. */
 #define MAX_REGION_SIZE (1ull << 40)
 #define MAX_VCPUS 1024u
-#define MAX_VCPU_ID 4096u
+/*
+ * x86 KVM's KVM_MAX_VCPUS: no KVM_CAP_MAX_VCPUS is larger, and
+ * libvm_vcpu_create takes ids below it.
+ */
+#define MAX_VCPU_ID 1024u
 #define MAX_DEVS 1024u
+/* The runtime flags a VM section may have: libvm_long_mode.flags. */
+#define LVM_SF_RT_FLAGS (LIBVM_LONG_SUPERVISOR | LIBVM_LONG_1G_PAGES | \
+			 LIBVM_LONG_SYSCALL)
 #define MAX_DEV_LEN (64u << 20)
 #define MAX_XSAVE (64u << 10)
 #define MAX_MSRS 4096u

@@ -234,6 +234,12 @@ static int flush_all(libvm_vm *vm)
 	return r;
 }
 
+static const char *rw_name(uint32_t flags)
+{
+	return (flags & LIBVM_MEM_READONLY) ? "read-only" : "writable";
+}
+
+/* Same regions, same places, same sizes, same read-only flags. */
 static int check_layout(libvm_vm *vm, const libvm_snapshot *s)
 {
 	uint32_t i, j = 0;
@@ -246,6 +252,14 @@ static int check_layout(libvm_vm *vm, const libvm_snapshot *s)
 		if (j >= s->nregions || s->regions[j].gpa != reg->gpa ||
 		    s->regions[j].size != reg->size)
 			break;
+		if ((s->regions[j].flags ^ reg->flags) & LIBVM_MEM_READONLY)
+			return lvm_err(LIBVM_ESTATE, "libvm_snapshot_restore: "
+				       "region %#llx+%#llx is %s in the VM, "
+				       "%s in the snapshot",
+				       (unsigned long long)reg->gpa,
+				       (unsigned long long)reg->size,
+				       rw_name(reg->flags),
+				       rw_name(s->regions[j].flags));
 		j++;
 	}
 	if (i != vm->nregions || j != s->nregions)

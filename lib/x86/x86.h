@@ -135,4 +135,13 @@ uint64_t lvm_guest_xcr0(int kvm_fd);
 /* Whether the CPU has 1 GiB pages. */
 bool lvm_cpu_1g_pages(void);
 
+/* lib/x86/xcr0.c */
+/*
+ * NULL if xcr0 is a value XSETBV takes on some x86 CPU (known user state
+ * components, x87 set, their dependencies met); otherwise what is wrong.
+ */
+const char *lvm_x86_xcr0_check(uint64_t xcr0);
+/* Bytes of XSAVE area (standard format) the components of xcr0 need. */
+uint32_t lvm_x86_xsave_need(uint64_t xcr0);
+
 #endif

@@ -137,6 +137,7 @@ int main(void)
 	F(libvm_exit, u.debug.dr6); F(libvm_exit, u.debug.dr7);
 	F(libvm_exit, u.stop); F(libvm_exit, u.stop.space);
 	F(libvm_exit, u.stop.code); F(libvm_exit, u.stop.addr);
+	F(libvm_exit, u.stop.value);
 	F(libvm_exit, u.system); F(libvm_exit, u.system.type);
 	F(libvm_exit, u.system.ndata); F(libvm_exit, u.system.data);
 	F(libvm_exit, u.exception); F(libvm_exit, u.exception.vector);
@@ -247,7 +248,7 @@ int main(void)
 	END();
 
 	S(libvm_fuzz_result);
-	F(libvm_fuzz_result, outcome); F(libvm_fuzz_result, pad);
+	F(libvm_fuzz_result, outcome); F(libvm_fuzz_result, flags);
 	F(libvm_fuzz_result, ret); F(libvm_fuzz_result, exit);
 	END();
 
@@ -417,6 +418,7 @@ int main(void)
 	/* fuzz.h */
 	C(LIBVM_FUZZ_OK); C(LIBVM_FUZZ_CRASH); C(LIBVM_FUZZ_TRIPLE_FAULT);
 	C(LIBVM_FUZZ_TIMEOUT); C(LIBVM_FUZZ_BUG); C(LIBVM_FUZZ_STOPPED);
+	C(LIBVM_FUZZ_TRUNCATED);
 	/* cmplog.h */
 	C(LIBVM_CMP_CONST);
 	/* virtio.h */

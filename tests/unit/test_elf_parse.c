@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "elf_corpus.h"
@@ -21,6 +22,76 @@ static int parse(libvm_image **img, const void *buf, size_t len,
 		 uint32_t flags)
 {
 	return lvm_elf_parse(img, buf, len, flags, ec_ram, 1);
+}
+
+/* A file for lvm_elf_fetch_*: len bytes, b's where it has them, zeros on. */
+struct src {
+	const uint8_t *b;
+	size_t blen;
+	uint64_t bytes;		/* read so far */
+};
+
+static int src_pread(void *ctx, void *dst, uint64_t off, uint64_t n)
+{
+	struct src *s = ctx;
+	uint64_t k = off < s->blen ? s->blen - off : 0;
+
+	if (k > n)
+		k = n;
+	memcpy(dst, s->b + off, k);
+	memset((uint8_t *)dst + k, 0, n - k);
+	s->bytes += n;
+	return 0;
+}
+
+/*
+ * What libvm_image_load_file does: parse the headers lvm_elf_fetch_headers
+ * read of the file, then fetch the segments.  It must give the same
+ * answer as lvm_elf_parse of the whole file, and the segments' bytes.
+ */
+static void expect_same_parse(const uint8_t *buf, size_t len,
+			      const struct lvm_ram_range *ram, uint32_t nram,
+			      const char *what)
+{
+	struct src src = { buf, len, 0 };
+	libvm_image *a = NULL, *b = NULL;
+	char msg[512];
+	uint8_t *sp = calloc(len + 1, 1);
+	int ra, rb;
+	uint32_t i;
+
+	cr_assert_not_null(sp);
+	ra = lvm_elf_parse(&a, buf, len, 0, ram, nram);
+	snprintf(msg, sizeof(msg), "%s", libvm_last_error());
+	cr_assert_eq(lvm_elf_fetch_headers(sp, len, src_pread, &src), 0);
+	rb = lvm_elf_parse(&b, sp, len, 0, ram, nram);
+	cr_assert_eq(ra, rb, "%s: whole file %d (%s), fetched %d (%s)", what,
+		     ra, msg, rb, libvm_last_error());
+	if (ra) {
+		cr_assert_str_eq(msg, libvm_last_error(), "%s", what);
+		free(sp);
+		return;
+	}
+	cr_assert_eq(lvm_elf_fetch_segments(sp, len, b, src_pread, &src), 0);
+	cr_assert_eq(a->entry, b->entry, "%s", what);
+	cr_assert_eq(a->nsegs, b->nsegs, "%s", what);
+	cr_assert_eq(a->nsyms, b->nsyms, "%s", what);
+	for (i = 0; i < a->nsegs; i++) {
+		const struct lvm_elf_seg *x = &a->segs[i], *y = &b->segs[i];
+
+		cr_assert(x->addr == y->addr && x->offset == y->offset &&
+			  x->filesz == y->filesz && x->memsz == y->memsz,
+			  "%s: segment %u", what, i);
+		cr_assert(!memcmp(buf + x->offset, sp + y->offset, x->filesz),
+			  "%s: segment %u bytes", what, i);
+	}
+	for (i = 0; i < a->nsyms; i++)
+		cr_assert(!strcmp(a->syms[i].name, b->syms[i].name) &&
+			  a->syms[i].value == b->syms[i].value,
+			  "%s: symbol %u", what, i);
+	libvm_image_destroy(a);
+	libvm_image_destroy(b);
+	free(sp);
 }
 
 static void check_good(unsigned class)
@@ -76,6 +147,7 @@ Test(loader_parse, malformed_corpus)
 		cr_expect(strstr(libvm_last_error(), c->msg),
 			  "%s: message \"%s\" lacks \"%s\"", c->name,
 			  libvm_last_error(), c->msg);
+		expect_same_parse(buf, len, ec_ram, 1, c->name);
 	}
 }
 
@@ -100,6 +172,7 @@ Test(loader_parse, every_truncation)
 			cr_assert_not_null(cut);
 			memcpy(cut, buf, n);
 			r = parse(&img, cut, n, 0);
+			expect_same_parse(cut, n, ec_ram, 1, "cut");
 			free(cut);
 			cr_expect_eq(r, LIBVM_EIMAGE, "ELF%u cut to %zu: %d (%s)",
 				     class, n, r, libvm_last_error());
@@ -210,7 +283,44 @@ static void check_built(const char *name, unsigned class)
 	cr_assert_eq(libvm_image_symbol(&a, img, "no_such_symbol"),
 		     LIBVM_ENOENT);
 	libvm_image_destroy(img);
+	expect_same_parse(buf, len, ram, 1, name);
 	free(buf);
+}
+
+/*
+ * A 1 GiB file that begins with an image: the loader reads its headers and
+ * segments, nothing more (libvm_image_load_file's buffer is an anonymous
+ * mapping of the file's size, as here).
+ */
+Test(loader_parse, fetch_reads_headers_and_segments_only)
+{
+	const size_t big = 1ull << 30;
+	uint8_t buf[EC_MAX], *sp;
+	struct ec_spec s;
+	libvm_image *img = NULL;
+	struct src src;
+	size_t len;
+
+	for (unsigned class = 32; class <= 64; class += 32) {
+		ec_default(&s, class);
+		len = ec_build(buf, &s);
+		src = (struct src){ buf, len, 0 };
+		sp = mmap(NULL, big, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		cr_assert_neq(sp, MAP_FAILED);
+		cr_assert_eq(lvm_elf_fetch_headers(sp, big, src_pread, &src), 0);
+		cr_assert_eq(parse(&img, sp, big, 0), 0, "%s",
+			     libvm_last_error());
+		cr_assert_eq(lvm_elf_fetch_segments(sp, big, img, src_pread,
+						    &src), 0);
+		cr_assert_leq(src.bytes, 2 * len, "ELF%u: %llu bytes read of "
+			      "a %zu-byte image", class,
+			      (unsigned long long)src.bytes, len);
+		cr_assert_eq(img->nsegs, 2);
+		cr_assert(!memcmp(sp + EC_OFF_DATA, buf + EC_OFF_DATA, 0x80));
+		libvm_image_destroy(img);
+		munmap(sp, big);
+	}
 }
 
 Test(loader_parse, built_elf64) { check_built("hello-64.elf", 64); }

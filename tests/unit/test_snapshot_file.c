@@ -16,14 +16,16 @@
 #include <zlib.h>
 
 #include "snapbuild.h"
+#include "fifo.h"
 #include "snapshot/snapfile.h"
+#include "tmpdir.h"
 
 #define R0_SIZE (1ull << 20)
 #define R1_GPA 0x100000000ull
 #define R1_SIZE 0x10000ull
 
-static char dir[64];
-static char path[128];
+static char dir[4096];
+static char path[4200];
 
 static int count_fds(void)
 {
@@ -40,17 +42,13 @@ static int count_fds(void)
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/libvm-snapfile-XXXXXX");
-	cr_assert(mkdtemp(dir));
+	h_tmpdir(dir, sizeof(dir), "snapfile");
 	snprintf(path, sizeof(path), "%s/snap", dir);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
+	h_rmtree(dir);
 }
 
 /* The test snapshot: data, text and zero pages in two regions. */
@@ -310,7 +308,7 @@ Test(snapshot_file, round_trip)
 		cr_assert_eq(b->regions[0].copy[i], 0);
 	/* A loaded snapshot saves to the same bytes. */
 	{
-		char p2[160];
+		char p2[4300];
 		size_t n1, n2;
 		uint8_t *x, *y;
 
@@ -334,6 +332,7 @@ Test(snapshot_file, bare_snapshot)
 
 	cr_assert(a);
 	a->has_irqchip = a->has_pit = false;
+	a->vm_flags = 0;
 	cr_assert_eq(libvm_snapshot_save(a, path), 0, "%s",
 		     libvm_last_error());
 	cr_assert_eq(libvm_snapshot_load(&b, path), 0, "%s",
@@ -446,14 +445,20 @@ Test(snapshot_file, header_checks)
 	wr32(b + 12, 1);
 	wr32(b + 36, 4);
 	wr32(b + 44, (uint32_t)crc32(0, b, 44));
-	expect_bad(b, n, LIBVM_EIMAGE, "flags", "header flags");
+	expect_bad(b, n, LIBVM_EIMAGE, "header flags 0x4 at offset 36",
+		   "header flags");
+	wr32(b + 36, 0);
+	wr32(b + 40, 0x80);
+	wr32(b + 44, (uint32_t)crc32(0, b, 44));
+	expect_bad(b, n, LIBVM_EIMAGE, "reserved field 0x80 at offset 40",
+		   "header reserved");
 	free(b);
 }
 
 /* Damage with CRCs recomputed: the checks behind the CRCs. */
 Test(snapshot_file, semantic_checks)
 {
-	size_t n, vm, vc, dev, reg, mem;
+	size_t n, vm, vc, dev, reg, mem, xcrs;
 	uint8_t *b = saved(&n), *c = malloc(n + 64);
 	struct secs w;
 
@@ -461,6 +466,9 @@ Test(snapshot_file, semantic_checks)
 	walk(&w, b, n);
 	vm = find(&w, 1, 0);
 	vc = find(&w, 2, 0);
+	/* kvm_xcrs in the VCPU payload: after its 64 fixed bytes and 3 structs */
+	xcrs = vc + 32 + 64 + sizeof(struct kvm_regs) +
+	       sizeof(struct kvm_sregs) + sizeof(struct kvm_fpu);
 	dev = find(&w, 5, 1);
 	reg = find(&w, 6, 0);
 	mem = find(&w, 7, 0);
@@ -480,6 +488,39 @@ Test(snapshot_file, semantic_checks)
 	EDIT(vm, wr32(c + vm + 32 + 12, 1000), LIBVM_EIMAGE, "at least");
 	EDIT(vm, wr32(c + vm + 32 + 12, 2), LIBVM_EIMAGE, "expected VCPU");
 	EDIT(vm, wr32(c + vm + 32 + 20, 0x10), LIBVM_EIMAGE, "state bits");
+	/* Fields that contradict each other or the format. */
+	EDIT(vm, wr32(c + vm + 32, 0x13), LIBVM_EIMAGE, "VM flags 0x13: "
+	     "unknown bits 0x10");
+	EDIT(vm, wr32(c + vm + 32, 0), LIBVM_EIMAGE, "LIBVM_VM_IRQCHIP needs");
+	EDIT(vm, wr32(c + vm + 32, 1), LIBVM_EIMAGE, "LIBVM_VM_PIT needs");
+	EDIT(vm, wr32(c + vm + 32 + 20, 1), LIBVM_EIMAGE, "LIBVM_VM_PIT needs");
+	EDIT(vm, wr32(c + vm + 32 + 20, 0), LIBVM_EIMAGE,
+	     "LIBVM_VM_IRQCHIP needs");
+	EDIT(vm, (wr32(c + vm + 32, 2), wr32(c + vm + 32 + 20, 2)),
+	     LIBVM_EIMAGE, "LIBVM_VM_PIT without LIBVM_VM_IRQCHIP");
+	EDIT(vm, wr32(c + vm + 32 + 4, 9), LIBVM_EIMAGE, "kick signal 9");
+	EDIT(vm, wr32(c + vm + 32 + 4, 65), LIBVM_EIMAGE, "kick signal 65");
+	EDIT(vm, wr32(c + vm + 32 + 4, 0xffffffff), LIBVM_EIMAGE,
+	     "kick signal -1");
+	EDIT(vm, wr32(c + vm + 32 + 24, 2), LIBVM_EIMAGE, "runtime active 2");
+	EDIT(vm, wr32(c + vm + 32 + 28, 0x100), LIBVM_EIMAGE,
+	     "runtime flags 0x100");
+	EDIT(vm, wr64(c + vm + 32 + 40, 0x107), LIBVM_EIMAGE,
+	     "runtime XCR0 0x107");
+	EDIT(vm, wr64(c + vm + 32 + 40, 6), LIBVM_EIMAGE, "runtime XCR0 0x6");
+	EDIT(vm, wr64(c + vm + 32 + 40, 0x60007), LIBVM_EIMAGE,
+	     "cannot hold the state of XCR0 0x60007");
+	EDIT(vc, wr32(c + vc + 32, 1024), LIBVM_EIMAGE,
+	     "vCPU id 1024: KVM takes ids below 1024");
+	EDIT(vc, wr32(c + vc + 32, 16), LIBVM_EIMAGE, "long-mode runtime");
+	EDIT(vc, wr32(c + vc + 32 + 12, 8), LIBVM_EIMAGE, "dispatch point");
+	EDIT(vc, wr64(c + xcrs + 16, 0x1000007), LIBVM_EIMAGE,
+	     "XCR0 0x1000007");
+	EDIT(vc, wr32(c + xcrs + 8, 1), LIBVM_EIMAGE, "only XCR0 exists");
+	EDIT(vc, wr32(c + xcrs, 17), LIBVM_EIMAGE, "17 XCRs");
+	EDIT(find(&w, 6, 1), wr64(c + find(&w, 6, 1) + 32,
+				  (1ull << lvm_host_phys_bits()) - 0x1000),
+	     LIBVM_EIMAGE, "guest-physical address width");
 	/* vCPU: XSAVE size, MSR count, struct sizes. */
 	EDIT(vc, wr32(c + vc + 32 + 4, 1u << 20), LIBVM_EIMAGE,
 	     "out of range");
@@ -531,7 +572,7 @@ Test(snapshot_file, save_failures)
 {
 	int fds = count_fds();
 	libvm_snapshot *s = build();
-	char bad_path[160], tmp[160];
+	char bad_path[4300], tmp[4300];
 	size_t n1, n2;
 	uint8_t *x, *y;
 	struct stat st;
@@ -598,7 +639,7 @@ Test(snapshot_file, write_error_is_sticky)
 Test(snapshot_file, load_failures)
 {
 	libvm_snapshot *s = (libvm_snapshot *)&s;
-	char p[160];
+	char p[4300];
 	int fds = count_fds();
 
 	snprintf(p, sizeof(p), "%s/missing", dir);
@@ -607,5 +648,33 @@ Test(snapshot_file, load_failures)
 	cr_assert(strstr(libvm_last_error(), p));
 	cr_assert_eq(libvm_snapshot_load(&s, dir), LIBVM_EIO);
 	cr_assert_eq(libvm_snapshot_load(NULL, p), LIBVM_EINVAL);
+	cr_assert_eq(count_fds(), fds);
+}
+
+static int load_path(const char *p, void *arg)
+{
+	libvm_snapshot *s = (libvm_snapshot *)&s;
+	int r = libvm_snapshot_load(&s, p);
+
+	(void)arg;
+	cr_assert_null(s);
+	return r;
+}
+
+/* A FIFO is refused at once, like /dev/null, not waited on in open(). */
+Test(snapshot_file, fifo_refused_without_blocking)
+{
+	char p[4300], msg[512];
+	int fds = count_fds();
+
+	cr_assert_eq(load_path("/dev/null", NULL), LIBVM_EIO);
+	cr_assert(strstr(libvm_last_error(), "snapshot file: /dev/null is not "
+			 "a regular file"), "%s", libvm_last_error());
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	cr_assert_eq(h_fifo_refused(p, load_path, NULL, msg), LIBVM_EIO);
+	cr_assert(strstr(msg, "snapshot file: "), "%s", msg);
+	cr_assert(strstr(msg, "is not a regular file (it is a FIFO)"), "%s",
+		  msg);
+	cr_assert(strstr(msg, p), "%s", msg);
 	cr_assert_eq(count_fds(), fds);
 }

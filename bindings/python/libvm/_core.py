@@ -199,10 +199,16 @@ class MmioExit:
 
 @dataclass
 class StopInfo:
-    """A handler stopped the run: which space, what it returned, where."""
+    """A handler stopped the run: which space, what it returned, where.
+
+    ``value`` is the guest's first hypercall argument, all 64 bits: for
+    ``libvm_guest_report_bug(code)`` the code (``code`` has its low 32 bits
+    as a signed int); 0 for ports and MMIO.
+    """
     space: int
     code: int
     addr: int
+    value: int = 0
 
 
 @dataclass
@@ -260,7 +266,8 @@ class Exit:
                               _view(addr, u.mmio.size) if addr
                               else memoryview(b""))
         elif r == _ffi.LIBVM_EXIT_STOPPED:
-            e.stop = StopInfo(u.stop.space, u.stop.code, u.stop.addr)
+            e.stop = StopInfo(u.stop.space, u.stop.code, u.stop.addr,
+                              u.stop.value)
         elif r == _ffi.LIBVM_EXIT_EXCEPTION:
             x = u.exception
             e.exception = GuestException(
@@ -324,10 +331,13 @@ class Translation:
 
 @dataclass
 class FuzzResult:
-    """One ``libvm_fuzz_exec`` execution: LIBVM_FUZZ_* outcome."""
+    """One ``libvm_fuzz_exec`` execution: LIBVM_FUZZ_* outcome, the
+    function's return value, how the run ended, and whether the input was
+    longer than ``input_cap`` and cut to it (``truncated``)."""
     outcome: int
     ret: int
     exit: Exit
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -751,7 +761,8 @@ class VCpu:
         Raises :class:`GuestFaultError` (fault, stop, cancel, guest exit)
         or :class:`CallTimeoutError`, with the :class:`Exit` in ``.exit``;
         a handler's exception is re-raised as is.  The vCPU takes the next
-        call either way.
+        call either way; the guest's memory is as the interrupted code left
+        it (:attr:`VM.needs_restore`).
         """
         if len(args) > 6:
             raise InvalidArgumentError(
@@ -1284,7 +1295,9 @@ class VM:
 
     @property
     def needs_restore(self) -> bool:
-        """Whether the last run or call left the VM unfit for more work."""
+        """Whether a run or call ended so that the guest's memory is in
+        doubt (fault, triple fault, timeout, cancel; a non-OK fuzz_exec),
+        until the next restore.  Advice: the vCPU takes the next call."""
         return bool(_need("libvm_vm_needs_restore")(self._p))
 
     def fuzz_exec(self, snap: Snapshot, fn: Union[str, int], input_gpa: int,
@@ -1304,4 +1317,5 @@ class VM:
         if exc is not None:
             raise exc
         check(r, "libvm_fuzz_exec")
-        return FuzzResult(res.outcome, res.ret, Exit.from_c(res.exit))
+        return FuzzResult(res.outcome, res.ret, Exit.from_c(res.exit),
+                          bool(res.flags & _ffi.LIBVM_FUZZ_TRUNCATED))

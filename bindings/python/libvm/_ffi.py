@@ -208,6 +208,7 @@ LIBVM_FUZZ_TRIPLE_FAULT = 2
 LIBVM_FUZZ_TIMEOUT = 3
 LIBVM_FUZZ_BUG = 4
 LIBVM_FUZZ_STOPPED = 5
+LIBVM_FUZZ_TRUNCATED = 1 << 0
 
 # ---- cmplog.h -------------------------------------------------------------
 
@@ -409,7 +410,8 @@ class _exit_debug(Structure):
 
 
 class _exit_stop(Structure):
-    _fields_ = [("space", c_uint32), ("code", c_int32), ("addr", c_uint64)]
+    _fields_ = [("space", c_uint32), ("code", c_int32), ("addr", c_uint64),
+                ("value", c_uint64)]
 
 
 class _exit_system(Structure):
@@ -479,7 +481,7 @@ class libvm_linux_config(Structure):
 
 
 class libvm_fuzz_result(Structure):
-    _fields_ = [("outcome", c_uint32), ("pad", c_uint32), ("ret", c_uint64),
+    _fields_ = [("outcome", c_uint32), ("flags", c_uint32), ("ret", c_uint64),
                 ("exit", libvm_exit)]
 
 

@@ -340,6 +340,11 @@ class SnapshotTest(unittest.TestCase):
             self.assertIs(res.exit.reason, libvm.ExitReason.EXCEPTION)
             res = self.vm.fuzz_exec(snap, "fnv1a", gpa, 4096, b"abc")
             self.assertEqual(res.ret, fnv1a(b"abc"))
+            self.assertFalse(res.truncated)
+            # Longer than input_cap: cut, and said so.
+            res = self.vm.fuzz_exec(snap, "fnv1a", gpa, 4, b"abcdef")
+            self.assertTrue(res.truncated)
+            self.assertEqual(res.ret, fnv1a(b"abcd"))
 
     def test_save_load(self) -> None:
         if not _ffi.has("libvm_snapshot_save"):

@@ -1,12 +1,22 @@
 //! Find libvm: `LIBVM_LIB_DIR`, else the repository's build tree
 //! (`../../build/lib` from the workspace, i.e. `build/lib` at the top of the
 //! libvm checkout), else the system's library path.
+//!
+//! Linking is dynamic (`libvm.so.1`) unless `LIBVM_STATIC=1`, which links
+//! `libvm.a` into the program (and libelf, zlib and pthread dynamically),
+//! so it runs wherever it is copied.  The rpath below reaches this crate's
+//! own tests only: cargo passes no link argument on to the programs of
+//! crates that depend on this one.  Those need libvm where the dynamic
+//! linker looks (an installed libvm), an rpath of their own, or
+//! `LIBVM_STATIC=1`: see bindings/rust/README.md.
 
 use std::env;
 use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBVM_LIB_DIR");
+    println!("cargo:rerun-if-env-changed=LIBVM_STATIC");
+    let static_link = env::var("LIBVM_STATIC").map_or(false, |v| v == "1");
     println!("cargo:rerun-if-changed=build.rs");
 
     let dir = match env::var_os("LIBVM_LIB_DIR") {
@@ -31,5 +41,12 @@ fn main() {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
         println!("cargo:lib_dir={}", dir.display());
     }
-    println!("cargo:rustc-link-lib=dylib=vm");
+    if static_link {
+        println!("cargo:rustc-link-lib=static=vm");
+        for lib in ["elf", "z", "pthread"] {
+            println!("cargo:rustc-link-lib=dylib={lib}");
+        }
+    } else {
+        println!("cargo:rustc-link-lib=dylib=vm");
+    }
 }

@@ -368,6 +368,7 @@ pub struct libvm_exit_stop {
     pub space: u32,
     pub code: i32,
     pub addr: u64,
+    pub value: u64,
 }
 
 #[repr(C)]
@@ -623,12 +624,13 @@ pub const LIBVM_FUZZ_TRIPLE_FAULT: u32 = 2;
 pub const LIBVM_FUZZ_TIMEOUT: u32 = 3;
 pub const LIBVM_FUZZ_BUG: u32 = 4;
 pub const LIBVM_FUZZ_STOPPED: u32 = 5;
+pub const LIBVM_FUZZ_TRUNCATED: u32 = 1 << 0;
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub struct libvm_fuzz_result {
     pub outcome: u32,
-    pub pad: u32,
+    pub flags: u32,
     pub ret: u64,
     pub exit: libvm_exit,
 }
@@ -1238,6 +1240,7 @@ layouts! {
         "u.debug": u.debug, "u.debug.exception": u.debug.exception, "u.debug.pad": u.debug.pad,
         "u.debug.pc": u.debug.pc, "u.debug.dr6": u.debug.dr6, "u.debug.dr7": u.debug.dr7,
         "u.stop": u.stop, "u.stop.space": u.stop.space, "u.stop.code": u.stop.code, "u.stop.addr": u.stop.addr,
+        "u.stop.value": u.stop.value,
         "u.system": u.system, "u.system.type": u.system.type_, "u.system.ndata": u.system.ndata,
         "u.system.data": u.system.data,
         "u.exception": u.exception, "u.exception.vector": u.exception.vector,
@@ -1265,7 +1268,7 @@ layouts! {
         "log_opaque": log_opaque,
     }
     "libvm_fuzz_result" => libvm_fuzz_result {
-        "outcome": outcome, "pad": pad, "ret": ret, "exit": exit,
+        "outcome": outcome, "flags": flags, "ret": ret, "exit": exit,
     }
     "libvm_cmp_entry" => libvm_cmp_entry {
         "a": a, "b": b, "pc": pc, "size": size, "flags": flags, "reserved": reserved,
@@ -1391,7 +1394,7 @@ constants_table! {
     LIBVM_LINUX_CONFIG_VERSION,
     LIBVM_ELF_OPTIONS_VERSION, LIBVM_FUZZ_OK, LIBVM_FUZZ_CRASH, LIBVM_FUZZ_TRIPLE_FAULT,
     LIBVM_FUZZ_TIMEOUT, LIBVM_FUZZ_BUG, LIBVM_FUZZ_STOPPED,
-    LIBVM_CMP_CONST,
+    LIBVM_FUZZ_TRUNCATED, LIBVM_CMP_CONST,
     LIBVM_KERNEL_UNKNOWN, LIBVM_KERNEL_BZIMAGE, LIBVM_KERNEL_PVH, LIBVM_KERNEL_MULTIBOOT,
     LIBVM_KERNEL_ELF, LIBVM_E820_RAM, LIBVM_E820_RESERVED, LIBVM_E820_ACPI, LIBVM_E820_NVS,
     LIBVM_BOOT_CONFIG_VERSION, LIBVM_BOOT_KERNEL, LIBVM_BOOT_INFO, LIBVM_BOOT_CMDLINE,

@@ -86,8 +86,10 @@ pub enum Exit {
     Timeout,
     /// A handler asked to stop: `code` is what it returned
     /// (`LIBVM_TRAP_STOP` or a negative code), `addr` the port, address or
-    /// hypercall number.
-    Stopped { space: Space, code: i32, addr: u64 },
+    /// hypercall number, `value` the guest's first hypercall argument, all
+    /// 64 bits (for `libvm_guest_report_bug` the code; 0 for ports and
+    /// MMIO).
+    Stopped { space: Space, code: i32, addr: u64, value: u64 },
     /// Reset or shutdown request (`KVM_SYSTEM_EVENT_*`).
     SystemEvent { kind: u32, data: Vec<u64> },
     /// The interrupt window is open.
@@ -185,6 +187,7 @@ impl Exit {
                 space: Space::from_raw(u.stop.space),
                 code: u.stop.code as c_int,
                 addr: u.stop.addr,
+                value: u.stop.value,
             },
             sys::LIBVM_EXIT_SYSTEM_EVENT => Exit::SystemEvent {
                 kind: u.system.type_,

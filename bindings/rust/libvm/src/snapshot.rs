@@ -107,6 +107,9 @@ pub struct FuzzResult {
     pub ret: u64,
     /// How the run ended.
     pub exit: Exit,
+    /// The input was longer than `input_cap`: the guest got its first
+    /// `input_cap` bytes.
+    pub truncated: bool,
 }
 
 impl Vm {
@@ -240,6 +243,7 @@ impl Vm {
             sys::LIBVM_FUZZ_STOPPED => FuzzOutcome::Stopped,
             n => FuzzOutcome::Other(n),
         };
-        Ok(FuzzResult { outcome, ret: res.ret, exit })
+        let truncated = res.flags & sys::LIBVM_FUZZ_TRUNCATED != 0;
+        Ok(FuzzResult { outcome, ret: res.ret, exit, truncated })
     }
 }

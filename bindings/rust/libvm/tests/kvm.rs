@@ -77,7 +77,7 @@ fn handler_stop_and_read_value() {
     vcpu.set_real_mode(0, 0x1000, 0).unwrap();
     assert_eq!(
         vcpu.run(SEC).unwrap(),
-        Exit::Stopped { space: Space::Pio, code: libvm::sys::LIBVM_TRAP_STOP, addr: 0x61 }
+        Exit::Stopped { space: Space::Pio, code: libvm::sys::LIBVM_TRAP_STOP, addr: 0x61, value: 0 }
     );
     // Overlapping registration is refused; unregister frees the range.
     let e = vm.trap_pio(0x61, 1, |_| Action::Continue).unwrap_err();
@@ -309,7 +309,12 @@ fn snapshot_restore_and_fuzz_exec() {
         let r = vm.fuzz_exec(&snap, f, 32 << 20, 4096, input, SEC).unwrap();
         assert_eq!(r.outcome, libvm::FuzzOutcome::Ok, "{r:?}");
         assert_eq!(r.ret, fnv1a(input));
+        assert!(!r.truncated);
     }
+    // Longer than input_cap: cut, and said so.
+    let r = vm.fuzz_exec(&snap, f, 32 << 20, 4, b"abcdef", SEC).unwrap();
+    assert!(r.truncated, "{r:?}");
+    assert_eq!(r.ret, fnv1a(b"abcd"));
     let r = vm.fuzz_exec(&snap, img.symbol("divide").unwrap(), 32 << 20, 4096, b"", SEC).unwrap();
     assert_eq!(r.outcome, libvm::FuzzOutcome::Crash, "{r:?}");
 
