@@ -3,7 +3,8 @@
 //! libvm checkout), else the system's library path.
 //!
 //! Linking is dynamic (`libvm.so.1`) unless `LIBVM_STATIC=1`, which links
-//! `libvm.a` into the program (and libelf, zlib and pthread dynamically),
+//! `libvm.a` into the program (and libelf, zlib, liblzma and pthread
+//! dynamically),
 //! so it runs wherever it is copied.  The rpath below reaches this crate's
 //! own tests only: cargo passes no link argument on to the programs of
 //! crates that depend on this one.  Those need libvm where the dynamic
@@ -43,7 +44,7 @@ fn main() {
     }
     if static_link {
         println!("cargo:rustc-link-lib=static=vm");
-        for lib in ["elf", "z", "pthread"] {
+        for lib in ["elf", "z", "lzma", "pthread"] {
             println!("cargo:rustc-link-lib=dylib={lib}");
         }
     } else {
