@@ -90,6 +90,15 @@ int h_on_pvm(void)
 	       h.supervisor == LIBVM_SUPERVISOR_EMULATED;
 }
 
+/* A suite's .init: skip when libvm cannot use KVM on this host. */
+void h_need_kvm(void)
+{
+	libvm_host_info h = LIBVM_HOST_INFO_INIT;
+
+	if (libvm_host_query(&h, NULL) == LIBVM_ENOKVM)
+		cr_skip_test("KVM not available: %s", libvm_last_error());
+}
+
 /* A skip from a test's body: the fixture goes first (h_skip). */
 void h_skip_on_pvm(const char *reason)
 {

@@ -81,6 +81,7 @@ void h_load_at(libvm_vm *vm, uint64_t gpa, const unsigned char *start,
  */
 int h_on_pvm(void);
 void h_skip_on_pvm(const char *reason);
+void h_need_kvm(void);
 
 /* Real mode, CS base 0, rip at rip, sp at GUEST_STACK, flags 0x2. */
 void h_real_mode(libvm_vcpu *vcpu, uint64_t rip);

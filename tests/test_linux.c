@@ -43,6 +43,7 @@ static void linux_setup(void)
 		cr_skip_test("not run: this PVM host emulates the stock "
 			     "kernel's supervisor code (make check runs it "
 			     "in the nested VM)");
+	h_need_kvm();	/* before looking for the kernel */
 	find_kernel();
 	cr_assert_eq(initramfs_build(initrd, sizeof(initrd), why,
 				     sizeof(why)), 0, "initramfs: %s", why);

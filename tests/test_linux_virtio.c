@@ -127,6 +127,7 @@ static void lv_setup(void)
 		cr_skip_test("not run: this PVM host emulates the stock "
 			     "kernel's supervisor code (make check runs it "
 			     "in the nested VM)");
+	h_need_kvm();	/* before looking for the kernel */
 	m_find_kernel(kernel, sizeof(kernel), uname_r, sizeof(uname_r));
 	build_initrd();
 	disk = ve_image(LV_DISK, 0);
