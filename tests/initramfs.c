@@ -41,7 +41,7 @@ struct buf {
 
 static void put(struct buf *b, const void *src, size_t n)
 {
-	if (b->err)
+	if (b->err || !n)	/* memcpy wants real pointers, even for 0 */
 		return;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 1 << 20;
